@@ -1,0 +1,362 @@
+//! The future-event list: a binary heap in total, stable order.
+//!
+//! Order is (time, scheduling sequence number): two events at the same instant are
+//! dispatched in the order they were scheduled, so a run never depends on heap internals.
+//! Ordinary events cost one heap push and one pop. Timers (events that may be cancelled:
+//! batching timers, timeouts) also take a slot in a small generation-checked slab, so a
+//! cancelled timer is skipped when it reaches the top of the heap and a stale handle can
+//! never cancel somebody else's timer.
+
+use crate::{ComponentId, SimTime};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// The scheduling sequence number of an event: unique per simulation, increasing in the
+/// order events were scheduled. Also the tie-breaker between events at the same instant.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EventId(pub u64);
+
+/// A handle to a cancellable event (see [`crate::Ctx::set_timer_in`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TimerId {
+    slot: u32,
+    generation: u32,
+}
+
+const NO_TIMER: u32 = u32::MAX;
+
+/// One scheduled event.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Entry<E> {
+    pub(crate) time: SimTime,
+    pub(crate) seq: u64,
+    pub(crate) target: ComponentId,
+    timer: u32,
+    pub(crate) event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, o: &Self) -> bool {
+        self.seq == o.seq
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed, so that the std max-heap pops the earliest (time, seq) first.
+    #[inline]
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.time, o.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TimerSlot {
+    generation: u32,
+    armed: bool,
+}
+
+/// The event queue. Generic over the (small, `Copy`) event payload.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    next_seq: u64,
+    timers: Vec<TimerSlot>,
+    free_timers: Vec<u32>,
+    /// Entries in the heap whose timer was cancelled (still occupying heap space).
+    cancelled_in_heap: usize,
+    high_water: usize,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> EventQueue<E> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            timers: Vec::new(),
+            free_timers: Vec::new(),
+            cancelled_in_heap: 0,
+            high_water: 0,
+        }
+    }
+
+    /// An empty queue with room for `n` events before it reallocates.
+    pub fn with_capacity(n: usize) -> Self {
+        let mut q = Self::new();
+        q.heap.reserve(n);
+        q
+    }
+
+    /// Events waiting to be dispatched (cancelled timers excluded).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.heap.len() - self.cancelled_in_heap
+    }
+
+    /// Whether no event is waiting.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most events ever waiting at once.
+    #[inline]
+    pub fn high_water(&self) -> usize {
+        self.high_water
+    }
+
+    /// The number of events scheduled so far (the next [`EventId`]).
+    #[inline]
+    pub fn scheduled(&self) -> u64 {
+        self.next_seq
+    }
+
+    #[inline]
+    fn push_entry(&mut self, time: SimTime, target: ComponentId, timer: u32, event: E) -> EventId {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Entry {
+            time,
+            seq,
+            target,
+            timer,
+            event,
+        });
+        let live = self.len();
+        if live > self.high_water {
+            self.high_water = live;
+        }
+        EventId(seq)
+    }
+
+    /// Schedules `event` for `target` at `time`. The caller guarantees `time` is not in the
+    /// past ([`crate::Ctx`] and [`crate::Simulation`] check it).
+    #[inline]
+    pub fn push(&mut self, time: SimTime, target: ComponentId, event: E) -> EventId {
+        self.push_entry(time, target, NO_TIMER, event)
+    }
+
+    /// Schedules a cancellable event and returns its handle.
+    pub fn push_timer(&mut self, time: SimTime, target: ComponentId, event: E) -> TimerId {
+        let slot = match self.free_timers.pop() {
+            Some(s) => {
+                self.timers[s as usize].armed = true;
+                s
+            }
+            None => {
+                self.timers.push(TimerSlot {
+                    generation: 0,
+                    armed: true,
+                });
+                (self.timers.len() - 1) as u32
+            }
+        };
+        let generation = self.timers[slot as usize].generation;
+        self.push_entry(time, target, slot, event);
+        TimerId { slot, generation }
+    }
+
+    /// Cancels a timer. Returns `true` if it was still pending, `false` if it already fired
+    /// or was already cancelled (a stale handle is harmless).
+    pub fn cancel(&mut self, id: TimerId) -> bool {
+        match self.timers.get_mut(id.slot as usize) {
+            Some(s) if s.generation == id.generation && s.armed => {
+                s.armed = false;
+                self.cancelled_in_heap += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Releases a timer slot when its entry leaves the heap; returns whether it was armed.
+    #[inline]
+    fn retire_timer(&mut self, slot: u32) -> bool {
+        let s = &mut self.timers[slot as usize];
+        let armed = s.armed;
+        s.armed = false;
+        s.generation = s.generation.wrapping_add(1);
+        self.free_timers.push(slot);
+        if !armed {
+            self.cancelled_in_heap -= 1;
+        }
+        armed
+    }
+
+    /// Drops cancelled timers sitting at the top of the heap.
+    #[inline]
+    fn skip_cancelled(&mut self) {
+        while self.cancelled_in_heap > 0 {
+            match self.heap.peek() {
+                Some(top) if top.timer != NO_TIMER && !self.timers[top.timer as usize].armed => {
+                    let e = self.heap.pop().expect("peeked");
+                    self.retire_timer(e.timer);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// The time of the next live event.
+    #[inline]
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.skip_cancelled();
+        self.heap.peek().map(|e| e.time)
+    }
+
+    /// Removes and returns the next live event.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<Entry<E>> {
+        loop {
+            let e = self.heap.pop()?;
+            if e.timer == NO_TIMER || self.retire_timer(e.timer) {
+                return Some(e);
+            }
+        }
+    }
+
+    /// Removes and returns the next live event if it is due at or before `limit`.
+    #[inline]
+    pub(crate) fn pop_due(&mut self, limit: SimTime) -> Option<Entry<E>> {
+        self.skip_cancelled();
+        match self.heap.peek() {
+            Some(top) if top.time <= limit => self.pop(),
+            _ => None,
+        }
+    }
+
+    /// Public form of [`Self::pop`] for code that drives a queue without a [`crate::Simulation`]:
+    /// `(time, target, event)` of the next live event.
+    pub fn pop_next(&mut self) -> Option<(SimTime, ComponentId, E)> {
+        self.pop().map(|e| (e.time, e.target, e.event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn c(n: u32) -> ComponentId {
+        ComponentId(n)
+    }
+
+    #[test]
+    fn ties_pop_in_scheduling_order() {
+        let mut q = EventQueue::new();
+        for i in 0..100u32 {
+            q.push(SimTime::from_nanos(5), c(0), i);
+        }
+        q.push(SimTime::from_nanos(1), c(0), 1000);
+        assert_eq!(q.pop_next().unwrap().2, 1000);
+        for i in 0..100u32 {
+            assert_eq!(q.pop_next().unwrap().2, i);
+        }
+        assert!(q.pop_next().is_none());
+    }
+
+    #[test]
+    fn cancel_skips_and_stale_handles_are_harmless() {
+        let mut q = EventQueue::new();
+        let t1 = q.push_timer(SimTime::from_nanos(10), c(0), 1);
+        let _t2 = q.push_timer(SimTime::from_nanos(20), c(0), 2);
+        q.push(SimTime::from_nanos(15), c(0), 3);
+        assert_eq!(q.len(), 3);
+        assert!(q.cancel(t1));
+        assert!(!q.cancel(t1), "second cancel is a no-op");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.peek_time(), Some(SimTime::from_nanos(15)));
+        assert_eq!(q.pop_next().unwrap().2, 3);
+        // t1's slot is free again; a new timer reuses it with a new generation.
+        let t3 = q.push_timer(SimTime::from_nanos(30), c(0), 4);
+        assert!(
+            !q.cancel(t1),
+            "stale handle must not cancel the slot's new timer"
+        );
+        assert_eq!(q.pop_next().unwrap().2, 2);
+        assert!(q.cancel(t3));
+        assert!(q.pop_next().is_none());
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn fired_timer_cannot_be_cancelled() {
+        let mut q = EventQueue::new();
+        let t = q.push_timer(SimTime::from_nanos(1), c(0), 1);
+        assert_eq!(q.pop_next().unwrap().2, 1);
+        assert!(!q.cancel(t));
+        assert_eq!(q.len(), 0);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(u64),
+        Timer(u64),
+        Cancel(usize),
+        Pop,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u64..50).prop_map(Op::Push),
+            2 => (0u64..50).prop_map(Op::Timer),
+            1 => (0usize..64).prop_map(Op::Cancel),
+            3 => Just(Op::Pop),
+        ]
+    }
+
+    proptest! {
+        /// Against a simple model: a sorted list of live (time, seq, payload) entries.
+        #[test]
+        fn matches_a_sorted_list_model(ops in proptest::collection::vec(op(), 1..300)) {
+            let mut q = EventQueue::new();
+            let mut model: Vec<(u64, u64, u64)> = Vec::new();
+            let mut timers: Vec<(TimerId, u64)> = Vec::new();
+            let mut now = 0u64;
+            let mut seq = 0u64;
+            for o in ops {
+                match o {
+                    Op::Push(dt) => {
+                        q.push(SimTime::from_nanos(now + dt), c(0), seq);
+                        model.push((now + dt, seq, seq));
+                        seq += 1;
+                    }
+                    Op::Timer(dt) => {
+                        let id = q.push_timer(SimTime::from_nanos(now + dt), c(0), seq);
+                        model.push((now + dt, seq, seq));
+                        timers.push((id, seq));
+                        seq += 1;
+                    }
+                    Op::Cancel(i) => {
+                        if !timers.is_empty() {
+                            let (id, s) = timers[i % timers.len()];
+                            let was_live = model.iter().any(|e| e.1 == s);
+                            prop_assert_eq!(q.cancel(id), was_live);
+                            model.retain(|e| e.1 != s);
+                        }
+                    }
+                    Op::Pop => {
+                        model.sort();
+                        let want = if model.is_empty() { None } else { Some(model.remove(0)) };
+                        let got = q.pop_next();
+                        prop_assert_eq!(got.map(|g| (g.0.as_nanos(), g.2)), want.map(|w| (w.0, w.2)));
+                        if let Some(w) = want { now = w.0; }
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+            }
+        }
+    }
+}

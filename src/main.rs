@@ -1,0 +1,3 @@
+fn main() {
+    println!("xrcsim: scenario runner not built yet");
+}
