@@ -1,0 +1,3 @@
+//! The remote-copy pipeline: messages and their codec.
+
+pub mod message;

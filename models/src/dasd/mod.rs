@@ -1,0 +1,1 @@
+//! DASD geometry, timing and volume images.

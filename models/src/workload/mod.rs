@@ -1,0 +1,1 @@
+//! Workload generators and the SPC block-trace reader.
