@@ -12,7 +12,10 @@
 #![warn(missing_docs)]
 
 pub mod ccw;
+pub mod content;
 pub mod copy;
 pub mod dasd;
+pub mod oracle;
+pub mod stats;
 pub mod types;
 pub mod workload;

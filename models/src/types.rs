@@ -5,7 +5,9 @@ use std::fmt;
 
 /// A record address on a CKD volume: cylinder, head (track within the cylinder) and record
 /// number (R0 is the track descriptor record; user records start at R1).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Cchhr {
     /// Cylinder (0-based; up to 65,519 on a 3390-54).
     pub cyl: u32,
@@ -52,19 +54,27 @@ impl fmt::Display for Cchhr {
 pub const TRACKS_PER_CYLINDER: u32 = 15;
 
 /// Index of a volume in the world (primary volumes first, in scenario order).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct VolumeId(pub u32);
 
 /// Index of a storage control (DASD subsystem).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct SubsystemId(pub u16);
 
 /// Index of a host system.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct HostId(pub u16);
 
 /// Index of a secondary site.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct SiteId(pub u8);
 
 /// The content of a record, represented by a 64-bit digest instead of its bytes: lengths
@@ -113,7 +123,9 @@ impl SiteMask {
     }
     /// The sites in the set, in increasing order.
     pub fn iter(self) -> impl Iterator<Item = SiteId> {
-        (0..64u8).filter(move |i| self.0 & (1 << i) != 0).map(SiteId)
+        (0..64u8)
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .map(SiteId)
     }
     /// Number of sites in the set.
     pub const fn len(self) -> u32 {

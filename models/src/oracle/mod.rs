@@ -1,0 +1,680 @@
+//! The oracle: the simulator's knowledge of the truth, fed by the trace events of
+//! CONTRACTS.md section 3 and nothing else, so that the report it computes, the JSONL trace
+//! it writes and the image it checks agree to the unit with what an outside checker
+//! recomputes from the trace.
+//!
+//! Per secondary site it keeps, in memory bounded by what is in flight plus a stated history
+//! window: the routed writes above the consistency point A (to move A, count lost writes and
+//! sample the data-loss window), the primary image restricted to the site's routed writes, the
+//! secondary image built from `apply` events, the set of records where the two differ, and an
+//! undo log of the primary image for the prefix-consistency search after recovery.
+
+mod trace;
+
+pub use trace::TraceWriter;
+
+use crate::content::{RecSpan, WriteId, digest_of, record_key, record_of_key};
+use crate::stats::{Percentiles, Summary};
+use crate::types::{Digest, SiteId, SiteMask, VolumeId};
+use serde::{Deserialize, Serialize};
+use sim::{SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::BuildHasherDefault;
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<sim::StableHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<sim::StableHasher>>;
+
+/// A data set's extent, for naming lost data: volume, tracks (inclusive) and name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtentName {
+    /// Volume.
+    pub vol: VolumeId,
+    /// First linear track.
+    pub first_track: u64,
+    /// Last linear track (inclusive).
+    pub last_track: u64,
+    /// Data set name.
+    pub name: String,
+}
+
+/// What the oracle must know of the world to name things.
+#[derive(Clone, Debug, Default)]
+pub struct OracleConfig {
+    /// Site names, by [`SiteId`].
+    pub sites: Vec<String>,
+    /// VOLSERs, by [`VolumeId`].
+    pub volsers: Vec<String>,
+    /// Data-set extents (any order).
+    pub datasets: Vec<ExtentName>,
+    /// How many sequence numbers below the consistency point the prefix-consistency search
+    /// may look (the undo history kept per site).
+    pub history_window: u64,
+    /// Write the JSONL trace into [`Oracle::trace`].
+    pub trace: bool,
+    /// Trace header fields: scenario name, seed, mode.
+    pub header: (String, u64, String),
+}
+
+/// Which content an update carries for each of its records: its own (the data its write
+/// put there) or, per record, the content of another write (the base design reading newer
+/// data; a point-in-time copy shipping the latest version).
+#[derive(Clone, Copy, Debug)]
+pub enum Shipped<'a> {
+    /// The write's own content for every record.
+    Own,
+    /// For each record of the span, the write whose content was shipped.
+    Writers(&'a [WriteId]),
+}
+
+/// One write as the oracle remembers it while it matters.
+#[derive(Clone, Debug)]
+struct WriteTruth {
+    t_seq: SimTime,
+    vol: VolumeId,
+    span: RecSpan,
+    bytes: u64,
+    sites: SiteMask,
+    writer: WriteId,
+}
+
+/// A routed write above A at one site.
+#[derive(Clone, Copy, Debug)]
+struct Routed {
+    seq: u64,
+    token: bool,
+    data: bool,
+}
+
+/// The recovery verdict of one site (the per-site part of the JSON report).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteReport {
+    /// Site name.
+    pub site: String,
+    /// Writes routed to the site.
+    pub writes_routed: u64,
+    /// Writes applied at the site.
+    pub writes_applied: u64,
+    /// Point A.
+    pub consistency_seq: u64,
+    /// Point B.
+    pub highest_token_seq: u64,
+    /// Entries above A with token and data.
+    pub pending_complete: u64,
+    /// Entries above A with token but no data.
+    pub pending_incomplete: u64,
+    /// Routed writes whose token never arrived.
+    pub never_received: u64,
+    /// Routed writes above A.
+    pub lost_writes: u64,
+    /// Their bytes.
+    pub lost_bytes: u64,
+    /// Data sets holding lost writes, sorted.
+    pub lost_datasets: Vec<String>,
+    /// Reference instant minus the sequencing time of write A+1 (0 when nothing lost).
+    pub data_loss_window_ns: u64,
+    /// The same lag, sampled over the run.
+    pub rpo_ns: Percentiles,
+    /// The recovered image equals the primary image after writes 1..k for some k.
+    pub prefix_consistent: bool,
+    /// The largest such k.
+    pub consistent_seq: Option<u64>,
+    /// Records differing from the primary image at A.
+    pub mismatched_records: u64,
+    /// Applied writes whose dependent-chain predecessor (routed here) is absent.
+    pub dependent_write_violations: u64,
+    /// The prefix search could not look below this sequence number (history window).
+    pub prefix_search_floor: u64,
+    /// Instant of recovery (or of the final evaluation), ns.
+    pub evaluated_at_ns: u64,
+}
+
+#[derive(Clone, Debug)]
+struct SiteTruth {
+    name: String,
+    routed: VecDeque<Routed>,
+    highest_token: u64,
+    writes_routed: u64,
+    writes_applied: u64,
+    /// Routed writes not yet applied.
+    unapplied: BTreeSet<u64>,
+    /// Applied writes above the contiguous applied prefix, with their same-site predecessor.
+    applied_above: BTreeMap<u64, Option<u64>>,
+    /// Same-site predecessor of routed writes not yet applied (only those that have one).
+    deps: BTreeMap<u64, u64>,
+    /// Primary image (routed writes, in sequence order).
+    primary: FastMap<u64, Digest>,
+    /// Secondary image (applied updates).
+    secondary: FastMap<u64, Digest>,
+    /// Records where the two differ.
+    diff: FastSet<u64>,
+    /// Undo log of `primary`: (seq, record, previous digest).
+    undo: VecDeque<(u64, u64, Digest)>,
+    undo_floor: u64,
+    /// Shipped content that differs from the write's own, by sequence number.
+    shipped: BTreeMap<u64, Vec<WriteId>>,
+    rpo: Summary,
+    report: Option<SiteReport>,
+}
+
+/// The oracle. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Oracle {
+    cfg: OracleConfig,
+    /// Dataset extents by volume, sorted by first track.
+    extents: BTreeMap<(u32, u64), (u64, usize)>,
+    writes: VecDeque<WriteTruth>,
+    writes_base: u64,
+    last_seq: u64,
+    sites: Vec<SiteTruth>,
+    disaster_at: Option<SimTime>,
+    primary_writes: u64,
+    primary_bytes: u64,
+    response: Summary,
+    /// The JSONL trace written so far and not yet taken by the runner.
+    pub trace: Option<TraceWriter>,
+}
+
+/// The initial (formatted) content of a record.
+#[inline]
+fn initial(key: u64) -> Digest {
+    let (vol, addr) = record_of_key(key);
+    digest_of(vol, addr, 0)
+}
+
+impl SiteTruth {
+    fn a(&self, last_seq: u64) -> u64 {
+        self.routed.front().map_or(last_seq, |r| r.seq - 1)
+    }
+    fn refresh_diff(&mut self, key: u64) {
+        let p = self
+            .primary
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| initial(key));
+        let s = self
+            .secondary
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| initial(key));
+        if p == s {
+            self.diff.remove(&key);
+        } else {
+            self.diff.insert(key);
+        }
+    }
+    fn find(&mut self, seq: u64) -> Option<&mut Routed> {
+        let i = self.routed.binary_search_by_key(&seq, |r| r.seq).ok()?;
+        self.routed.get_mut(i)
+    }
+    fn advance_a(&mut self) {
+        while let Some(f) = self.routed.front() {
+            if f.token && f.data {
+                self.routed.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+impl Oracle {
+    /// An oracle for a world described by `cfg`.
+    pub fn new(cfg: OracleConfig) -> Self {
+        let mut extents = BTreeMap::new();
+        for (i, e) in cfg.datasets.iter().enumerate() {
+            extents.insert((e.vol.0, e.first_track), (e.last_track, i));
+        }
+        let sites = cfg
+            .sites
+            .iter()
+            .map(|n| SiteTruth {
+                name: n.clone(),
+                routed: VecDeque::new(),
+                highest_token: 0,
+                writes_routed: 0,
+                writes_applied: 0,
+                unapplied: BTreeSet::new(),
+                applied_above: BTreeMap::new(),
+                deps: BTreeMap::new(),
+                primary: FastMap::default(),
+                secondary: FastMap::default(),
+                diff: FastSet::default(),
+                undo: VecDeque::new(),
+                undo_floor: 0,
+                shipped: BTreeMap::new(),
+                rpo: Summary::new(),
+                report: None,
+            })
+            .collect();
+        let trace = cfg.trace.then(|| {
+            let mut w = TraceWriter::default();
+            w.header(&cfg.header.0, cfg.header.1, &cfg.header.2);
+            w
+        });
+        Oracle {
+            cfg,
+            extents,
+            writes: VecDeque::new(),
+            writes_base: 1,
+            last_seq: 0,
+            sites,
+            disaster_at: None,
+            primary_writes: 0,
+            primary_bytes: 0,
+            response: Summary::new(),
+            trace,
+        }
+    }
+
+    fn write(&self, seq: u64) -> Option<&WriteTruth> {
+        seq.checked_sub(self.writes_base)
+            .and_then(|i| self.writes.get(i as usize))
+    }
+
+    /// The data set holding `track` of `vol`, if any.
+    pub fn dataset_of(&self, vol: VolumeId, track: u64) -> Option<&str> {
+        let (&(v, first), &(last, i)) = self.extents.range(..=(vol.0, track)).next_back()?;
+        (v == vol.0 && first <= track && track <= last).then(|| self.cfg.datasets[i].name.as_str())
+    }
+
+    /// The highest sequence number assigned so far.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Point A of `site` now.
+    pub fn consistency_seq(&self, site: SiteId) -> u64 {
+        self.sites[site.0 as usize].a(self.last_seq)
+    }
+
+    /// Point B of `site` now.
+    pub fn highest_token_seq(&self, site: SiteId) -> u64 {
+        self.sites[site.0 as usize].highest_token
+    }
+
+    /// The current lag of `site`: `now` minus the sequencing time of write A+1 (zero when
+    /// every routed write is complete there).
+    pub fn lag(&self, site: SiteId, now: SimTime) -> SimDuration {
+        match self.sites[site.0 as usize].routed.front() {
+            Some(r) => now - self.write(r.seq).map_or(now, |w| w.t_seq),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    /// A host write completed (any write, replicated or not): for the primary statistics.
+    pub fn host_write_completed(&mut self, bytes: u64, response: SimDuration) {
+        self.primary_writes += 1;
+        self.primary_bytes += bytes;
+        self.response.record(response.as_nanos());
+    }
+
+    /// `seq`: write `seq` (from `writer`, covering `span` of `vol`) got its sequence number,
+    /// routed to `sites`; `dep` is the sequence number of the write its application waited
+    /// for, if any.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_seq(
+        &mut self,
+        t: SimTime,
+        seq: u64,
+        vol: VolumeId,
+        span: RecSpan,
+        bytes: u64,
+        sites: SiteMask,
+        dep: Option<u64>,
+        writer: WriteId,
+    ) {
+        debug_assert_eq!(seq, self.last_seq + 1, "sequence numbers are dense");
+        self.last_seq = seq;
+        if self.writes.is_empty() {
+            self.writes_base = seq;
+        }
+        let dep_sites = dep
+            .and_then(|d| self.write(d))
+            .map_or(SiteMask::EMPTY, |w| w.sites);
+        self.writes.push_back(WriteTruth {
+            t_seq: t,
+            vol,
+            span,
+            bytes,
+            sites,
+            writer,
+        });
+        for s in sites.iter() {
+            let st = &mut self.sites[s.0 as usize];
+            st.writes_routed += 1;
+            st.routed.push_back(Routed {
+                seq,
+                token: false,
+                data: false,
+            });
+            st.unapplied.insert(seq);
+            if let Some(d) = dep {
+                if dep_sites.contains(s) {
+                    st.deps.insert(seq, d);
+                }
+            }
+            for addr in span.iter() {
+                let key = record_key(vol, addr);
+                let old = st
+                    .primary
+                    .insert(key, digest_of(vol, addr, writer))
+                    .unwrap_or_else(|| initial(key));
+                st.undo.push_back((seq, key, old));
+                st.refresh_diff(key);
+            }
+        }
+        if let Some(tw) = &mut self.trace {
+            let names = &self.cfg.sites;
+            tw.seq(
+                t,
+                seq,
+                &self.cfg.volsers[vol.0 as usize],
+                span,
+                bytes,
+                sites,
+                names,
+                dep,
+                |a| digest_of(vol, a, writer),
+            );
+        }
+    }
+
+    /// `write_done`: write `seq` completed to its host.
+    pub fn on_write_done(&mut self, t: SimTime, seq: u64) {
+        if let Some(tw) = &mut self.trace {
+            if let Some(w) = seq
+                .checked_sub(self.writes_base)
+                .and_then(|i| self.writes.get(i as usize))
+            {
+                let (vol, writer) = (w.vol, w.writer);
+                tw.write_done(t, seq, w.span, |a| digest_of(vol, a, writer));
+            }
+        }
+    }
+
+    /// `token_rx`: the token of `seq` reached `site`.
+    pub fn on_token_rx(&mut self, t: SimTime, site: SiteId, seq: u64) {
+        let st = &mut self.sites[site.0 as usize];
+        st.highest_token = st.highest_token.max(seq);
+        if let Some(r) = st.find(seq) {
+            r.token = true;
+        }
+        st.advance_a();
+        if let Some(tw) = &mut self.trace {
+            tw.token_rx(t, &self.cfg.sites[site.0 as usize], seq);
+        }
+    }
+
+    /// `data_rx`: the update data of `seq` reached `site`, carrying `shipped` content.
+    pub fn on_data_rx(&mut self, t: SimTime, site: SiteId, seq: u64, shipped: Shipped<'_>) {
+        let Some(w) = self.write(seq) else { return };
+        let (vol, span, writer) = (w.vol, w.span, w.writer);
+        let st = &mut self.sites[site.0 as usize];
+        if let Shipped::Writers(ws) = shipped {
+            if ws.iter().any(|&x| x != writer) {
+                st.shipped.insert(seq, ws.to_vec());
+            }
+        }
+        if let Some(r) = st.find(seq) {
+            r.data = true;
+        }
+        st.advance_a();
+        if let Some(tw) = &mut self.trace {
+            let name = &self.cfg.sites[site.0 as usize];
+            match shipped {
+                Shipped::Own => tw.data_rx(t, name, seq, span, |_, a| digest_of(vol, a, writer)),
+                Shipped::Writers(ws) => {
+                    tw.data_rx(t, name, seq, span, |i, a| digest_of(vol, a, ws[i]))
+                }
+            }
+        }
+    }
+
+    /// `apply`: `site` finished writing update `seq` to its DASD.
+    pub fn on_apply(&mut self, t: SimTime, site: SiteId, seq: u64) {
+        let Some(w) = self.write(seq) else { return };
+        let (vol, span, writer) = (w.vol, w.span, w.writer);
+        let st = &mut self.sites[site.0 as usize];
+        st.writes_applied += 1;
+        let shipped = st.shipped.remove(&seq);
+        for (i, addr) in span.iter().enumerate() {
+            let key = record_key(vol, addr);
+            let who = shipped.as_ref().map_or(writer, |v| v[i]);
+            st.secondary.insert(key, digest_of(vol, addr, who));
+            st.refresh_diff(key);
+        }
+        st.unapplied.remove(&seq);
+        let dep = st.deps.remove(&seq);
+        let contig = st.unapplied.first().map_or(self.last_seq, |f| f - 1);
+        if seq > contig {
+            st.applied_above.insert(seq, dep);
+        }
+        // Entries at or below the contiguous applied prefix can no longer be violations.
+        while let Some((&s, _)) = st.applied_above.first_key_value() {
+            if s <= contig {
+                st.applied_above.pop_first();
+            } else {
+                break;
+            }
+        }
+        if let Some(tw) = &mut self.trace {
+            tw.apply(t, &self.cfg.sites[site.0 as usize], seq);
+        }
+        self.trim();
+    }
+
+    /// `disaster`: the primary site is lost at `t`.
+    pub fn on_disaster(&mut self, t: SimTime, scope: &str) {
+        self.disaster_at = Some(t);
+        if let Some(tw) = &mut self.trace {
+            tw.disaster(t, scope);
+        }
+    }
+
+    /// Samples the data-loss window of every site (called at the RPO sampling interval).
+    pub fn sample_rpo(&mut self, now: SimTime) {
+        for i in 0..self.sites.len() {
+            let lag = self.lag(SiteId(i as u8), now).as_nanos();
+            self.sites[i].rpo.record(lag);
+        }
+    }
+
+    /// Drops what no site can need any more: writes below every site's A and applied
+    /// prefix, undo history beyond the window.
+    fn trim(&mut self) {
+        let mut floor = self.last_seq;
+        for st in &self.sites {
+            let a = st.a(self.last_seq);
+            let contig = st.unapplied.first().map_or(self.last_seq, |f| f - 1);
+            floor = floor.min(a).min(contig);
+        }
+        while self.writes_base <= floor && !self.writes.is_empty() {
+            self.writes.pop_front();
+            self.writes_base += 1;
+        }
+        for st in &mut self.sites {
+            let keep_from = st.a(self.last_seq).saturating_sub(self.cfg.history_window);
+            while let Some(&(s, _, _)) = st.undo.front() {
+                if s < keep_from {
+                    st.undo.pop_front();
+                    st.undo_floor = s;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// `recovered`: evaluates `site` at `t` (after its recovery applied the complete
+    /// entries up to A, or at the end of a run) and records the verdict.
+    pub fn on_recovered(&mut self, t: SimTime, site: SiteId) -> &SiteReport {
+        let reference = self.disaster_at.unwrap_or(t);
+        let last_seq = self.last_seq;
+        let i = site.0 as usize;
+        let a = self.sites[i].a(last_seq);
+        let b = self.sites[i].highest_token;
+        let mut lost_writes = 0;
+        let mut lost_bytes = 0;
+        let mut pending_complete = 0;
+        let mut pending_incomplete = 0;
+        let mut never_received = 0;
+        let mut lost: BTreeSet<&str> = BTreeSet::new();
+        for r in &self.sites[i].routed {
+            lost_writes += 1;
+            let Some(w) = self.write(r.seq) else { continue };
+            lost_bytes += w.bytes;
+            match (r.token, r.data) {
+                (true, true) => pending_complete += 1,
+                (true, false) => pending_incomplete += 1,
+                (false, true) => pending_complete += 1,
+                (false, false) => never_received += 1,
+            }
+            let (t0, t1) = w.span.tracks();
+            for track in t0..=t1 {
+                if let Some(n) = self.dataset_of(w.vol, track) {
+                    lost.insert(n);
+                }
+            }
+        }
+        let window = match self.sites[i].routed.front() {
+            Some(r) => self
+                .write(r.seq)
+                .map_or(0, |w| (reference - w.t_seq).as_nanos()),
+            None => 0,
+        };
+        let lost_datasets: Vec<String> = lost.into_iter().map(str::to_string).collect();
+        let (mismatched, consistent_seq, floor) = self.prefix_search(i, a);
+        let st = &self.sites[i];
+        let violations = st
+            .applied_above
+            .values()
+            .filter(|d| d.is_some_and(|d| st.unapplied.contains(&d)))
+            .count() as u64;
+        let report = SiteReport {
+            site: st.name.clone(),
+            writes_routed: st.writes_routed,
+            writes_applied: st.writes_applied,
+            consistency_seq: a,
+            highest_token_seq: b,
+            pending_complete,
+            pending_incomplete,
+            never_received,
+            lost_writes,
+            lost_bytes,
+            lost_datasets,
+            data_loss_window_ns: window,
+            rpo_ns: st.rpo.percentiles(),
+            prefix_consistent: consistent_seq.is_some(),
+            consistent_seq,
+            mismatched_records: mismatched,
+            dependent_write_violations: violations,
+            prefix_search_floor: floor,
+            evaluated_at_ns: t.as_nanos(),
+        };
+        if let Some(tw) = &mut self.trace {
+            tw.recovered(t, &st.name, a, b);
+        }
+        self.sites[i].report = Some(report);
+        self.sites[i].report.as_ref().expect("just set")
+    }
+
+    /// Compares the site's secondary image with its primary image rolled back to A (the
+    /// mismatch count), then keeps rolling back to find the largest k whose image equals
+    /// the secondary. Returns (mismatched at A, consistent k, search floor).
+    fn prefix_search(&self, i: usize, a: u64) -> (u64, Option<u64>, u64) {
+        let st = &self.sites[i];
+        let mut overlay: FastMap<u64, Digest> = FastMap::default();
+        let mut diff = st.diff.clone();
+        let differs = |overlay: &FastMap<u64, Digest>, key: u64| {
+            let p = overlay
+                .get(&key)
+                .or_else(|| st.primary.get(&key))
+                .copied()
+                .unwrap_or_else(|| initial(key));
+            let s = st
+                .secondary
+                .get(&key)
+                .copied()
+                .unwrap_or_else(|| initial(key));
+            p != s
+        };
+        let mut mismatched = None;
+        let mut found = None;
+        // The image for k in [s_prev, s) is the image after undoing every entry >= s.
+        let mut upper = self.last_seq;
+        let mut it = st.undo.iter().rev().peekable();
+        loop {
+            if mismatched.is_none() && upper <= a {
+                mismatched = Some(diff.len() as u64);
+            }
+            if found.is_none() && diff.is_empty() {
+                found = Some(upper);
+            }
+            if found.is_some() && mismatched.is_some() {
+                break;
+            }
+            let Some(&&(s, _, _)) = it.peek() else { break };
+            // Undo every entry of write s.
+            while let Some(&&(s2, key, old)) = it.peek() {
+                if s2 != s {
+                    break;
+                }
+                it.next();
+                overlay.insert(key, old);
+                if differs(&overlay, key) {
+                    diff.insert(key);
+                } else {
+                    diff.remove(&key);
+                }
+            }
+            upper = s - 1;
+        }
+        let mismatched = mismatched.unwrap_or(diff.len() as u64);
+        (mismatched, found, st.undo_floor)
+    }
+
+    /// The verdict of `site`, once evaluated.
+    pub fn site_report(&self, site: SiteId) -> Option<&SiteReport> {
+        self.sites[site.0 as usize].report.as_ref()
+    }
+
+    /// Primary statistics: host writes completed, their bytes and response times.
+    pub fn primary_stats(&self) -> (u64, u64, Percentiles) {
+        (
+            self.primary_writes,
+            self.primary_bytes,
+            self.response.percentiles(),
+        )
+    }
+
+    /// When the disaster struck, if it did.
+    pub fn disaster_at(&self) -> Option<SimTime> {
+        self.disaster_at
+    }
+
+    /// The secondary image of `site` as the trace implies it (records written during the
+    /// run), sorted: for checking the model's secondary DASD against the trace.
+    pub fn secondary_image(&self, site: SiteId) -> Vec<(u64, Digest)> {
+        let mut v: Vec<(u64, Digest)> = self.sites[site.0 as usize]
+            .secondary
+            .iter()
+            .map(|(k, d)| (*k, *d))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Entries kept in memory (writes window, routed entries, undo entries): for tests of
+    /// bounded memory.
+    pub fn footprint(&self) -> usize {
+        self.writes.len()
+            + self
+                .sites
+                .iter()
+                .map(|s| s.routed.len() + s.undo.len() + s.diff.len() + s.applied_above.len())
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests;
