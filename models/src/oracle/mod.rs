@@ -348,10 +348,10 @@ impl Oracle {
                 data: false,
             });
             st.unapplied.insert(seq);
-            if let Some(d) = dep {
-                if dep_sites.contains(s) {
-                    st.deps.insert(seq, d);
-                }
+            if let Some(d) = dep
+                && dep_sites.contains(s)
+            {
+                st.deps.insert(seq, d);
             }
             for addr in span.iter() {
                 let key = record_key(vol, addr);
@@ -381,14 +381,13 @@ impl Oracle {
 
     /// `write_done`: write `seq` completed to its host.
     pub fn on_write_done(&mut self, t: SimTime, seq: u64) {
-        if let Some(tw) = &mut self.trace {
-            if let Some(w) = seq
+        if let Some(tw) = &mut self.trace
+            && let Some(w) = seq
                 .checked_sub(self.writes_base)
                 .and_then(|i| self.writes.get(i as usize))
-            {
-                let (vol, writer) = (w.vol, w.writer);
-                tw.write_done(t, seq, w.span, |a| digest_of(vol, a, writer));
-            }
+        {
+            let (vol, writer) = (w.vol, w.writer);
+            tw.write_done(t, seq, w.span, |a| digest_of(vol, a, writer));
         }
     }
 
@@ -410,10 +409,10 @@ impl Oracle {
         let Some(w) = self.write(seq) else { return };
         let (vol, span, writer) = (w.vol, w.span, w.writer);
         let st = &mut self.sites[site.0 as usize];
-        if let Shipped::Writers(ws) = shipped {
-            if ws.iter().any(|&x| x != writer) {
-                st.shipped.insert(seq, ws.to_vec());
-            }
+        if let Shipped::Writers(ws) = shipped
+            && ws.iter().any(|&x| x != writer)
+        {
+            st.shipped.insert(seq, ws.to_vec());
         }
         if let Some(r) = st.find(seq) {
             r.data = true;

@@ -258,7 +258,7 @@ fn memory_stays_bounded_over_a_long_run() {
     assert!(peak < 500, "footprint {peak}");
     let r = o.on_recovered(t(600_000), S1).clone();
     assert_eq!(r.consistency_seq, 49_980);
-    assert_eq!(r.prefix_search_floor > 0, true);
+    assert!(r.prefix_search_floor > 0);
     assert_eq!(r.consistent_seq, Some(49_980));
 }
 
