@@ -167,6 +167,7 @@ pub struct Oracle {
     last_seq: u64,
     sites: Vec<SiteTruth>,
     disaster_at: Option<SimTime>,
+    end_at: Option<SimTime>,
     primary_writes: u64,
     primary_bytes: u64,
     response: Summary,
@@ -259,6 +260,7 @@ impl Oracle {
             last_seq: 0,
             sites,
             disaster_at: None,
+            end_at: None,
             primary_writes: 0,
             primary_bytes: 0,
             response: Summary::new(),
@@ -470,6 +472,13 @@ impl Oracle {
         }
     }
 
+    /// The end of the run's workload (the reference instant when no disaster struck).
+    pub fn on_end(&mut self, t: SimTime) {
+        if self.end_at.is_none() {
+            self.end_at = Some(t);
+        }
+    }
+
     /// Samples the data-loss window of every site (called at the RPO sampling interval).
     pub fn sample_rpo(&mut self, now: SimTime) {
         for i in 0..self.sites.len() {
@@ -507,7 +516,7 @@ impl Oracle {
     /// `recovered`: evaluates `site` at `t` (after its recovery applied the complete
     /// entries up to A, or at the end of a run) and records the verdict.
     pub fn on_recovered(&mut self, t: SimTime, site: SiteId) -> &SiteReport {
-        let reference = self.disaster_at.unwrap_or(t);
+        let reference = self.disaster_at.or(self.end_at).unwrap_or(t);
         let last_seq = self.last_seq;
         let i = site.0 as usize;
         let a = self.sites[i].a(last_seq);

@@ -1,0 +1,490 @@
+//! The resolved description of a world: every name turned into an index, every duration
+//! into [`SimDuration`]. The `scenarios` crate builds it from a scenario file; tests build it
+//! directly. Defaults are documented on each field and collected in `docs/fidelity.md`.
+
+use crate::dasd::{DataSet, DeviceType};
+use crate::types::{SiteMask, SubsystemId, VolumeId};
+use crate::workload::WorkloadSpec;
+use serde::{Deserialize, Serialize};
+use sim::{SimDuration, SimTime};
+
+/// Which remote-copy design runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The patent's base design: numbered tokens, movers read by DASD address.
+    Xrc,
+    /// Positive return token: the subsystem tags changed data with the numbered token.
+    XrcPrt,
+    /// Synchronous dual copy: the host write completes after the secondary has it.
+    Sync,
+    /// Asynchronous copy applied at the secondary in order of arrival, no sequencing.
+    Naive,
+    /// Periodic point-in-time copies.
+    Pit,
+}
+
+impl Mode {
+    /// The name used in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Xrc => "xrc",
+            Mode::XrcPrt => "xrc-prt",
+            Mode::Sync => "sync",
+            Mode::Naive => "naive",
+            Mode::Pit => "pit",
+        }
+    }
+    /// Every mode, in the order users see them.
+    pub const ALL: [Mode; 5] = [Mode::Xrc, Mode::XrcPrt, Mode::Sync, Mode::Naive, Mode::Pit];
+    /// Whether writes get their number from the serializer (and wait for it).
+    pub fn serialized(self) -> bool {
+        matches!(self, Mode::Xrc | Mode::XrcPrt)
+    }
+}
+
+/// Timing of the channel subsystem and the storage control's microcode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelTiming {
+    /// Channel data rate, bytes per second (ESCON: 17 MB/s).
+    pub rate: u64,
+    /// Protocol time to start a channel program and pass Define Extent + Locate Record
+    /// (connect time before data moves).
+    pub command_overhead: SimDuration,
+    /// Extra connect time per data-transfer CCW.
+    pub per_ccw: SimDuration,
+    /// Time to present channel end/device end and end the operation.
+    pub status_overhead: SimDuration,
+}
+
+impl Default for ChannelTiming {
+    fn default() -> Self {
+        ChannelTiming {
+            rate: 17_000_000,
+            command_overhead: SimDuration::from_micros(250),
+            per_ccw: SimDuration::from_micros(10),
+            status_overhead: SimDuration::from_micros(50),
+        }
+    }
+}
+
+/// A host system.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostConfig {
+    /// System name (e.g. `SYSA`).
+    pub name: String,
+    /// Channel paths from this host to each storage control.
+    pub paths_per_subsystem: u32,
+    /// Its applications.
+    pub apps: Vec<AppConfig>,
+}
+
+/// Where an application's I/O comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AppSource {
+    /// A synthetic generator.
+    Synthetic(WorkloadSpec),
+    /// Records of an SPC trace fed by the runner (see `World::feed_trace`); the data-set
+    /// slots are the volumes' block spaces in order.
+    Trace,
+}
+
+/// An application on a host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// Application (job) name.
+    pub name: String,
+    /// Its workload.
+    pub source: AppSource,
+    /// Its data sets, as (volume, index into the volume's data sets): the workload's slots.
+    pub datasets: Vec<(VolumeId, usize)>,
+}
+
+/// Flow control when the secondary or the link falls behind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FlowControl {
+    /// None: the sidefile grows without bound.
+    None,
+    /// Write pacing: a delay per write that ramps with the device's residual count, from 0
+    /// at `threshold` to `max_delay` at twice the threshold and beyond.
+    Pacing {
+        /// Residual count (record sets not yet read by a mover) where pacing starts.
+        threshold: u32,
+        /// The level's maximum delay per write (IBM's levels run 0.02 ms .. 1000 ms).
+        max_delay: SimDuration,
+    },
+    /// Device blocking: writes to a device wait while its residual count is above
+    /// `threshold`, until it falls below `resume`.
+    Blocking {
+        /// Residual count that blocks the device.
+        threshold: u32,
+        /// Residual count that unblocks it.
+        resume: u32,
+    },
+    /// Suspend the session when the sidefile stays above `threshold` record sets for
+    /// `timeout`; track changes in a bitmap and resynchronise after `resync_after` once the
+    /// backlog has drained.
+    Suspend {
+        /// Session-wide sidefile entries that start the timeout.
+        threshold: u32,
+        /// How long the threshold may be exceeded before suspending.
+        timeout: SimDuration,
+        /// Delay before the resynchronisation starts once the backlog is gone.
+        resync_after: SimDuration,
+    },
+}
+
+/// One volume pair: a primary volume shadowed to a secondary volume at a site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairConfig {
+    /// Primary volume.
+    pub primary: VolumeId,
+    /// Secondary site.
+    pub site: usize,
+    /// Secondary volume (on a storage control at that site).
+    pub secondary: VolumeId,
+}
+
+/// The remote-copy session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CopyConfig {
+    /// The design.
+    pub mode: Mode,
+    /// Session number (M0).
+    pub session: u16,
+    /// Volume pairs.
+    pub pairs: Vec<PairConfig>,
+    /// Serializer service time per token.
+    pub serializer_service: SimDuration,
+    /// One-way time between a storage control and the serializer (token in, number back).
+    pub token_latency: SimDuration,
+    /// Number of primary data movers.
+    pub movers: u32,
+    /// Fixed cost of one mover read (a channel program to the storage control).
+    pub mover_read_overhead: SimDuration,
+    /// Most record sets one mover read takes.
+    pub mover_batch: u32,
+    /// Message buffer size: a message leaves when adding to it would pass this many bytes.
+    pub batch_bytes: u64,
+    /// Message timer: a message leaves this long after its first entry at the latest.
+    pub batch_timer: SimDuration,
+    /// Base design: ship re-updated data with the newest token and group the superseded
+    /// ones (the accommodation). Off shows the hazard.
+    pub reupdate_accommodation: bool,
+    /// Flow-control policy.
+    pub flow: FlowControl,
+    /// Secondary: acknowledge secured updates this often.
+    pub ack_interval: SimDuration,
+    /// Secondary: most updates being written to the secondary DASD at once.
+    pub apply_parallel: u32,
+    /// `pit`: interval between point-in-time copies.
+    pub pit_interval: SimDuration,
+    /// Send an initial copy of the duplexed data sets at session start (its traffic competes
+    /// for the link; the secondary is not consistent until it completes).
+    pub initial_copy: bool,
+}
+
+impl Default for CopyConfig {
+    fn default() -> Self {
+        CopyConfig {
+            mode: Mode::Xrc,
+            session: 1,
+            pairs: Vec::new(),
+            serializer_service: SimDuration::from_micros(20),
+            token_latency: SimDuration::from_micros(30),
+            movers: 1,
+            mover_read_overhead: SimDuration::from_micros(400),
+            mover_batch: 64,
+            batch_bytes: 256 * 1024,
+            batch_timer: SimDuration::from_millis(10),
+            reupdate_accommodation: true,
+            flow: FlowControl::None,
+            ack_interval: SimDuration::from_millis(100),
+            apply_parallel: 16,
+            pit_interval: SimDuration::from_secs(3600),
+            initial_copy: false,
+        }
+    }
+}
+
+/// A scheduled link outage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    /// The link is cut at this instant.
+    pub at: SimTime,
+    /// And restored at this one.
+    pub until: SimTime,
+}
+
+/// The link from the primary to one secondary site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkConfig {
+    /// Distance, km (propagation about 5 us per km one way).
+    pub distance_km: f64,
+    /// Bandwidth of each path, bits per second.
+    pub bandwidth_bps: u64,
+    /// Per-message overhead bytes (protocol headers, framing).
+    pub overhead_bytes: u64,
+    /// Parallel paths (messages are spread over them; each path delivers in order).
+    pub paths: u32,
+    /// Scheduled outages.
+    pub outages: Vec<Outage>,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            distance_km: 300.0,
+            bandwidth_bps: 44_736_000,
+            overhead_bytes: 64,
+            paths: 1,
+            outages: Vec::new(),
+        }
+    }
+}
+
+impl LinkConfig {
+    /// One-way propagation delay: 5 us per km (light in fibre).
+    pub fn propagation(&self) -> SimDuration {
+        SimDuration::from_secs_f64(self.distance_km * 5e-6)
+    }
+}
+
+/// A secondary site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteConfig {
+    /// Site name (e.g. `S1`).
+    pub name: String,
+    /// Its link.
+    pub link: LinkConfig,
+}
+
+/// A storage control (3990-like) with its cache and NVS.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubsystemConfig {
+    /// Subsystem id / name (e.g. `SS01`).
+    pub name: String,
+    /// `None` at the primary site, `Some(site)` at a secondary site.
+    pub site: Option<usize>,
+    /// Track cache size, bytes.
+    pub cache_bytes: u64,
+    /// Non-volatile storage (DASD fast write), bytes.
+    pub nvs_bytes: u64,
+    /// Storage paths: data transfers the control unit runs at once.
+    pub storage_paths: u32,
+    /// Channel timing.
+    pub channel: ChannelTiming,
+    /// Delay before an idle device starts destaging modified tracks.
+    pub destage_delay: SimDuration,
+}
+
+impl Default for SubsystemConfig {
+    fn default() -> Self {
+        SubsystemConfig {
+            name: "SS01".into(),
+            site: None,
+            cache_bytes: 1 << 30,
+            nvs_bytes: 64 << 20,
+            storage_paths: 4,
+            channel: ChannelTiming::default(),
+            destage_delay: SimDuration::from_millis(5),
+        }
+    }
+}
+
+/// A volume.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeConfig {
+    /// VOLSER.
+    pub volser: String,
+    /// Device type.
+    pub device: DeviceType,
+    /// Its storage control.
+    pub subsystem: SubsystemId,
+    /// Its data sets.
+    pub datasets: Vec<DataSet>,
+}
+
+/// An injected fault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Fault {
+    /// The whole primary site is lost; `cut_link`: messages on the wire are lost too.
+    Disaster {
+        /// When.
+        at: SimTime,
+        /// Whether the link is cut at the same instant.
+        cut_link: bool,
+    },
+    /// One primary storage control is lost (its volumes stop; the session suspends).
+    SubsystemLoss {
+        /// When.
+        at: SimTime,
+        /// Which.
+        subsystem: SubsystemId,
+    },
+    /// A primary data mover crashes (its work is taken over by the others after `restart`).
+    MoverCrash {
+        /// When.
+        at: SimTime,
+        /// Which mover (0-based).
+        mover: u32,
+        /// Time until it restarts.
+        restart: SimDuration,
+    },
+    /// The link to a site is cut and restored.
+    LinkCut {
+        /// When.
+        at: SimTime,
+        /// Which site.
+        site: usize,
+        /// Restored at.
+        until: SimTime,
+    },
+    /// A site's secondary DASD slows down by `factor` until `until`.
+    SecondarySlowdown {
+        /// When.
+        at: SimTime,
+        /// Which site.
+        site: usize,
+        /// Multiplier of service times (>= 1).
+        factor: f64,
+        /// Until when.
+        until: SimTime,
+    },
+}
+
+/// Run control.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Master seed.
+    pub seed: u64,
+    /// Simulated length of the workload.
+    pub length: SimDuration,
+    /// Interval of data-loss-window (RPO) samples.
+    pub rpo_interval: SimDuration,
+    /// Sequence numbers of history kept for the prefix-consistency search.
+    pub history_window: u64,
+    /// Write the JSONL trace.
+    pub trace: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            seed: 1,
+            length: SimDuration::from_secs(60),
+            rpo_interval: SimDuration::from_millis(100),
+            history_window: 1_000_000,
+            trace: false,
+        }
+    }
+}
+
+/// The whole world.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorldConfig {
+    /// Scenario name (reports, trace header).
+    pub name: String,
+    /// Hosts.
+    pub hosts: Vec<HostConfig>,
+    /// Storage controls (primary and secondary).
+    pub subsystems: Vec<SubsystemConfig>,
+    /// Volumes (primary and secondary).
+    pub volumes: Vec<VolumeConfig>,
+    /// Secondary sites.
+    pub sites: Vec<SiteConfig>,
+    /// The remote-copy session.
+    pub copy: CopyConfig,
+    /// Faults.
+    pub faults: Vec<Fault>,
+    /// Run control.
+    pub run: RunConfig,
+}
+
+impl WorldConfig {
+    /// The sites each primary volume is shadowed to.
+    pub fn routing(&self) -> Vec<SiteMask> {
+        let mut m = vec![SiteMask::EMPTY; self.volumes.len()];
+        for p in &self.copy.pairs {
+            m[p.primary.0 as usize] = m[p.primary.0 as usize].with(crate::types::SiteId(p.site as u8));
+        }
+        m
+    }
+}
+
+impl WorldConfig {
+    /// A small world for tests, benchmarks and examples: `hosts` hosts each running an
+    /// OLTP application (log -> data page -> commit mark, `tx_rate` transactions per
+    /// second per host) over `volumes` 3390-3 primary volumes split across two storage
+    /// controls, every volume paired to a secondary volume at one site `S1` over a T3 link
+    /// of `distance_km`.
+    pub fn demo(mode: Mode, hosts: usize, volumes: usize, tx_rate: f64, distance_km: f64) -> WorldConfig {
+        use crate::dasd::{DataSet, DeviceType};
+        let volumes = volumes.max(2);
+        let dev = DeviceType::from_name("3390-3").expect("a known model");
+        let mut vols = Vec::new();
+        let mut subsystems = vec![
+            SubsystemConfig { name: "SSA1".into(), ..SubsystemConfig::default() },
+            SubsystemConfig { name: "SSA2".into(), ..SubsystemConfig::default() },
+            SubsystemConfig { name: "SSB1".into(), site: Some(0), ..SubsystemConfig::default() },
+        ];
+        subsystems[2].storage_paths = 8;
+        for i in 0..volumes {
+            let datasets = vec![
+                DataSet::new(&format!("DB{i:02}.LOG"), 15, 15 * 21 - 1, 0, 4096),
+                DataSet::new(&format!("DB{i:02}.DATA"), 15 * 21, 15 * 1021 - 1, 0, 4096),
+            ];
+            vols.push(VolumeConfig {
+                volser: format!("PRI{i:03}"),
+                device: dev,
+                subsystem: SubsystemId((i % 2) as u16),
+                datasets,
+            });
+        }
+        let mut pairs = Vec::new();
+        for i in 0..volumes {
+            let datasets = vols[i].datasets.clone();
+            vols.push(VolumeConfig { volser: format!("SEC{i:03}"), device: dev, subsystem: SubsystemId(2), datasets });
+            pairs.push(PairConfig { primary: VolumeId(i as u32), site: 0, secondary: VolumeId((volumes + i) as u32) });
+        }
+        let hosts = (0..hosts.max(1))
+            .map(|h| {
+                let mut datasets = Vec::new();
+                // Each host's database: the log on one volume, the data on the next.
+                let lv = (2 * h) % volumes;
+                let dv = (2 * h + 1) % volumes;
+                datasets.push((VolumeId(lv as u32), 0));
+                datasets.push((VolumeId(dv as u32), 1));
+                HostConfig {
+                    name: format!("SYS{}", (b'A' + h as u8) as char),
+                    paths_per_subsystem: 4,
+                    apps: vec![AppConfig {
+                        name: format!("DB{h}"),
+                        source: AppSource::Synthetic(crate::workload::WorkloadSpec::Oltp {
+                            tx_rate,
+                            log: 0,
+                            data: 1,
+                            skew: 0.8,
+                            page_records: 1,
+                            log_records: 1,
+                            think: SimDuration::ZERO,
+                            read_fraction: 0.0,
+                            burst: None,
+                        }),
+                        datasets,
+                    }],
+                }
+            })
+            .collect();
+        WorldConfig {
+            name: "demo".into(),
+            hosts,
+            subsystems,
+            volumes: vols,
+            sites: vec![SiteConfig { name: "S1".into(), link: LinkConfig { distance_km, ..LinkConfig::default() } }],
+            copy: CopyConfig { mode, pairs, ..CopyConfig::default() },
+            faults: Vec::new(),
+            run: RunConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Injected faults (primary-site disaster, lost storage control, crashed mover, link cut and
+//! restore, secondary slowdown), the end of the workload, and RPO sampling.
+
+use super::{Ev, Fault, Mode, World};
+use crate::types::SiteId;
+use sim::{Ctx, SimTime};
+
+/// When a fault starts.
+pub(crate) fn fault_time(f: &Fault) -> SimTime {
+    match f {
+        Fault::Disaster { at, .. }
+        | Fault::SubsystemLoss { at, .. }
+        | Fault::MoverCrash { at, .. }
+        | Fault::LinkCut { at, .. }
+        | Fault::SecondarySlowdown { at, .. } => *at,
+    }
+}
+
+impl World {
+    /// Schedules a link outage of `site` from `at` to `until` (as a pair of fault events
+    /// on an extra, unnamed fault).
+    pub(crate) fn schedule_outage(&mut self, site: usize, at: SimTime, until: SimTime, ctx: &mut Ctx<'_, Ev>) {
+        let idx = self.outages.len();
+        self.outages.push((site, at, until));
+        let me = self.me;
+        let _ = ctx.schedule_at(at.max(ctx.now()), me, Ev::FaultStart { index: (OUTAGE_BASE + idx) as u16 });
+    }
+
+    /// A fault begins.
+    pub(crate) fn on_fault_start(&mut self, index: u16, ctx: &mut Ctx<'_, Ev>) {
+        let me = self.me;
+        if index as usize >= OUTAGE_BASE {
+            let (site, _, until) = self.outages[index as usize - OUTAGE_BASE];
+            self.trace_fault(ctx.now(), "link_cut", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+            self.link_cut(site);
+            let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
+            return;
+        }
+        let f = self.cfg.faults[index as usize].clone();
+        match f {
+            Fault::Disaster { cut_link, .. } => self.disaster(cut_link, ctx),
+            Fault::SubsystemLoss { subsystem, .. } => {
+                let ss = subsystem.0 as usize;
+                if self.storage[ss].site.is_none() {
+                    self.storage[ss].dead = true;
+                    let name = self.cfg.subsystems[ss].name.clone();
+                    self.trace_fault(ctx.now(), "subsystem_lost", &format!(",\"subsystem\":\"{name}\""));
+                    if self.mode().serialized() || self.mode() == Mode::Naive {
+                        self.suspend(ctx, "storage control lost");
+                    }
+                }
+            }
+            Fault::MoverCrash { mover, restart, .. } => {
+                let m = mover as usize;
+                if m < self.movers.len() && self.movers[m].alive {
+                    self.movers[m].alive = false;
+                    // The read in progress is lost; its tokens go back to the head.
+                    let batch = std::mem::take(&mut self.movers[m].batch);
+                    if self.movers[m].busy {
+                        self.movers[m].busy = false;
+                        for &seq in batch.iter().rev() {
+                            self.movers[m].queue.push_front(seq);
+                        }
+                    }
+                    self.trace_fault(ctx.now(), "mover_crash", &format!(",\"mover\":{m}"));
+                    ctx.schedule_in(restart, me, Ev::FaultEnd { index });
+                }
+            }
+            Fault::LinkCut { site, until, .. } => {
+                if site < self.out.len() {
+                    self.trace_fault(ctx.now(), "link_cut", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+                    self.link_cut(site);
+                    let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
+                }
+            }
+            Fault::SecondarySlowdown { site, factor, until, .. } => {
+                for v in &mut self.volumes {
+                    if v.site == Some(SiteId(site as u8)) {
+                        v.slowdown = factor.max(1.0);
+                    }
+                }
+                self.trace_fault(ctx.now(), "secondary_slowdown", &format!(",\"site\":\"{}\",\"factor\":{factor}", self.cfg.sites.get(site).map_or("?", |s| s.name.as_str())));
+                let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
+            }
+        }
+    }
+
+    /// A fault ends.
+    pub(crate) fn on_fault_end(&mut self, index: u16, ctx: &mut Ctx<'_, Ev>) {
+        if index as usize >= OUTAGE_BASE {
+            let (site, ..) = self.outages[index as usize - OUTAGE_BASE];
+            self.trace_fault(ctx.now(), "link_restored", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+            self.link_restore(site, ctx);
+            return;
+        }
+        match self.cfg.faults[index as usize].clone() {
+            Fault::MoverCrash { mover, .. } => {
+                let m = mover as usize;
+                self.movers[m].alive = true;
+                self.trace_fault(ctx.now(), "mover_restart", &format!(",\"mover\":{m}"));
+                self.mover_kick(m, ctx);
+            }
+            Fault::LinkCut { site, .. } => {
+                self.trace_fault(ctx.now(), "link_restored", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+                self.link_restore(site, ctx);
+            }
+            Fault::SecondarySlowdown { site, .. } => {
+                for v in &mut self.volumes {
+                    if v.site == Some(SiteId(site as u8)) {
+                        v.slowdown = 1.0;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn trace_fault(&mut self, t: SimTime, ev: &str, fields: &str) {
+        if let Some(tw) = &mut self.oracle.trace {
+            tw.other(t, ev, fields);
+        }
+    }
+
+    /// The primary site is lost now: every primary component stops; what is on the wire
+    /// arrives unless the link is cut too; each site recovers once nothing more can come.
+    pub fn disaster(&mut self, cut_link: bool, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        self.oracle.on_disaster(ctx.now(), "site");
+        self.stop_primary(cut_link, ctx);
+    }
+
+    /// Stops every primary component (disaster, or the end of a run without drain).
+    fn stop_primary(&mut self, cut_link: bool, ctx: &mut Ctx<'_, Ev>) {
+        self.primary_alive = false;
+        self.workload_on = false;
+        self.draining = false;
+        for s in 0..self.out.len() {
+            // The message being built is lost with the primary.
+            if let Some(id) = self.out[s].building.take() {
+                self.msgs.remove(id as usize);
+            }
+            if let Some(t) = self.out[s].timer.take() {
+                ctx.cancel(t);
+            }
+            self.link_sender_dies(s, cut_link);
+        }
+        for s in 0..self.sites.len() {
+            self.maybe_start_recovery(s, ctx);
+        }
+    }
+
+    /// The end of the run's length: stop the workload; without drain evaluate now (the
+    /// primary stops as if struck, without a disaster event), with drain let replication
+    /// catch up first.
+    pub(crate) fn on_end_workload(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        self.workload_on = false;
+        self.oracle.on_end(ctx.now());
+        if self.drain_at_end {
+            self.draining = true;
+            if self.mode() == Mode::Pit {
+                ctx.schedule_in(sim::SimDuration::from_millis(100), self.serializer.comp, Ev::PitSnapshot);
+            }
+            self.check_drained(ctx);
+        } else {
+            self.stop_primary(false, ctx);
+        }
+    }
+
+    /// Samples the data-loss window while the primary runs.
+    pub(crate) fn on_rpo_sample(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive || !self.workload_on {
+            return;
+        }
+        self.oracle.sample_rpo(ctx.now());
+        ctx.schedule_in(self.cfg.run.rpo_interval, self.me, Ev::RpoSample);
+    }
+}
+
+/// Fault indices at and above this are scheduled link outages.
+pub(crate) const OUTAGE_BASE: usize = 32_768;

@@ -1,0 +1,906 @@
+//! The world: hosts, storage controls, the serializer, data movers, links and secondary
+//! sites as one [`sim::Model`], and the [`Ev`] events that flow between them.
+//!
+//! The event flow of one `xrc` write (numbers are the paths of Fig. 3 of EP 0 617 362):
+//!
+//! ```text
+//! Arrival (host) -> issue I/O -> device free? -> path free? -> Connected (DX+LR done, the
+//! write starts): token -> TokenIn (serializer, path 2) -> SerializerDone: sequence number,
+//! `seq` trace event, token into the site's message (M1, path 4), handed to the mover ->
+//! SeqReturn (storage control). Meanwhile DataDone (data in cache/NVS, path 1). When both
+//! have happened: Complete (channel end/device end, path 3) -> the application goes on.
+//! Mover: MoverKick -> read of the changed records (path 5) -> MoverDone: token+data into
+//! the message (M2, path 6). Message full or BatchTimer -> link: TxDone -> Arrive at the
+//! secondary: pending write queue; complete entries are written in order to the secondary
+//! DASD (path 7) through a secondary storage control; `apply`; acks flow back.
+//! ```
+//!
+//! Each part lives in its own file as an `impl World` block: [`storage`] (the I/O state
+//! machine of a storage control), [`host`] (applications and dependent chains),
+//! [`primary`] (serializer, movers, message building, flow control, point-in-time copies),
+//! [`link`] (the link state machine), [`secondary`] (pending write queue, apply, acks,
+//! recovery) and [`faults`].
+
+mod chan;
+mod config;
+mod faults;
+mod host;
+pub mod link;
+mod primary;
+pub mod secondary;
+mod sizes;
+mod storage;
+#[cfg(test)]
+mod tests;
+
+pub use config::*;
+
+use crate::ccw::Ccw;
+use crate::content::{RecSpan, WriteId};
+use crate::dasd::{DeviceTiming, VolumeImage};
+use crate::oracle::{ExtentName, Oracle, OracleConfig};
+use crate::types::{SiteId, SiteMask, SubsystemId, VolumeId};
+use crate::workload::{ChainSpec, Workload};
+use link::Link;
+use secondary::Secondary;
+use serde::Serialize;
+use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
+use slab::Slab;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
+use storage::{StorageControl, TrackCache};
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<sim::StableHasher>>;
+
+/// Every event of the world. Small and `Copy`: large state lives in the world, by index.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ev {
+    /// An application starts its next chain of I/O (open-loop arrival).
+    Arrival {
+        /// Host index.
+        host: u16,
+        /// Application index on the host.
+        app: u16,
+    },
+    /// The think time after an operation of a chain is over: issue the next one.
+    NextOp {
+        /// Chain slot.
+        chain: u32,
+    },
+    /// A write held by flow control (pacing delay, device blocking) may go on.
+    DeviceGo {
+        /// I/O slot.
+        io: u32,
+    },
+    /// The command phase (Define Extent, Locate Record) is over: data starts to move.
+    Connected {
+        /// I/O slot.
+        io: u32,
+    },
+    /// Seek and rotational delay are over (a cache miss or a bypassed write).
+    DeviceReady {
+        /// I/O slot.
+        io: u32,
+    },
+    /// The data transfer is over.
+    DataDone {
+        /// I/O slot.
+        io: u32,
+    },
+    /// Channel end and device end reach the program that started the I/O.
+    Complete {
+        /// I/O slot.
+        io: u32,
+    },
+    /// The serializer's numbered token (or acknowledgment) is back at the storage control.
+    SeqReturn {
+        /// I/O slot.
+        io: u32,
+    },
+    /// An idle device may start destaging modified tracks from NVS.
+    DestageStart {
+        /// Volume.
+        vol: u32,
+    },
+    /// A destage finished.
+    DestageDone {
+        /// Volume.
+        vol: u32,
+    },
+    /// A write token reaches the serializer.
+    TokenIn {
+        /// I/O slot of the write.
+        io: u32,
+    },
+    /// The serializer finished numbering the token at the head of its queue.
+    SerializerDone,
+    /// A data mover should look for work.
+    MoverKick {
+        /// Mover index.
+        mover: u16,
+    },
+    /// A data mover's read of changed data finished.
+    MoverDone {
+        /// Mover index.
+        mover: u16,
+    },
+    /// A message's batching timer expired.
+    BatchTimer {
+        /// Site.
+        site: u8,
+        /// The message number the timer was set for.
+        msg_no: u32,
+    },
+    /// A link path finished transmitting a message.
+    TxDone {
+        /// Site.
+        site: u8,
+        /// Path.
+        path: u8,
+        /// Link epoch (cuts invalidate older events).
+        epoch: u32,
+    },
+    /// The oldest message in flight on a path arrives at the secondary.
+    Arrive {
+        /// Site.
+        site: u8,
+        /// Path.
+        path: u8,
+        /// Link epoch.
+        epoch: u32,
+    },
+    /// An acknowledgment reaches the primary: the site has secured every write routed to it
+    /// with sequence number <= `seq`.
+    AckArrive {
+        /// Site.
+        site: u8,
+        /// Secured sequence number.
+        seq: u64,
+    },
+    /// Time for a secondary to acknowledge what it has secured.
+    AckTimer {
+        /// Site.
+        site: u8,
+    },
+    /// Time for a point-in-time copy (`pit` mode).
+    PitSnapshot,
+    /// Sample the data-loss window.
+    RpoSample,
+    /// A scheduled fault begins.
+    FaultStart {
+        /// Index into the configured faults.
+        index: u16,
+    },
+    /// A scheduled fault ends (link restored, slowdown over).
+    FaultEnd {
+        /// Index into the configured faults.
+        index: u16,
+    },
+    /// The workload stops (end of the run's length).
+    EndWorkload,
+}
+
+/// Who started an I/O, so its completion goes back to the right place.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Origin {
+    /// A host application's chain.
+    App {
+        /// Chain slot.
+        chain: u32,
+    },
+    /// A secondary data mover applying an update.
+    Apply {
+        /// Site.
+        site: u8,
+        /// The site ordinal of the update.
+        ord: u64,
+    },
+}
+
+/// The phase of an I/O at its storage control.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Phase {
+    /// Waiting for its device.
+    DeviceQueue,
+    /// Holding the device, held by flow control.
+    Held,
+    /// Waiting for a channel path and storage path.
+    PathQueue,
+    /// Command phase.
+    Command,
+    /// Disconnected: seek and rotation.
+    Disconnected,
+    /// Waiting for a path to reconnect.
+    Reconnect,
+    /// Data transfer.
+    Transfer,
+    /// Data in the subsystem; waiting for the sequence number or the secondary.
+    Waiting,
+    /// Ending status.
+    Ending,
+}
+
+/// One I/O in progress.
+#[derive(Clone, Debug)]
+pub(crate) struct Io {
+    pub origin: Origin,
+    pub vol: VolumeId,
+    /// Channel group (host index, or a secondary site's mover) for channel paths.
+    pub group: u16,
+    pub write: bool,
+    pub span: RecSpan,
+    pub bytes: u32,
+    pub write_id: WriteId,
+    pub seq: u64,
+    pub dep: Option<u64>,
+    pub issued: SimTime,
+    pub phase: Phase,
+    /// Waits for the serializer (xrc modes) before completing.
+    pub needs_seq: bool,
+    pub seq_done: bool,
+    pub data_done: bool,
+    /// Waits for the secondary (sync mode).
+    pub needs_remote: u64,
+    /// Goes through the device (cache miss or NVS full) rather than the cache.
+    pub miss: bool,
+    /// Ended with unit check.
+    pub failed: bool,
+    /// Added by write pacing.
+    pub paced: SimDuration,
+    pub chain: Vec<Ccw>,
+}
+
+/// One volume (device) and its state.
+#[derive(Clone, Debug)]
+pub(crate) struct Volume {
+    pub image: VolumeImage,
+    pub ss: SubsystemId,
+    pub timing: DeviceTiming,
+    /// `None`: primary; `Some(site)`: a secondary volume.
+    pub site: Option<SiteId>,
+    /// Sites the volume is shadowed to (primary volumes).
+    pub routing: SiteMask,
+    pub busy: bool,
+    pub queue: VecDeque<u32>,
+    pub cyl: u32,
+    /// Modified tracks in NVS waiting to be destaged: track -> bytes.
+    pub dirty: BTreeMap<u64, u32>,
+    pub destage_scheduled: bool,
+    pub destaging: Option<(u64, u32)>,
+    /// Record sets in the sidefile not yet read by a mover.
+    pub residual: u32,
+    /// Writes held by device blocking.
+    pub blocked: VecDeque<u32>,
+    pub is_blocked: bool,
+    /// Service-time multiplier (secondary slowdown fault).
+    pub slowdown: f64,
+    /// Effects of the chain being executed on the device (planned at the command phase,
+    /// committed when the data transfer ends).
+    pub effects: crate::ccw::ChainEffects,
+}
+
+/// A chain of dependent operations in progress.
+#[derive(Clone, Debug)]
+pub(crate) struct ChainRun {
+    pub host: u16,
+    pub app: u16,
+    pub spec: ChainSpec,
+    pub pos: u8,
+    pub last_seq: Option<u64>,
+}
+
+/// A data-set slot of an application, resolved to a volume extent.
+#[derive(Clone, Debug)]
+pub(crate) struct Slot {
+    pub vol: VolumeId,
+    pub first_track: u64,
+    pub last_track: u64,
+    pub records: u64,
+    pub per_track: u32,
+    pub key_len: u8,
+    pub data_len: u16,
+}
+
+/// An application.
+#[derive(Clone, Debug)]
+pub(crate) struct App {
+    pub workload: Option<Workload>,
+    pub slots: Vec<Slot>,
+    /// Trace-driven: operations fed by the runner, (time, slot, record, nrecs, write).
+    pub feed: VecDeque<(SimTime, u16, u64, u16, bool)>,
+    pub feed_scheduled: bool,
+}
+
+/// A host system.
+#[derive(Clone, Debug)]
+pub(crate) struct Host {
+    pub comp: ComponentId,
+    pub apps: Vec<App>,
+}
+
+/// A replicated write, from its sequence number until every site has secured it.
+#[derive(Clone, Debug)]
+pub(crate) struct WriteEntry {
+    pub write_id: WriteId,
+    pub vol: VolumeId,
+    pub span: RecSpan,
+    pub bytes: u32,
+    pub sites: SiteMask,
+    pub t_seq: SimTime,
+    /// The host I/O while it is in progress.
+    pub io: Option<u32>,
+    pub data_ready: bool,
+    pub host_done: bool,
+    pub read: bool,
+    /// Content shipped per record when not the write's own (base design, `pit`).
+    pub shipped: Option<Box<[WriteId]>>,
+    /// Re-update accommodation: apply `seq..=group_end` as one group (0: none).
+    pub group_end: u64,
+    /// Site ordinals (dense per site), by site index.
+    pub ords: [u64; MAX_SITES],
+    /// Sites that acknowledged it as secured.
+    pub secured: SiteMask,
+}
+
+/// The most secondary sites a world may have.
+pub const MAX_SITES: usize = 8;
+
+/// The serializer (DSM): a FIFO single server numbering tokens.
+#[derive(Clone, Debug)]
+pub(crate) struct Serializer {
+    pub comp: ComponentId,
+    pub queue: VecDeque<u32>,
+    pub busy: bool,
+    pub next_seq: u64,
+    pub tokens: u64,
+    pub busy_time: SimDuration,
+}
+
+/// A primary data mover.
+#[derive(Clone, Debug)]
+pub(crate) struct Mover {
+    pub comp: ComponentId,
+    /// Sequence numbers handed to it, in order.
+    pub queue: VecDeque<u64>,
+    pub busy: bool,
+    pub alive: bool,
+    /// The read in progress: sequence numbers.
+    pub batch: Vec<u64>,
+    pub reads: u64,
+    pub records: u64,
+    pub busy_time: SimDuration,
+}
+
+/// What the primary builds and sends to one site.
+#[derive(Clone, Debug)]
+pub(crate) struct Outbound {
+    pub comp: ComponentId,
+    /// The message being built.
+    pub building: Option<u32>,
+    pub timer: Option<TimerId>,
+    pub next_msg_no: u32,
+    pub next_ord: u64,
+    pub link: Link,
+    /// Highest sequence number the site acknowledged.
+    pub acked: u64,
+}
+
+/// A message between the movers, as the simulation carries it: references to writes, and
+/// its size in bytes (from the codec).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SimMessage {
+    pub site: u8,
+    pub msg_no: u32,
+    pub kind: MsgKind,
+    pub tokens: Vec<u64>,
+    pub data: Vec<u64>,
+    pub bytes: u64,
+    pub created: SimTime,
+    /// `pit`: copy number and number of messages of the copy (set on the last one).
+    pub copy: u32,
+    pub copy_msgs: u32,
+}
+
+/// What a simulated message carries.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum MsgKind {
+    /// Tokens and token+data (M1, M2).
+    #[default]
+    Data,
+    /// Session establish with the extent list.
+    Establish,
+    /// Initial copy of tracks (bytes only).
+    InitialCopy,
+    /// A point-in-time copy (`pit`), or a resynchronisation of changed tracks.
+    Copy,
+}
+
+/// Running totals a report or a front end may show.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WorldStats {
+    /// Host I/Os completed (reads and writes).
+    pub ios: u64,
+    /// Host reads completed.
+    pub reads: u64,
+    /// Cache read hits / misses.
+    pub read_hits: u64,
+    /// Read misses.
+    pub read_misses: u64,
+    /// Writes completed at channel speed into cache and NVS (DASD fast write hits).
+    pub fast_writes: u64,
+    /// Writes that went to the device (cache miss or NVS full).
+    pub slow_writes: u64,
+    /// I/Os that ended in unit check.
+    pub unit_checks: u64,
+    /// Destages.
+    pub destages: u64,
+    /// Writes delayed by pacing and the total delay added, ns.
+    pub paced_writes: u64,
+    /// Total pacing delay, ns.
+    pub pacing_delay_ns: u64,
+    /// Writes held by device blocking.
+    pub blocked_writes: u64,
+    /// Highest sidefile occupancy seen (record sets held for the copy).
+    pub sidefile_peak: u64,
+    /// Session suspensions (time, reason).
+    pub suspensions: Vec<(u64, String)>,
+    /// Messages sent to the secondaries and their bytes.
+    pub messages: u64,
+    /// Message bytes.
+    pub message_bytes: u64,
+    /// Mover reads.
+    pub mover_reads: u64,
+    /// Re-update groups formed by the accommodation.
+    pub reupdate_groups: u64,
+    /// Updates shipped with newer data than their own (base design).
+    pub newer_data_shipped: u64,
+}
+
+/// The world. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub(crate) cfg: std::sync::Arc<WorldConfig>,
+    pub(crate) me: ComponentId,
+    pub(crate) hosts: Vec<Host>,
+    pub(crate) storage: Vec<StorageControl>,
+    pub(crate) volumes: Vec<Volume>,
+    pub(crate) ios: Slab<Io>,
+    pub(crate) chains: Slab<ChainRun>,
+    pub(crate) serializer: Serializer,
+    pub(crate) movers: Vec<Mover>,
+    pub(crate) out: Vec<Outbound>,
+    pub(crate) sites: Vec<Secondary>,
+    pub(crate) msgs: Slab<SimMessage>,
+    /// Replicated writes by sequence number, from `wt_base`.
+    pub(crate) wt: VecDeque<WriteEntry>,
+    pub(crate) wt_base: u64,
+    /// Sequence number of writes in flight by write id (re-update detection).
+    pub(crate) seq_of_write: FastMap<WriteId, u64>,
+    pub(crate) next_write_id: WriteId,
+    /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
+    pub(crate) spare_ccws: Vec<Vec<Ccw>>,
+    /// Scratch buffer for record payloads while building a chain.
+    pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
+    /// Scheduled link outages: (site, from, until).
+    pub(crate) outages: Vec<(usize, SimTime, SimTime)>,
+    /// With drain: at the end of the workload, let replication catch up before evaluating.
+    pub(crate) drain_at_end: bool,
+    /// Record sets in the session's sidefiles.
+    pub(crate) sidefile: u64,
+    pub(crate) primary_alive: bool,
+    pub(crate) workload_on: bool,
+    pub(crate) draining: bool,
+    pub(crate) end_at: Option<SimTime>,
+    pub(crate) suspended: bool,
+    pub(crate) over_threshold_since: Option<SimTime>,
+    pub(crate) pit_last: u64,
+    pub(crate) pit_copies: u32,
+    pub(crate) data_ready_prefix: u64,
+    /// Trace-driven feeding: the runner tops up operations up to this time.
+    pub(crate) feed_horizon: SimTime,
+    /// The oracle (truth, report, trace).
+    pub oracle: Oracle,
+    /// Running totals.
+    pub stats: WorldStats,
+}
+
+/// A configuration problem found while building the world.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BuildError(pub String);
+
+impl World {
+    /// Builds the world described by `cfg` and registers its components in a fresh
+    /// registry seeded with `cfg.run.seed`. Returns the world and the registry for
+    /// [`sim::Simulation::new`]; then call [`World::start`].
+    pub fn build(cfg: WorldConfig) -> Result<(World, Registry), BuildError> {
+        let err = |m: String| BuildError(m);
+        if cfg.sites.len() > MAX_SITES {
+            return Err(err(format!("at most {MAX_SITES} secondary sites are supported, got {}", cfg.sites.len())));
+        }
+        let mut reg = Registry::new(cfg.run.seed);
+        let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
+        let me = reg.add("world").map_err(reg_err)?;
+        let routing = cfg.routing();
+        let mut volumes = Vec::with_capacity(cfg.volumes.len());
+        let mut vol_site: Vec<Option<SiteId>> = Vec::with_capacity(cfg.volumes.len());
+        for (i, v) in cfg.volumes.iter().enumerate() {
+            let ss = cfg
+                .subsystems
+                .get(v.subsystem.0 as usize)
+                .ok_or_else(|| err(format!("volume {} names storage control #{} which does not exist", v.volser, v.subsystem.0)))?;
+            let image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
+            let site = ss.site.map(|s| SiteId(s as u8));
+            vol_site.push(site);
+            volumes.push(Volume {
+                image,
+                ss: v.subsystem,
+                timing: v.device.timing(),
+                site,
+                routing: routing[i],
+                busy: false,
+                queue: VecDeque::new(),
+                cyl: 0,
+                dirty: BTreeMap::new(),
+                destage_scheduled: false,
+                destaging: None,
+                residual: 0,
+                blocked: VecDeque::new(),
+                is_blocked: false,
+                slowdown: 1.0,
+                effects: Default::default(),
+            });
+        }
+        for p in &cfg.copy.pairs {
+            let pv = cfg.volumes.get(p.primary.0 as usize).ok_or_else(|| err(format!("pair names volume #{} which does not exist", p.primary.0)))?;
+            let sv = cfg.volumes.get(p.secondary.0 as usize).ok_or_else(|| err(format!("pair names volume #{} which does not exist", p.secondary.0)))?;
+            if vol_site[p.primary.0 as usize].is_some() {
+                return Err(err(format!("pair primary {} is a secondary-site volume", pv.volser)));
+            }
+            if vol_site[p.secondary.0 as usize] != Some(SiteId(p.site as u8)) {
+                return Err(err(format!("pair secondary {} is not on a storage control of site {}", sv.volser, cfg.sites.get(p.site).map_or("?", |s| s.name.as_str()))));
+            }
+            if pv.device.tracks() > sv.device.tracks() {
+                return Err(err(format!("pair {} -> {}: the secondary ({}) is smaller than the primary ({})", pv.volser, sv.volser, sv.device.name(), pv.device.name())));
+            }
+        }
+        let n_groups = cfg.hosts.len() + cfg.sites.len();
+        let mut storage = Vec::new();
+        for (i, s) in cfg.subsystems.iter().enumerate() {
+            let comp = reg.add(&format!("ss.{}", s.name)).map_err(reg_err)?;
+            let mut paths = vec![0u32; n_groups];
+            for (h, host) in cfg.hosts.iter().enumerate() {
+                paths[h] = host.paths_per_subsystem.max(1);
+            }
+            for g in cfg.hosts.len()..n_groups {
+                paths[g] = 4;
+            }
+            let track_bytes = cfg
+                .volumes
+                .iter()
+                .find(|v| v.subsystem.0 as usize == i)
+                .map_or(56_664, |v| v.device.max_record_bytes() as u64);
+            storage.push(StorageControl {
+                comp,
+                site: s.site.map(|x| SiteId(x as u8)),
+                cache: TrackCache::new((s.cache_bytes / track_bytes.max(1)).max(1) as usize),
+                nvs_used: 0,
+                nvs_bytes: s.nvs_bytes,
+                paths_free: s.storage_paths.max(1),
+                chan_free: paths,
+                path_wait: VecDeque::new(),
+                timing: s.channel.clone(),
+                destage_delay: s.destage_delay,
+                dead: false,
+            });
+        }
+        let mut hosts = Vec::new();
+        for h in &cfg.hosts {
+            let comp = reg.add(&format!("host.{}", h.name)).map_err(reg_err)?;
+            let mut apps = Vec::new();
+            for a in &h.apps {
+                let mut slots = Vec::new();
+                for &(vol, ds) in &a.datasets {
+                    let v = volumes.get(vol.0 as usize).ok_or_else(|| err(format!("application {} names volume #{} which does not exist", a.name, vol.0)))?;
+                    let d = v.image.datasets().get(ds).ok_or_else(|| err(format!("application {} names data set #{ds} of {} which does not exist", a.name, v.image.volser())))?;
+                    let per_track = v.image.device_type().records_per_track(d.key_len, d.data_len as u32);
+                    slots.push(Slot {
+                        vol,
+                        first_track: d.first_track,
+                        last_track: d.last_track,
+                        records: d.tracks() * per_track as u64,
+                        per_track,
+                        key_len: d.key_len,
+                        data_len: d.data_len,
+                    });
+                }
+                let workload = match &a.source {
+                    AppSource::Synthetic(spec) => {
+                        let shapes: Vec<_> = slots
+                            .iter()
+                            .map(|s| crate::workload::DataSetShape { records: s.records, records_per_track: s.per_track })
+                            .collect();
+                        Some(Workload::new(spec, &shapes).map_err(|e| err(format!("application {}: {e}", a.name)))?)
+                    }
+                    AppSource::Trace => None,
+                };
+                apps.push(App { workload, slots, feed: VecDeque::new(), feed_scheduled: false });
+            }
+            hosts.push(Host { comp, apps });
+        }
+        let serializer = Serializer {
+            comp: reg.add("serializer").map_err(reg_err)?,
+            queue: VecDeque::new(),
+            busy: false,
+            next_seq: 0,
+            tokens: 0,
+            busy_time: SimDuration::ZERO,
+        };
+        let mut movers = Vec::new();
+        for m in 0..cfg.copy.movers.max(1) {
+            movers.push(Mover {
+                comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
+                queue: VecDeque::new(),
+                busy: false,
+                alive: true,
+                batch: Vec::new(),
+                reads: 0,
+                records: 0,
+                busy_time: SimDuration::ZERO,
+            });
+        }
+        let mut out = Vec::new();
+        let mut sites = Vec::new();
+        for (i, s) in cfg.sites.iter().enumerate() {
+            let comp = reg.add(&format!("site.{}", s.name)).map_err(reg_err)?;
+            out.push(Outbound {
+                comp,
+                building: None,
+                timer: None,
+                next_msg_no: 0,
+                next_ord: 0,
+                link: Link::new(&s.link),
+                acked: 0,
+            });
+            let mut map = vec![None; cfg.volumes.len()];
+            for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {
+                map[p.primary.0 as usize] = Some(p.secondary);
+            }
+            sites.push(Secondary::new(comp, (cfg.hosts.len() + i) as u16, map));
+        }
+        let mut datasets = Vec::new();
+        for (i, v) in volumes.iter().enumerate() {
+            if v.site.is_some() {
+                continue;
+            }
+            for d in v.image.datasets() {
+                datasets.push(ExtentName { vol: VolumeId(i as u32), first_track: d.first_track, last_track: d.last_track, name: d.name.clone() });
+            }
+        }
+        let oracle = Oracle::new(OracleConfig {
+            sites: cfg.sites.iter().map(|s| s.name.clone()).collect(),
+            volsers: cfg.volumes.iter().map(|v| v.volser.clone()).collect(),
+            datasets,
+            history_window: cfg.run.history_window,
+            trace: cfg.run.trace,
+            header: (cfg.name.clone(), cfg.run.seed, cfg.copy.mode.name().to_string()),
+        });
+        let world = World {
+            cfg: std::sync::Arc::new(cfg),
+            me,
+            hosts,
+            storage,
+            volumes,
+            ios: Slab::new(),
+            chains: Slab::new(),
+            serializer,
+            movers,
+            out,
+            sites,
+            msgs: Slab::new(),
+            wt: VecDeque::new(),
+            wt_base: 1,
+            seq_of_write: FastMap::default(),
+            next_write_id: 1,
+            spare_ccws: Vec::new(),
+            scratch: Vec::new(),
+            outages: Vec::new(),
+            drain_at_end: false,
+            sidefile: 0,
+            primary_alive: true,
+            workload_on: true,
+            draining: false,
+            end_at: None,
+            suspended: false,
+            over_threshold_since: None,
+            pit_last: 0,
+            pit_copies: 0,
+            data_ready_prefix: 0,
+            feed_horizon: SimTime::ZERO,
+            oracle,
+            stats: WorldStats::default(),
+        };
+        Ok((world, reg))
+    }
+
+    /// Schedules the first events: application arrivals, session establishment, RPO
+    /// sampling, point-in-time copies, faults, and the end of the workload at
+    /// `cfg.run.length`. Call once, at time zero, through [`sim::Simulation::act`].
+    pub fn start(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        for h in 0..self.hosts.len() {
+            for a in 0..self.hosts[h].apps.len() {
+                if self.hosts[h].apps[a].workload.is_some() {
+                    let comp = self.hosts[h].comp;
+                    let now = ctx.now();
+                    let w = self.hosts[h].apps[a].workload.as_mut().expect("checked");
+                    let d = w.next_arrival(now, ctx.rng_of(comp));
+                    ctx.schedule_in(d, comp, Ev::Arrival { host: h as u16, app: a as u16 });
+                }
+            }
+        }
+        let me = self.me;
+        ctx.schedule_in(self.cfg.run.rpo_interval, me, Ev::RpoSample);
+        ctx.schedule_in(self.cfg.run.length, me, Ev::EndWorkload);
+        if self.cfg.copy.mode == crate::world::Mode::Pit {
+            ctx.schedule_in(self.cfg.copy.pit_interval, self.serializer.comp, Ev::PitSnapshot);
+        }
+        for s in 0..self.sites.len() {
+            self.establish(s, ctx);
+            let comp = self.sites[s].comp;
+            ctx.schedule_in(self.cfg.copy.ack_interval, comp, Ev::AckTimer { site: s as u8 });
+        }
+        for (i, f) in self.cfg.faults.clone().iter().enumerate() {
+            let at = faults::fault_time(f);
+            let _ = ctx.schedule_at(at.max(ctx.now()), me, Ev::FaultStart { index: i as u16 });
+        }
+        for (s, site) in self.cfg.sites.clone().iter().enumerate() {
+            for o in &site.link.outages {
+                self.schedule_outage(s, o.at, o.until, ctx);
+            }
+        }
+    }
+
+    /// The configuration the world was built from.
+    pub fn config(&self) -> &WorldConfig {
+        &self.cfg
+    }
+
+    /// Whether the primary site is still up.
+    pub fn primary_alive(&self) -> bool {
+        self.primary_alive
+    }
+
+    /// With `drain`, the end of the workload lets replication catch up before the final
+    /// evaluation instead of stopping the primary at once.
+    pub fn set_drain(&mut self, drain: bool) {
+        self.drain_at_end = drain;
+    }
+
+    /// Whether every site has been evaluated (recovered, or drained at the end).
+    pub fn finished(&self) -> bool {
+        self.sites.iter().all(|s| s.recovered)
+    }
+
+    /// The write entry of `seq`, if still in the table.
+    pub(crate) fn entry(&self, seq: u64) -> Option<&WriteEntry> {
+        seq.checked_sub(self.wt_base).and_then(|i| self.wt.get(i as usize))
+    }
+
+    pub(crate) fn entry_mut(&mut self, seq: u64) -> Option<&mut WriteEntry> {
+        seq.checked_sub(self.wt_base).and_then(|i| self.wt.get_mut(i as usize))
+    }
+
+    /// Drops write entries every site has secured and whose host I/O is over.
+    pub(crate) fn retire_writes(&mut self) {
+        while let Some(e) = self.wt.front() {
+            let secured = e.secured.0 & e.sites.0 == e.sites.0;
+            if secured && e.host_done && (e.read || !self.cfg.copy.mode.serialized()) {
+                let e = self.wt.pop_front().expect("front exists");
+                self.seq_of_write.remove(&e.write_id);
+                self.wt_base += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// A snapshot of live figures for front ends.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            writes_in_flight: self.ios.len() as u64,
+            serializer_queue: self.serializer.queue.len() as u64,
+            sidefile: self.sidefile,
+            mover_queue: self.movers.iter().map(|m| m.queue.len() as u64).sum(),
+            last_seq: self.serializer.next_seq,
+            sites: self
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SiteGauges {
+                    link_queue: self.out[i].link.queued() as u64,
+                    link_in_flight: self.out[i].link.in_flight() as u64,
+                    link_bytes_in_flight: self.out[i].link.bytes_in_flight(&self.msgs),
+                    link_busy_ns: self.out[i].link.busy_ns(),
+                    link_up: self.out[i].link.is_up(),
+                    pending: s.pending_len() as u64,
+                    applying: s.inflight as u64,
+                    consistency_seq: self.oracle.consistency_seq(SiteId(i as u8)),
+                    highest_token_seq: self.oracle.highest_token_seq(SiteId(i as u8)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Live figures of the world (for the TUI and progress lines).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Gauges {
+    /// I/Os in progress.
+    pub writes_in_flight: u64,
+    /// Tokens waiting at the serializer.
+    pub serializer_queue: u64,
+    /// Record sets held in sidefiles.
+    pub sidefile: u64,
+    /// Tokens waiting at the movers.
+    pub mover_queue: u64,
+    /// Highest sequence number assigned.
+    pub last_seq: u64,
+    /// Per site.
+    pub sites: Vec<SiteGauges>,
+}
+
+/// Live figures of one site.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SiteGauges {
+    /// Messages waiting for the link.
+    pub link_queue: u64,
+    /// Messages on the wire.
+    pub link_in_flight: u64,
+    /// Bytes on the wire.
+    pub link_bytes_in_flight: u64,
+    /// Total transmission time so far, ns (utilisation = busy / elapsed / paths).
+    pub link_busy_ns: u64,
+    /// Whether the link is up.
+    pub link_up: bool,
+    /// Entries in the pending write queue.
+    pub pending: u64,
+    /// Updates being written to the secondary DASD.
+    pub applying: u64,
+    /// Point A now.
+    pub consistency_seq: u64,
+    /// Point B now.
+    pub highest_token_seq: u64,
+}
+
+impl Model for World {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, ctx: &mut Ctx<'_, Ev>) {
+        match ev {
+            Ev::Arrival { host, app } => self.on_arrival(host, app, ctx),
+            Ev::NextOp { chain } => self.on_next_op(chain, ctx),
+            Ev::DeviceGo { io } => self.on_device_go(io, ctx),
+            Ev::Connected { io } => self.on_connected(io, ctx),
+            Ev::DeviceReady { io } => self.on_device_ready(io, ctx),
+            Ev::DataDone { io } => self.on_data_done(io, ctx),
+            Ev::Complete { io } => self.on_complete(io, ctx),
+            Ev::SeqReturn { io } => self.on_seq_return(io, ctx),
+            Ev::DestageStart { vol } => self.on_destage_start(vol, ctx),
+            Ev::DestageDone { vol } => self.on_destage_done(vol, ctx),
+            Ev::TokenIn { io } => self.on_token_in(io, ctx),
+            Ev::SerializerDone => self.on_serializer_done(ctx),
+            Ev::MoverKick { mover } => self.on_mover_kick(mover, ctx),
+            Ev::MoverDone { mover } => self.on_mover_done(mover, ctx),
+            Ev::BatchTimer { site, msg_no } => self.on_batch_timer(site, msg_no, ctx),
+            Ev::TxDone { site, path, epoch } => self.on_tx_done(site, path, epoch, ctx),
+            Ev::Arrive { site, path, epoch } => self.on_arrive(site, path, epoch, ctx),
+            Ev::AckArrive { site, seq } => self.on_ack_arrive(site, seq, ctx),
+            Ev::AckTimer { site } => self.on_ack_timer(site, ctx),
+            Ev::PitSnapshot => self.on_pit_snapshot(ctx),
+            Ev::RpoSample => self.on_rpo_sample(ctx),
+            Ev::FaultStart { index } => self.on_fault_start(index, ctx),
+            Ev::FaultEnd { index } => self.on_fault_end(index, ctx),
+            Ev::EndWorkload => self.on_end_workload(ctx),
+        }
+    }
+}

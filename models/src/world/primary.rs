@@ -1,0 +1,582 @@
+//! The primary side of the copy: numbering writes (the serializer, or at write start for
+//! the modes without one), the data movers, building messages (M0/M1/M2, sent when the
+//! buffer fills or the timer expires), acknowledgments, flow control and point-in-time
+//! copies.
+
+use super::sizes;
+use super::{Ev, Mode, MsgKind, SimMessage, World, WriteEntry, MAX_SITES};
+use crate::content::{record_key, WriteId};
+use crate::types::{SiteId, SiteMask};
+use sim::{Ctx, SimDuration};
+
+impl World {
+    /// A write to a duplexed extent starts its data phase: send the token to the
+    /// serializer (xrc modes) or number it now (the other modes).
+    pub(crate) fn write_started(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        match self.mode() {
+            Mode::Xrc | Mode::XrcPrt => {
+                self.ios[io as usize].needs_seq = true;
+                let d = self.cfg.copy.token_latency;
+                ctx.schedule_in(d, self.serializer.comp, Ev::TokenIn { io });
+            }
+            Mode::Sync => {
+                let vol = self.ios[io as usize].vol.0 as usize;
+                self.ios[io as usize].needs_remote = self.volumes[vol].routing.len() as u64;
+                self.assign_seq(io, ctx);
+            }
+            Mode::Naive | Mode::Pit => self.assign_seq(io, ctx),
+        }
+    }
+
+    /// A token reaches the serializer.
+    pub(crate) fn on_token_in(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive || !self.ios.contains(io as usize) {
+            return;
+        }
+        self.serializer.queue.push_back(io);
+        if !self.serializer.busy {
+            self.serializer.busy = true;
+            let d = self.cfg.copy.serializer_service;
+            self.serializer.busy_time += d;
+            ctx.schedule_in(d, self.serializer.comp, Ev::SerializerDone);
+        }
+    }
+
+    /// The serializer numbers the token at the head of its queue and returns it.
+    pub(crate) fn on_serializer_done(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if let Some(io) = self.serializer.queue.pop_front() {
+            if self.ios.contains(io as usize) {
+                self.serializer.tokens += 1;
+                self.assign_seq(io, ctx);
+                let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
+                let d = self.cfg.copy.token_latency;
+                ctx.schedule_in(d, self.storage[ss].comp, Ev::SeqReturn { io });
+            }
+        }
+        if self.serializer.queue.is_empty() {
+            self.serializer.busy = false;
+        } else {
+            let d = self.cfg.copy.serializer_service;
+            self.serializer.busy_time += d;
+            ctx.schedule_in(d, self.serializer.comp, Ev::SerializerDone);
+        }
+    }
+
+    /// Gives write `io` the next global sequence number: the `seq` trace event, the write
+    /// table entry, the token in the next message to each site (xrc modes) and the hand-off
+    /// to the data mover.
+    pub(crate) fn assign_seq(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let now = ctx.now();
+        self.serializer.next_seq += 1;
+        let seq = self.serializer.next_seq;
+        let (vol, span, bytes, write_id, dep, data_done) = {
+            let i = &mut self.ios[io as usize];
+            i.seq = seq;
+            (i.vol, i.span, i.bytes, i.write_id, i.dep, i.data_done)
+        };
+        let sites = self.volumes[vol.0 as usize].routing;
+        let mut ords = [0u64; MAX_SITES];
+        for s in sites.iter() {
+            let o = &mut self.out[s.0 as usize];
+            o.next_ord += 1;
+            ords[s.0 as usize] = o.next_ord;
+        }
+        if self.wt.is_empty() {
+            self.wt_base = seq;
+        }
+        self.wt.push_back(WriteEntry {
+            write_id,
+            vol,
+            span,
+            bytes,
+            sites,
+            t_seq: now,
+            io: Some(io),
+            data_ready: false,
+            host_done: false,
+            read: false,
+            shipped: None,
+            group_end: 0,
+            ords,
+            secured: SiteMask::EMPTY,
+        });
+        self.seq_of_write.insert(write_id, seq);
+        self.oracle.on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
+        let mode = self.mode();
+        if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+            self.sidefile += 1;
+            self.stats.sidefile_peak = self.stats.sidefile_peak.max(self.sidefile);
+            self.check_suspend(ctx);
+        }
+        if mode.serialized() {
+            for s in sites.iter() {
+                self.add_to_message(s.0 as usize, false, seq, ctx);
+            }
+        }
+        if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+            let m = self.mover_of(vol);
+            self.movers[m].queue.push_back(seq);
+        }
+        if data_done {
+            self.write_data_ready(io, ctx);
+        } else if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+            // A re-update waiting for this number may now be shippable.
+            let m = self.mover_of(vol);
+            self.mover_kick(m, ctx);
+        }
+    }
+
+    /// The mover responsible for the storage control of `vol`.
+    fn mover_of(&self, vol: crate::types::VolumeId) -> usize {
+        self.volumes[vol.0 as usize].ss.0 as usize % self.movers.len()
+    }
+
+    /// The numbered write's data is in the subsystem: readable by the movers (the
+    /// sidefile), sent at once in `sync`.
+    pub(crate) fn write_data_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (seq, vol) = {
+            let i = &self.ios[io as usize];
+            (i.seq, i.vol)
+        };
+        let mode = self.mode();
+        let Some(e) = self.entry_mut(seq) else { return };
+        if e.data_ready {
+            return;
+        }
+        e.data_ready = true;
+        let sites = e.sites;
+        while self.entry(self.data_ready_prefix + 1).is_some_and(|e| e.data_ready) {
+            self.data_ready_prefix += 1;
+        }
+        match mode {
+            Mode::Xrc | Mode::XrcPrt | Mode::Naive => {
+                self.volumes[vol.0 as usize].residual += 1;
+                let m = self.mover_of(vol);
+                self.mover_kick(m, ctx);
+            }
+            Mode::Sync => {
+                for s in sites.iter() {
+                    self.send_single(s.0 as usize, seq, ctx);
+                }
+            }
+            Mode::Pit => {}
+        }
+    }
+
+    /// A mover looks for work (event form).
+    pub(crate) fn on_mover_kick(&mut self, mover: u16, ctx: &mut Ctx<'_, Ev>) {
+        self.mover_kick(mover as usize, ctx);
+    }
+
+    /// A mover starts a read of the changed data of the tokens at the head of its queue
+    /// (one storage control per read), capturing the records' contents as they are now.
+    pub(crate) fn mover_kick(&mut self, m: usize, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive || self.movers[m].busy || !self.movers[m].alive {
+            return;
+        }
+        let mode = self.mode();
+        let accommodate = mode == Mode::Xrc && self.cfg.copy.reupdate_accommodation;
+        let limit = self.cfg.copy.mover_batch.max(1) as usize;
+        let mut batch = std::mem::take(&mut self.movers[m].batch);
+        batch.clear();
+        let mut bytes = 0u64;
+        let mut first_ss = None;
+        let mut writers: Vec<WriteId> = Vec::new();
+        while batch.len() < limit {
+            let Some(&seq) = self.movers[m].queue.front() else { break };
+            let Some(e) = self.entry(seq) else {
+                self.movers[m].queue.pop_front();
+                continue;
+            };
+            if !e.data_ready {
+                break;
+            }
+            let vol = e.vol;
+            let ss = self.volumes[vol.0 as usize].ss;
+            if self.storage[ss.0 as usize].dead {
+                // Its storage control is lost: the data can never be read.
+                self.movers[m].queue.pop_front();
+                continue;
+            }
+            if *first_ss.get_or_insert(ss) != ss {
+                break;
+            }
+            // Capture what the records hold now.
+            let own = e.write_id;
+            writers.clear();
+            let mut group_end = 0u64;
+            let mut blocked = false;
+            if mode != Mode::XrcPrt {
+                for a in e.span.iter() {
+                    let w = self.volumes[vol.0 as usize].image.read(a).map_or(own, |r| r.writer);
+                    writers.push(w);
+                    if w != own && accommodate {
+                        match self.seq_of_write.get(&w) {
+                            Some(&s) if s > seq => group_end = group_end.max(s),
+                            Some(_) => {}
+                            None => blocked = true,
+                        }
+                    }
+                }
+            }
+            if blocked {
+                // A newer update of a record has no number yet: wait for it.
+                break;
+            }
+            let shipped = (writers.iter().any(|&w| w != own)).then(|| writers.clone().into_boxed_slice());
+            let e = self.entry_mut(seq).expect("entry exists");
+            if shipped.is_some() {
+                self.stats.newer_data_shipped += 1;
+            }
+            e.shipped = shipped;
+            if group_end > seq {
+                e.group_end = group_end;
+                self.stats.reupdate_groups += 1;
+            }
+            bytes += e.bytes as u64;
+            self.movers[m].queue.pop_front();
+            batch.push(seq);
+        }
+        if batch.is_empty() {
+            self.movers[m].batch = batch;
+            return;
+        }
+        let ss = first_ss.expect("a batch has a storage control").0 as usize;
+        let rate = self.storage[ss].timing.rate;
+        let d = self.cfg.copy.mover_read_overhead + SimDuration::for_bytes(bytes, rate);
+        let mv = &mut self.movers[m];
+        mv.batch = batch;
+        mv.busy = true;
+        mv.busy_time += d;
+        mv.reads += 1;
+        self.stats.mover_reads += 1;
+        ctx.schedule_in(d, mv.comp, Ev::MoverDone { mover: m as u16 });
+    }
+
+    /// A mover's read finished: token+data into the next message of each routed site, and
+    /// the residual counts drop.
+    pub(crate) fn on_mover_done(&mut self, mover: u16, ctx: &mut Ctx<'_, Ev>) {
+        let m = mover as usize;
+        if !self.primary_alive || !self.movers[m].busy {
+            return;
+        }
+        let batch = std::mem::take(&mut self.movers[m].batch);
+        for &seq in &batch {
+            let Some(e) = self.entry_mut(seq) else { continue };
+            e.read = true;
+            let (vol, sites) = (e.vol, e.sites);
+            self.movers[m].records += 1;
+            let v = &mut self.volumes[vol.0 as usize];
+            v.residual = v.residual.saturating_sub(1);
+            self.flow_relief(vol.0 as usize, ctx);
+            for s in sites.iter() {
+                self.add_to_message(s.0 as usize, true, seq, ctx);
+            }
+        }
+        self.movers[m].batch = batch;
+        self.movers[m].busy = false;
+        self.retire_writes();
+        self.mover_kick(m, ctx);
+    }
+
+    /// Device blocking: unblock when the residual count is down to the resume level.
+    fn flow_relief(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
+        if let super::FlowControl::Blocking { resume, .. } = self.cfg.copy.flow {
+            let v = &mut self.volumes[vol];
+            if v.is_blocked && v.residual <= resume {
+                v.is_blocked = false;
+                let held: Vec<u32> = v.blocked.drain(..).collect();
+                for io in held {
+                    let ss = self.volumes[vol].ss.0 as usize;
+                    ctx.schedule_in(SimDuration::ZERO, self.storage[ss].comp, Ev::DeviceGo { io });
+                }
+            }
+        }
+    }
+
+    /// Suspension policy: watch the session's sidefile.
+    fn check_suspend(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if let super::FlowControl::Suspend { threshold, timeout, .. } = self.cfg.copy.flow {
+            if self.sidefile > threshold as u64 {
+                let since = *self.over_threshold_since.get_or_insert(ctx.now());
+                if !self.suspended && ctx.now() - since >= timeout {
+                    self.suspend(ctx, "sidefile above threshold for the timeout");
+                }
+            } else {
+                self.over_threshold_since = None;
+            }
+        }
+    }
+
+    /// Suspends the session (reported; see `docs/fidelity.md` for what is modelled).
+    pub(crate) fn suspend(&mut self, ctx: &mut Ctx<'_, Ev>, reason: &str) {
+        self.suspended = true;
+        self.stats.suspensions.push((ctx.now().as_nanos(), reason.to_string()));
+        if let Some(tw) = &mut self.oracle.trace {
+            tw.other(ctx.now(), "suspend", &format!(",\"reason\":\"{reason}\""));
+        }
+    }
+
+    /// Adds a token (M1, `data == false`) or token+data (M2) of `seq` to the message being
+    /// built for `site`; sends the message when it is full.
+    pub(crate) fn add_to_message(&mut self, site: usize, data: bool, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+        let size = {
+            let e = self.entry(seq).expect("a message entry needs its write");
+            if data {
+                sizes::data_field(e.span.n as usize, e.bytes as u64)
+            } else {
+                sizes::token(e.span.n as usize)
+            }
+        };
+        let limit = self.cfg.copy.batch_bytes;
+        if let Some(id) = self.out[site].building {
+            if self.msgs[id as usize].bytes + size > limit {
+                self.send_message(site, ctx);
+            }
+        }
+        let id = match self.out[site].building {
+            Some(id) => id,
+            None => {
+                let o = &mut self.out[site];
+                let msg_no = o.next_msg_no;
+                o.next_msg_no += 1;
+                let id = self.msgs.insert(SimMessage {
+                    site: site as u8,
+                    msg_no,
+                    kind: MsgKind::Data,
+                    bytes: sizes::HEADER as u64,
+                    created: ctx.now(),
+                    ..Default::default()
+                }) as u32;
+                o.building = Some(id);
+                let comp = o.comp;
+                o.timer = Some(ctx.set_timer_in(self.cfg.copy.batch_timer, comp, Ev::BatchTimer { site: site as u8, msg_no }));
+                id
+            }
+        };
+        let msg = &mut self.msgs[id as usize];
+        if data {
+            msg.data.push(seq);
+        } else {
+            msg.tokens.push(seq);
+        }
+        msg.bytes += size;
+        if msg.bytes >= limit {
+            self.send_message(site, ctx);
+        }
+    }
+
+    /// The batching timer expired: send the message it was set for.
+    pub(crate) fn on_batch_timer(&mut self, site: u8, msg_no: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let s = site as usize;
+        if let Some(id) = self.out[s].building {
+            if self.msgs[id as usize].msg_no == msg_no {
+                self.out[s].timer = None;
+                self.send_message(s, ctx);
+            }
+        }
+    }
+
+    /// Hands the message being built for `site` to the link.
+    pub(crate) fn send_message(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        let Some(id) = self.out[site].building.take() else { return };
+        if let Some(t) = self.out[site].timer.take() {
+            ctx.cancel(t);
+        }
+        self.stats.messages += 1;
+        self.stats.message_bytes += self.msgs[id as usize].bytes;
+        self.link_enqueue(site, id, ctx);
+    }
+
+    /// `sync`: one write's token and data in a message of its own, sent now.
+    fn send_single(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+        let e = self.entry(seq).expect("sync write has its entry");
+        let bytes = sizes::HEADER as u64 + sizes::data_field(e.span.n as usize, e.bytes as u64);
+        let o = &mut self.out[site];
+        let msg_no = o.next_msg_no;
+        o.next_msg_no += 1;
+        let id = self.msgs.insert(SimMessage {
+            site: site as u8,
+            msg_no,
+            kind: MsgKind::Data,
+            tokens: Vec::new(),
+            data: vec![seq],
+            bytes,
+            created: ctx.now(),
+            copy: 0,
+            copy_msgs: 0,
+        }) as u32;
+        self.stats.messages += 1;
+        self.stats.message_bytes += bytes;
+        self.link_enqueue(site, id, ctx);
+    }
+
+    /// Session establishment: the extent list (and the initial copy, if configured).
+    pub(crate) fn establish(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        let mut bytes = sizes::HEADER as u64;
+        let mut tracks = 0u64;
+        let mut track_bytes = 0u64;
+        for v in &self.volumes {
+            if v.site.is_none() && v.routing.contains(SiteId(site as u8)) {
+                for d in v.image.datasets() {
+                    bytes += sizes::extent_entry(d.name.len()) as u64;
+                    tracks += d.tracks();
+                    track_bytes = v.image.device_type().max_record_bytes() as u64;
+                }
+            }
+        }
+        let o = &mut self.out[site];
+        let msg_no = o.next_msg_no;
+        o.next_msg_no += 1;
+        let id = self.msgs.insert(SimMessage { site: site as u8, msg_no, kind: MsgKind::Establish, bytes, created: ctx.now(), ..Default::default() }) as u32;
+        self.link_enqueue(site, id, ctx);
+        if self.cfg.copy.initial_copy && tracks > 0 {
+            let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
+            let n = tracks.div_ceil(per_msg);
+            self.sites[site].initial_copy_msgs = n;
+            for k in 0..n {
+                let t = per_msg.min(tracks - k * per_msg);
+                let o = &mut self.out[site];
+                let msg_no = o.next_msg_no;
+                o.next_msg_no += 1;
+                let id = self.msgs.insert(SimMessage {
+                    site: site as u8,
+                    msg_no,
+                    kind: MsgKind::InitialCopy,
+                    bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
+                    created: ctx.now(),
+                    ..Default::default()
+                }) as u32;
+                self.link_enqueue(site, id, ctx);
+            }
+        }
+    }
+
+    /// An acknowledgment reaches the primary: mark the site's writes up to `seq` secured,
+    /// free sidefile entries secured everywhere, complete `sync` writes.
+    pub(crate) fn on_ack_arrive(&mut self, site: u8, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let s = SiteId(site);
+        let from = (self.out[site as usize].acked + 1).max(self.wt_base);
+        if seq <= self.out[site as usize].acked {
+            return;
+        }
+        self.out[site as usize].acked = seq;
+        let mode = self.mode();
+        for q in from..=seq {
+            let Some(e) = self.entry_mut(q) else { break };
+            if !e.sites.contains(s) || e.secured.contains(s) {
+                continue;
+            }
+            e.secured = e.secured.with(s);
+            let all = e.secured.0 & e.sites.0 == e.sites.0;
+            let io = e.io;
+            if all && matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+                self.sidefile = self.sidefile.saturating_sub(1);
+            }
+            if mode == Mode::Sync {
+                if let Some(io) = io {
+                    if self.ios.contains(io as usize) && self.ios[io as usize].seq == q {
+                        let i = &mut self.ios[io as usize];
+                        i.needs_remote = i.needs_remote.saturating_sub(1);
+                        self.maybe_complete(io, ctx);
+                    }
+                }
+            }
+        }
+        if let super::FlowControl::Suspend { threshold, .. } = self.cfg.copy.flow {
+            if self.sidefile <= threshold as u64 {
+                self.over_threshold_since = None;
+            }
+        }
+        self.retire_writes();
+    }
+
+    /// `pit`: a point-in-time copy of every write numbered since the previous copy whose
+    /// predecessors all have their data in: the latest content of each changed record,
+    /// shipped as one copy and applied at the secondary once all of it has arrived.
+    pub(crate) fn on_pit_snapshot(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if self.workload_on {
+            ctx.schedule_in(self.cfg.copy.pit_interval, self.serializer.comp, Ev::PitSnapshot);
+        } else if self.draining && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.next_seq) {
+            // Draining: copy again shortly until the last writes are covered.
+            ctx.schedule_in(SimDuration::from_millis(100), self.serializer.comp, Ev::PitSnapshot);
+        }
+        let upto = self.data_ready_prefix;
+        let from = self.pit_last + 1;
+        if upto < from {
+            return;
+        }
+        self.pit_last = upto;
+        // Latest writer of each changed record within the copy.
+        let mut latest: super::FastMap<u64, WriteId> = Default::default();
+        for q in from..=upto {
+            let e = self.entry(q).expect("numbered writes are in the table until secured");
+            for a in e.span.iter() {
+                latest.insert(record_key(e.vol, a), e.write_id);
+            }
+        }
+        let mut distinct_bytes: u64 = 0;
+        let mut counted: super::FastMap<u64, ()> = Default::default();
+        for q in from..=upto {
+            let e = self.entry(q).expect("in table");
+            let per_rec = e.bytes as u64 / e.span.n.max(1) as u64;
+            let mut ws = Vec::with_capacity(e.span.n as usize);
+            for a in e.span.iter() {
+                let k = record_key(e.vol, a);
+                ws.push(latest[&k]);
+                if counted.insert(k, ()).is_none() {
+                    distinct_bytes += per_rec;
+                }
+            }
+            let own = e.write_id;
+            let shipped = ws.iter().any(|&w| w != own).then(|| ws.into_boxed_slice());
+            self.entry_mut(q).expect("in table").shipped = shipped;
+        }
+        self.pit_copies += 1;
+        let copy = self.pit_copies;
+        let n_sites = self.out.len();
+        for site in 0..n_sites {
+            let seqs: Vec<u64> = (from..=upto).filter(|&q| self.entry(q).is_some_and(|e| e.sites.contains(SiteId(site as u8)))).collect();
+            if seqs.is_empty() {
+                continue;
+            }
+            let limit = self.cfg.copy.batch_bytes.max(1);
+            let per_seq = distinct_bytes / (upto - from + 1);
+            let chunk = ((limit / per_seq.max(1)).max(1)) as usize;
+            let parts: Vec<Vec<u64>> = seqs.chunks(chunk).map(|c| c.to_vec()).collect();
+            let total = parts.len() as u32;
+            for part in parts {
+                let o = &mut self.out[site];
+                let msg_no = o.next_msg_no;
+                o.next_msg_no += 1;
+                let bytes = sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1) as u64);
+                let id = self.msgs.insert(SimMessage {
+                    site: site as u8,
+                    msg_no,
+                    kind: MsgKind::Copy,
+                    tokens: Vec::new(),
+                    data: part,
+                    bytes,
+                    created: ctx.now(),
+                    copy,
+                    copy_msgs: total,
+                }) as u32;
+                self.stats.messages += 1;
+                self.stats.message_bytes += bytes;
+                self.link_enqueue(site, id, ctx);
+            }
+        }
+    }
+}

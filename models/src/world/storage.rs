@@ -1,0 +1,563 @@
+//! The storage control (3990-like) and the I/O state machine of one channel program:
+//! device queueing, channel and storage paths, the command phase, cache hits at channel
+//! speed with DASD fast write into NVS, misses and NVS-full writes through the device
+//! (disconnect for seek and rotation, reconnect for the transfer), destage of modified
+//! tracks from NVS when the device is idle, and the ending status.
+//!
+//! Remote-copy hooks live here too because they are what the storage control does: for a
+//! write to a duplexed extent it sends the write token at the start of the data phase
+//! (xrc modes), keeps the changed records readable for the data movers (the sidefile) and
+//! signals write complete only when the serializer's number is back (or, in `sync`, when
+//! the secondary has the data).
+
+use super::chan;
+use super::{Ev, Io, Mode, Origin, Phase, World};
+use crate::types::SiteId;
+use serde::{Deserialize, Serialize};
+use sim::{ComponentId, Ctx, SimDuration};
+use std::collections::VecDeque;
+
+/// A least-recently-used cache of tracks (keys are volume and track), O(1) per operation,
+/// deterministic (an index-linked list over a vector plus a map).
+#[derive(Clone, Debug)]
+pub(crate) struct TrackCache {
+    cap: usize,
+    map: super::FastMap<u64, u32>,
+    nodes: Vec<Node>,
+    head: u32,
+    tail: u32,
+    free: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    key: u64,
+    prev: u32,
+    next: u32,
+}
+
+const NIL: u32 = u32::MAX;
+
+impl TrackCache {
+    /// A cache of `cap` tracks.
+    pub fn new(cap: usize) -> Self {
+        TrackCache {
+            cap: cap.max(1),
+            map: Default::default(),
+            nodes: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            free: Vec::new(),
+        }
+    }
+    /// Tracks held.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    /// Capacity in tracks.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn unlink(&mut self, i: u32) {
+        let n = self.nodes[i as usize];
+        if n.prev != NIL {
+            self.nodes[n.prev as usize].next = n.next;
+        } else {
+            self.head = n.next;
+        }
+        if n.next != NIL {
+            self.nodes[n.next as usize].prev = n.prev;
+        } else {
+            self.tail = n.prev;
+        }
+    }
+    fn push_front(&mut self, i: u32) {
+        self.nodes[i as usize].prev = NIL;
+        self.nodes[i as usize].next = self.head;
+        if self.head != NIL {
+            self.nodes[self.head as usize].prev = i;
+        }
+        self.head = i;
+        if self.tail == NIL {
+            self.tail = i;
+        }
+    }
+    /// Whether `key` is cached; a hit makes it most recently used.
+    pub fn touch(&mut self, key: u64) -> bool {
+        match self.map.get(&key) {
+            Some(&i) => {
+                if self.head != i {
+                    self.unlink(i);
+                    self.push_front(i);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+    /// Whether `key` is cached, without changing the order.
+    pub fn contains(&self, key: u64) -> bool {
+        self.map.contains_key(&key)
+    }
+    /// Inserts `key` as most recently used, evicting the least recently used track when full.
+    pub fn insert(&mut self, key: u64) {
+        if self.touch(key) {
+            return;
+        }
+        if self.map.len() >= self.cap {
+            let t = self.tail;
+            let old = self.nodes[t as usize].key;
+            self.unlink(t);
+            self.map.remove(&old);
+            self.free.push(t);
+        }
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = Node { key, prev: NIL, next: NIL };
+                i
+            }
+            None => {
+                self.nodes.push(Node { key, prev: NIL, next: NIL });
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        self.push_front(i);
+        self.map.insert(key, i);
+    }
+}
+
+/// A storage control.
+#[derive(Clone, Debug)]
+pub(crate) struct StorageControl {
+    pub comp: ComponentId,
+    pub site: Option<SiteId>,
+    pub cache: TrackCache,
+    pub nvs_used: u64,
+    pub nvs_bytes: u64,
+    /// Free storage paths (data transfers at once).
+    pub paths_free: u32,
+    /// Free channel paths per channel group (host, or secondary site mover).
+    pub chan_free: Vec<u32>,
+    /// I/Os waiting for a path, in arrival order.
+    pub path_wait: VecDeque<u32>,
+    pub timing: super::ChannelTiming,
+    pub destage_delay: SimDuration,
+    /// Lost (subsystem-loss fault): its I/Os never end.
+    pub dead: bool,
+}
+
+/// A cache-track key: volume and track.
+#[inline]
+pub(crate) fn track_key(vol: u32, track: u64) -> u64 {
+    ((vol as u64) << 40) | track
+}
+
+/// Public figures of a storage control, for front ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageGauges {
+    /// Tracks in cache.
+    pub cache_tracks: u64,
+    /// Cache capacity, tracks.
+    pub cache_capacity: u64,
+    /// NVS in use, bytes.
+    pub nvs_used: u64,
+    /// NVS size, bytes.
+    pub nvs_bytes: u64,
+    /// I/Os waiting for a path.
+    pub path_wait: u64,
+}
+
+impl World {
+    /// Starts I/O `io` at its volume's storage control: queue for the device.
+    pub(crate) fn begin_io(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let vol = self.ios[io as usize].vol.0 as usize;
+        if self.volumes[vol].busy {
+            self.ios[io as usize].phase = Phase::DeviceQueue;
+            self.volumes[vol].queue.push_back(io);
+        } else {
+            self.volumes[vol].busy = true;
+            self.device_acquired(io, ctx);
+        }
+    }
+
+    /// The I/O holds its device: apply flow control, then ask for a path.
+    fn device_acquired(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let i = &self.ios[io as usize];
+        let vol = i.vol.0 as usize;
+        let duplexed = i.write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        if duplexed && self.primary_alive {
+            match self.cfg.copy.flow {
+                super::FlowControl::Pacing { threshold, max_delay } => {
+                    let r = self.volumes[vol].residual;
+                    if r > threshold {
+                        let frac = ((r - threshold) as f64 / threshold.max(1) as f64).min(1.0);
+                        let d = SimDuration::from_secs_f64(max_delay.as_secs_f64() * frac);
+                        if !d.is_zero() {
+                            let ss = self.volumes[vol].ss.0 as usize;
+                            let io_ref = &mut self.ios[io as usize];
+                            io_ref.phase = Phase::Held;
+                            io_ref.paced = d;
+                            self.stats.paced_writes += 1;
+                            self.stats.pacing_delay_ns += d.as_nanos();
+                            ctx.schedule_in(d, self.storage[ss].comp, Ev::DeviceGo { io });
+                            return;
+                        }
+                    }
+                }
+                super::FlowControl::Blocking { threshold, .. } => {
+                    if self.volumes[vol].is_blocked || self.volumes[vol].residual > threshold {
+                        self.volumes[vol].is_blocked = true;
+                        self.ios[io as usize].phase = Phase::Held;
+                        self.volumes[vol].blocked.push_back(io);
+                        self.stats.blocked_writes += 1;
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.request_path(io, Phase::PathQueue, ctx);
+    }
+
+    /// Flow control released a held write.
+    pub(crate) fn on_device_go(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        self.request_path(io, Phase::PathQueue, ctx);
+    }
+
+    /// Whether `io` belongs to a primary site that no longer exists.
+    fn dead_primary_io(&self, io: u32) -> bool {
+        let v = &self.volumes[self.ios[io as usize].vol.0 as usize];
+        (!self.primary_alive && v.site.is_none()) || self.storage[v.ss.0 as usize].dead
+    }
+
+    /// Asks for a channel path of the I/O's group and a storage path; starts the command
+    /// phase (`Phase::PathQueue`) or the reconnected transfer (`Phase::Reconnect`) when
+    /// both are free, else queues.
+    fn request_path(&mut self, io: u32, phase: Phase, ctx: &mut Ctx<'_, Ev>) {
+        let (ss, group) = {
+            let i = &self.ios[io as usize];
+            (self.volumes[i.vol.0 as usize].ss.0 as usize, i.group as usize)
+        };
+        let sc = &mut self.storage[ss];
+        self.ios[io as usize].phase = phase;
+        if sc.paths_free > 0 && sc.chan_free[group] > 0 && sc.path_wait.is_empty() {
+            sc.paths_free -= 1;
+            sc.chan_free[group] -= 1;
+            self.path_granted(io, ctx);
+        } else {
+            sc.path_wait.push_back(io);
+        }
+    }
+
+    /// Gives freed paths to waiting I/Os, first come first served among those whose
+    /// channel group has a free channel path.
+    fn release_path(&mut self, ss: usize, group: usize, ctx: &mut Ctx<'_, Ev>) {
+        let sc = &mut self.storage[ss];
+        sc.paths_free += 1;
+        sc.chan_free[group] += 1;
+        loop {
+            let sc = &mut self.storage[ss];
+            if sc.paths_free == 0 {
+                return;
+            }
+            let pos = sc.path_wait.iter().position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
+            let Some(pos) = pos else { return };
+            let io = sc.path_wait.remove(pos).expect("position is valid");
+            let g = self.ios[io as usize].group as usize;
+            sc.paths_free -= 1;
+            sc.chan_free[g] -= 1;
+            self.path_granted(io, ctx);
+        }
+    }
+
+    fn path_granted(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        match self.ios[io as usize].phase {
+            Phase::Reconnect => {
+                // Reconnected after seek and rotation: transfer at the slower of channel and
+                // device rate.
+                let i = &mut self.ios[io as usize];
+                i.phase = Phase::Transfer;
+                let v = &self.volumes[i.vol.0 as usize];
+                let rate = self.storage[ss].timing.rate.min(v.timing.data_rate_bytes_per_s);
+                let d = SimDuration::for_bytes(i.bytes as u64, rate) + self.storage[ss].timing.per_ccw * i.span.n as u64;
+                let d = scale(d, v.slowdown);
+                ctx.schedule_in(d, comp, Ev::DataDone { io });
+            }
+            _ => {
+                self.ios[io as usize].phase = Phase::Command;
+                let d = self.storage[ss].timing.command_overhead;
+                let d = scale(d, self.volumes[self.ios[io as usize].vol.0 as usize].slowdown);
+                ctx.schedule_in(d, comp, Ev::Connected { io });
+            }
+        }
+    }
+
+    /// Command phase over: the storage control interprets the chain; a write to a
+    /// duplexed extent starts its remote-copy work; data moves at channel speed on a hit,
+    /// or the I/O disconnects for the device.
+    pub(crate) fn on_connected(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        let vol = self.ios[io as usize].vol.0 as usize;
+        let ss = self.volumes[vol].ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        let group = self.ios[io as usize].group as usize;
+        // Interpret the channel program against the volume.
+        let ok = {
+            let (ios, volumes) = (&mut self.ios, &mut self.volumes);
+            chan::plan(&mut volumes[vol], &ios[io as usize].chain)
+        };
+        if !ok {
+            let i = &mut self.ios[io as usize];
+            i.failed = true;
+            i.phase = Phase::Ending;
+            self.stats.unit_checks += 1;
+            self.release_path(ss, group, ctx);
+            let d = self.storage[ss].timing.status_overhead;
+            ctx.schedule_in(d, comp, Ev::Complete { io });
+            return;
+        }
+        let (write, span, bytes) = {
+            let i = &self.ios[io as usize];
+            (i.write, i.span, i.bytes)
+        };
+        let (t0, t1) = span.tracks();
+        let mut hit = true;
+        for t in t0..=t1 {
+            if !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
+                hit = false;
+            }
+        }
+        let duplexed = write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        if duplexed && self.primary_alive {
+            self.write_started(io, ctx);
+        }
+        let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
+        let fast = if write { hit && nvs_room } else { hit };
+        let i = &mut self.ios[io as usize];
+        if fast {
+            i.phase = Phase::Transfer;
+            let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate) + self.storage[ss].timing.per_ccw * span.n as u64;
+            ctx.schedule_in(scale(d, self.volumes[vol].slowdown), comp, Ev::DataDone { io });
+        } else {
+            // Disconnect: seek and rotational delay at the device.
+            i.miss = true;
+            i.phase = Phase::Disconnected;
+            let v = &mut self.volumes[vol];
+            let target = span.first.cyl;
+            let seek = v.timing.seek(v.cyl, target, v.image.device_type().cylinders());
+            v.cyl = target;
+            let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
+            let d = scale(seek + lat, v.slowdown);
+            self.release_path(ss, group, ctx);
+            ctx.schedule_in(d, comp, Ev::DeviceReady { io });
+        }
+    }
+
+    /// Seek and rotation done: reconnect for the transfer.
+    pub(crate) fn on_device_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        self.request_path(io, Phase::Reconnect, ctx);
+    }
+
+    /// The data is in the subsystem (cache and NVS, or on the device): commit the chain's
+    /// effects to the volume, free the path, and end the I/O unless it waits for its
+    /// sequence number or for the secondary.
+    pub(crate) fn on_data_done(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        let (vol, group, write, span, bytes, miss, write_id) = {
+            let i = &self.ios[io as usize];
+            (i.vol.0 as usize, i.group as usize, i.write, i.span, i.bytes, i.miss, i.write_id)
+        };
+        let ss = self.volumes[vol].ss.0 as usize;
+        self.release_path(ss, group, ctx);
+        let (t0, t1) = span.tracks();
+        for t in t0..=t1 {
+            self.storage[ss].cache.insert(track_key(vol as u32, t));
+        }
+        if write {
+            chan::commit(&mut self.volumes[vol], write_id);
+            if miss {
+                self.stats.slow_writes += 1;
+            } else {
+                // DASD fast write: a copy in NVS until the track is destaged.
+                self.stats.fast_writes += 1;
+                self.storage[ss].nvs_used += bytes as u64;
+                *self.volumes[vol].dirty.entry(t0).or_insert(0) += bytes;
+            }
+        } else if miss {
+            self.stats.read_misses += 1;
+        } else {
+            self.stats.read_hits += 1;
+        }
+        let i = &mut self.ios[io as usize];
+        i.data_done = true;
+        if i.seq != 0 && i.write && self.volumes[vol].site.is_none() {
+            self.write_data_ready(io, ctx);
+        }
+        self.maybe_complete(io, ctx);
+    }
+
+    /// Ends the I/O when its data is in and nothing else is awaited.
+    pub(crate) fn maybe_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let i = &mut self.ios[io as usize];
+        if i.phase == Phase::Ending || !i.data_done || (i.needs_seq && !i.seq_done) || i.needs_remote != 0 {
+            if i.data_done && i.phase != Phase::Ending {
+                i.phase = Phase::Waiting;
+            }
+            return;
+        }
+        i.phase = Phase::Ending;
+        let ss = self.volumes[i.vol.0 as usize].ss.0 as usize;
+        let d = self.storage[ss].timing.status_overhead;
+        ctx.schedule_in(d, self.storage[ss].comp, Ev::Complete { io });
+    }
+
+    /// The serializer's numbered token is back at the storage control.
+    pub(crate) fn on_seq_return(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        self.ios[io as usize].seq_done = true;
+        self.maybe_complete(io, ctx);
+    }
+
+    /// Channel end and device end: free the device, then hand the result to whoever
+    /// started the I/O.
+    pub(crate) fn on_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+            return;
+        }
+        let vol = self.ios[io as usize].vol.0 as usize;
+        self.release_device(vol, ctx);
+        let i = self.ios.remove(io as usize);
+        match i.origin {
+            Origin::App { chain } => self.app_io_done(chain, i, ctx),
+            Origin::Apply { site, ord } => self.apply_done(site, ord, i, ctx),
+        }
+    }
+
+    /// The device is free: start the next queued I/O, or schedule a destage.
+    pub(crate) fn release_device(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
+        let v = &mut self.volumes[vol];
+        if let Some(next) = v.queue.pop_front() {
+            self.device_acquired(next, ctx);
+            return;
+        }
+        v.busy = false;
+        if !v.dirty.is_empty() && !v.destage_scheduled && (v.site.is_some() || self.primary_alive) {
+            v.destage_scheduled = true;
+            let ss = v.ss.0 as usize;
+            ctx.schedule_in(self.storage[ss].destage_delay, self.storage[ss].comp, Ev::DestageStart { vol: vol as u32 });
+        }
+    }
+
+    /// An idle device with modified tracks destages the lowest one.
+    pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
+        let v = &mut self.volumes[vol as usize];
+        v.destage_scheduled = false;
+        if v.busy || (v.site.is_none() && !self.primary_alive) {
+            return;
+        }
+        let Some((&track, &bytes)) = v.dirty.iter().next() else { return };
+        v.dirty.remove(&track);
+        v.busy = true;
+        v.destaging = Some((track, bytes));
+        let cyl = (track / crate::types::TRACKS_PER_CYLINDER as u64) as u32;
+        let seek = v.timing.seek(v.cyl, cyl, v.image.device_type().cylinders());
+        v.cyl = cyl;
+        let ss = v.ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
+        let d = scale(seek + lat + v.timing.transfer(bytes as u64), v.slowdown);
+        ctx.schedule_in(d, comp, Ev::DestageDone { vol });
+    }
+
+    /// A destage finished: the NVS space is free.
+    pub(crate) fn on_destage_done(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
+        let v = &mut self.volumes[vol as usize];
+        if v.site.is_none() && !self.primary_alive {
+            return;
+        }
+        if let Some((_, bytes)) = v.destaging.take() {
+            let ss = v.ss.0 as usize;
+            self.storage[ss].nvs_used = self.storage[ss].nvs_used.saturating_sub(bytes as u64);
+            self.stats.destages += 1;
+        }
+        self.release_device(vol as usize, ctx);
+    }
+
+    /// Live figures of storage control `ss`.
+    pub fn storage_gauges(&self, ss: usize) -> StorageGauges {
+        let s = &self.storage[ss];
+        StorageGauges {
+            cache_tracks: s.cache.len() as u64,
+            cache_capacity: s.cache.capacity() as u64,
+            nvs_used: s.nvs_used,
+            nvs_bytes: s.nvs_bytes,
+            path_wait: s.path_wait.len() as u64,
+        }
+    }
+
+    /// The mode of the session.
+    pub(crate) fn mode(&self) -> Mode {
+        self.cfg.copy.mode
+    }
+}
+
+/// `d` multiplied by `factor` (>= 1 for a slowed-down device).
+#[inline]
+pub(crate) fn scale(d: SimDuration, factor: f64) -> SimDuration {
+    if factor == 1.0 {
+        d
+    } else {
+        SimDuration::from_secs_f64(d.as_secs_f64() * factor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lru_evicts_least_recently_used() {
+        let mut c = TrackCache::new(3);
+        c.insert(1);
+        c.insert(2);
+        c.insert(3);
+        assert!(c.touch(1));
+        c.insert(4);
+        assert!(!c.contains(2), "2 was least recently used");
+        assert!(c.contains(1) && c.contains(3) && c.contains(4));
+        assert_eq!(c.len(), 3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lru_never_exceeds_capacity_and_matches_a_model(cap in 1usize..8, ops in proptest::collection::vec(0u64..12, 0..200)) {
+            let mut c = TrackCache::new(cap);
+            let mut model: Vec<u64> = Vec::new();
+            for k in ops {
+                c.insert(k);
+                model.retain(|&x| x != k);
+                model.insert(0, k);
+                model.truncate(cap);
+                proptest::prop_assert!(c.len() <= cap);
+                for &m in &model {
+                    proptest::prop_assert!(c.contains(m));
+                }
+                proptest::prop_assert_eq!(c.len(), model.len());
+            }
+        }
+    }
+}
