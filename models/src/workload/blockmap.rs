@@ -390,3 +390,237 @@ impl BlockMap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vol(record_bytes: u32, records: u64) -> TraceVolume {
+        TraceVolume {
+            record_bytes,
+            records,
+        }
+    }
+
+    fn asu(asu: u32, volumes: &[u32]) -> AsuVolumes {
+        AsuVolumes {
+            asu,
+            volumes: volumes.to_vec(),
+        }
+    }
+
+    fn ext(volume: u32, record: u64, nrecs: u16) -> Extent {
+        Extent {
+            volume,
+            record,
+            nrecs,
+        }
+    }
+
+    #[test]
+    fn concatenation_covers_touched_records_and_splits_at_volume_ends() {
+        // ASU 0: volume 0 (10 records of 4 KiB) then volume 2 (20 records); ASU 5: volume 1.
+        let vols = [vol(4096, 10), vol(4096, 100), vol(4096, 20)];
+        let mut m =
+            BlockMap::new(&vols, &[asu(5, &[1]), asu(0, &[0, 2])], Layout::Concatenate).unwrap();
+        assert_eq!(m.capacity(0), Some(30 * 4096));
+        // 512 bytes inside record 1 of volume 0.
+        let r = m.map(0, 9, 512).unwrap();
+        assert_eq!(r.parts(), &[ext(0, 1, 1)]);
+        assert!(!r.wrapped());
+        // 4 KiB starting mid-record touches two records.
+        assert_eq!(m.map(0, 4, 4096).unwrap().parts(), &[ext(0, 0, 2)]);
+        // Crossing from volume 0 into volume 2: split.
+        let r = m.map_counted(0, 9 * 8 + 4, 8192).unwrap();
+        assert_eq!(r.parts(), &[ext(0, 9, 1), ext(2, 0, 2)]);
+        // Past the capacity: wraps modulo 30 records.
+        let r = m.map_counted(0, 31 * 8, 4096).unwrap();
+        assert_eq!(r.parts(), &[ext(0, 1, 1)]);
+        assert!(r.wrapped());
+        // Running off the end continues at offset 0.
+        let r = m.map_counted(0, 29 * 8, 8192).unwrap();
+        assert_eq!(r.parts(), &[ext(2, 19, 1), ext(0, 0, 1)]);
+        assert!(r.wrapped());
+        assert_eq!((m.wraps(), m.splits()), (2, 2));
+        assert_eq!(m.map(5, 8, 4096).unwrap().parts(), &[ext(1, 1, 1)]);
+    }
+
+    #[test]
+    fn striping_deals_units_round_robin() {
+        // Two volumes, 8 KiB stripes of 4 KiB records; the smaller volume (5 records) holds
+        // 2 whole stripes, so the ASU maps 4 stripes = 32 KiB.
+        let vols = [vol(4096, 6), vol(4096, 5)];
+        let m = BlockMap::new(
+            &vols,
+            &[asu(0, &[0, 1])],
+            Layout::Stripe { stripe_bytes: 8192 },
+        )
+        .unwrap();
+        assert_eq!(m.capacity(0), Some(32_768));
+        let at = |kib: u64, bytes: u32| m.map(0, kib * 2, bytes).unwrap();
+        assert_eq!(at(0, 8192).parts(), &[ext(0, 0, 2)]);
+        assert_eq!(at(8, 4096).parts(), &[ext(1, 0, 1)]);
+        assert_eq!(at(16, 4096).parts(), &[ext(0, 2, 1)]);
+        assert_eq!(at(28, 4096).parts(), &[ext(1, 3, 1)]);
+        // 16 KiB from 4 KiB: three pieces over the two volumes.
+        assert_eq!(
+            at(4, 16_384).parts(),
+            &[ext(0, 1, 1), ext(1, 0, 2), ext(0, 2, 1)]
+        );
+        // One volume: consecutive stripes are contiguous and merge.
+        let one = BlockMap::new(
+            &vols,
+            &[asu(0, &[0])],
+            Layout::Stripe { stripe_bytes: 8192 },
+        )
+        .unwrap();
+        assert_eq!(one.map(0, 0, 20_000).unwrap().parts(), &[ext(0, 0, 5)]);
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let vols = [vol(4096, 4), vol(4096, 4)];
+        let m = BlockMap::new(
+            &vols,
+            &[asu(0, &[0, 1])],
+            Layout::Stripe { stripe_bytes: 4096 },
+        )
+        .unwrap();
+        assert_eq!(m.map(3, 0, 512), Err(MapError::UnknownAsu { asu: 3 }));
+        assert!(
+            m.map(3, 0, 512)
+                .unwrap_err()
+                .to_string()
+                .contains("ASU 3 is not mapped")
+        );
+        assert_eq!(
+            m.map(0, 0, 40_000),
+            Err(MapError::LargerThanCapacity {
+                bytes: 40_000,
+                capacity: 32_768
+            })
+        );
+        // 5 stripes of 4 KiB: more than 4 pieces.
+        assert_eq!(
+            m.map(0, 4, 5 * 4096 - 1024),
+            Err(MapError::TooManyPieces { bytes: 19_456 })
+        );
+        let tiny = [vol(1, 100_000)];
+        let m = BlockMap::new(&tiny, &[asu(0, &[0])], Layout::Concatenate).unwrap();
+        assert_eq!(
+            m.map(0, 0, 70_000),
+            Err(MapError::TooManyRecords { bytes: 70_000 })
+        );
+        assert_eq!(m.map(0, 0, 65_535).unwrap().parts(), &[ext(0, 0, 65_535)]);
+
+        let err =
+            |v: &[TraceVolume], a: &[AsuVolumes], l: Layout| BlockMap::new(v, a, l).unwrap_err();
+        let c = Layout::Concatenate;
+        assert!(err(&[vol(0, 1)], &[asu(0, &[0])], c).contains("both must be at least 1"));
+        assert!(err(&vols, &[], c).contains("lists no ASU"));
+        assert!(err(&vols, &[asu(0, &[])], c).contains("ASU 0 lists no volume"));
+        assert!(
+            err(&vols, &[asu(0, &[2])], c)
+                .contains("names volume 2, but there are 2 trace volumes (0 to 1)")
+        );
+        assert!(err(&vols, &[asu(0, &[1, 1])], c).contains("lists volume 1 twice"));
+        assert!(
+            err(&vols, &[asu(0, &[0]), asu(1, &[0])], c).contains("mapped by both ASU 0 and ASU 1")
+        );
+        assert!(err(&vols, &[asu(0, &[0]), asu(0, &[1])], c).contains("ASU 0 is listed twice"));
+        let s = |b| Layout::Stripe { stripe_bytes: b };
+        assert!(err(&vols, &[asu(0, &[0])], s(0)).contains("at least 1"));
+        assert!(
+            err(&vols, &[asu(0, &[0])], s(6144))
+                .contains("not a multiple of volume 0's record size (4096 bytes)")
+        );
+        assert!(err(&vols, &[asu(0, &[0])], s(4096 * 8)).contains("holds no whole stripe"));
+    }
+
+    /// The (volume, record) holding byte `b` of the ASU, walking the volumes one by one.
+    fn reference(
+        vols: &[TraceVolume],
+        order: &[u32],
+        layout: Layout,
+        cap: u64,
+        b: u64,
+    ) -> (u32, u64) {
+        let b = b % cap;
+        match layout {
+            Layout::Concatenate => {
+                let mut start = 0;
+                for &v in order {
+                    let tv = vols[v as usize];
+                    let len = tv.records * tv.record_bytes as u64;
+                    if b < start + len {
+                        return (v, (b - start) / tv.record_bytes as u64);
+                    }
+                    start += len;
+                }
+                unreachable!("byte {b} beyond capacity {cap}")
+            }
+            Layout::Stripe { stripe_bytes } => {
+                let unit = b / stripe_bytes;
+                let v = order[(unit % order.len() as u64) as usize];
+                let off = (unit / order.len() as u64) * stripe_bytes + b % stripe_bytes;
+                (v, off / vols[v as usize].record_bytes as u64)
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_byte_is_covered_and_nothing_else(
+            sizes in proptest::collection::vec((0u32..=3, 4u64..80), 1..5),
+            stripe in proptest::option::of(1u64..=2),
+            lba in 0u64..600,
+            bytes in 1u32..20_000,
+        ) {
+            // Record sizes 512 to 4096 bytes; stripes a multiple of 4 KiB (hence of all).
+            let vols: Vec<TraceVolume> = sizes.iter().map(|&(k, n)| vol(512 << k, n)).collect();
+            let order: Vec<u32> = (0..vols.len() as u32).rev().collect();
+            let layout = match stripe {
+                None => Layout::Concatenate,
+                Some(k) => Layout::Stripe { stripe_bytes: k * 4096 },
+            };
+            let Ok(m) = BlockMap::new(&vols, &[asu(7, &order)], layout) else {
+                // Only a stripe larger than the smallest volume is refused.
+                prop_assert!(stripe.is_some());
+                return Ok(());
+            };
+            let cap = m.capacity(7).unwrap();
+            let r = match m.map(7, lba, bytes) {
+                Ok(r) => r,
+                Err(MapError::LargerThanCapacity { .. }) => {
+                    prop_assert!(bytes as u64 > cap);
+                    return Ok(());
+                }
+                Err(MapError::TooManyPieces { .. }) => return Ok(()),
+                Err(e) => return Err(TestCaseError::fail(format!("{e}"))),
+            };
+            prop_assert_eq!(r.wrapped(), (lba * 512 + bytes as u64) > cap);
+            for p in r.parts() {
+                prop_assert!(p.nrecs >= 1);
+                prop_assert!(p.record + p.nrecs as u64 <= vols[p.volume as usize].records, "{:?}", p);
+            }
+            let mut touched = std::collections::BTreeSet::new();
+            for i in 0..bytes as u64 {
+                let (v, rec) = reference(&vols, &order, layout, cap, lba * 512 + i);
+                touched.insert((v, rec));
+                prop_assert!(
+                    r.parts().iter().any(|p| p.volume == v && (p.record..p.record + p.nrecs as u64).contains(&rec)),
+                    "byte {} (volume {}, record {}) not covered by {:?}", i, v, rec, r.parts()
+                );
+            }
+            // Nothing beyond the touched records. (An I/O that wraps onto its own start may
+            // name one record in two pieces, so compare sets.)
+            let covered: std::collections::BTreeSet<(u32, u64)> = r
+                .parts()
+                .iter()
+                .flat_map(|p| (p.record..p.record + p.nrecs as u64).map(move |x| (p.volume, x)))
+                .collect();
+            prop_assert_eq!(covered, touched);
+        }
+    }
+}

@@ -417,3 +417,217 @@ impl<R: BufRead> Iterator for SpcReader<R> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::{BufReader, Cursor, Read};
+
+    fn rec(asu: u32, lba: u64, bytes: u32, kind: OpKind, ns: u64) -> SpcRecord {
+        SpcRecord {
+            asu,
+            lba,
+            bytes,
+            kind,
+            at: SimTime::from_nanos(ns),
+        }
+    }
+
+    #[test]
+    fn parses_lines_and_timestamps_exactly() {
+        assert_eq!(
+            parse_line("0,42932746,512,W,0.242639", 1).unwrap(),
+            Some(rec(0, 42932746, 512, OpKind::Write, 242_639_000))
+        );
+        assert_eq!(
+            parse_line(" 3 , 7 ,4096, r ,12\r\n", 1).unwrap(),
+            Some(rec(3, 7, 4096, OpKind::Read, 12_000_000_000))
+        );
+        // Extra trailing fields are ignored.
+        assert_eq!(
+            parse_line("1,0,8192,R,7199.624869,extra,42", 1).unwrap(),
+            Some(rec(1, 0, 8192, OpKind::Read, 7_199_624_869_000))
+        );
+        let at = |s: &str| {
+            parse_line(&format!("0,0,1,w,{s}"), 1)
+                .unwrap()
+                .unwrap()
+                .at
+                .as_nanos()
+        };
+        assert_eq!(at(".5"), 500_000_000);
+        assert_eq!(at("5."), 5_000_000_000);
+        assert_eq!(at("0.000000001"), 1);
+        assert_eq!(at("1.1234567899"), 1_123_456_789);
+        assert_eq!(at("0.1"), 100_000_000);
+        assert_eq!(at("18446744073.709551615"), u64::MAX);
+        for skip in [
+            "",
+            "   ",
+            "\n",
+            "# comment",
+            "  # indented comment, with commas",
+        ] {
+            assert_eq!(parse_line(skip, 1).unwrap(), None, "{skip:?}");
+        }
+    }
+
+    #[test]
+    fn bad_lines_name_line_column_field_and_what_is_expected() {
+        let e = parse_line("0,12,-5,W,1.0", 17).unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.field),
+            (17, Some(6), Some(SpcField::Size))
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 17, column 6 (Size): expected a size in bytes (integer 1 to 4294967295), found `-5`"
+        );
+        let e = parse_line("0,12,512", 3).unwrap_err();
+        assert_eq!(e.field, Some(SpcField::Opcode));
+        assert_eq!(e.problem, SpcProblem::MissingField { found: 3 });
+        assert!(e.to_string().contains("found 3; missing an opcode"), "{e}");
+        let field_of = |l: &str| parse_line(l, 1).unwrap_err().field.unwrap();
+        assert_eq!(field_of("x,1,512,W,0"), SpcField::Asu);
+        assert_eq!(field_of("4294967296,1,512,W,0"), SpcField::Asu);
+        assert_eq!(field_of("0,1.5,512,W,0"), SpcField::Lba);
+        assert_eq!(field_of("0,18446744073709551616,512,W,0"), SpcField::Lba);
+        assert_eq!(field_of("0,1,0,W,0"), SpcField::Size);
+        assert_eq!(field_of("0,1,4294967296,W,0"), SpcField::Size);
+        assert_eq!(field_of("0,1,512,X,0"), SpcField::Opcode);
+        assert_eq!(field_of("0,1,512,,0"), SpcField::Opcode);
+        for ts in [
+            "",
+            ".",
+            "-1",
+            "+1",
+            "1e-3",
+            "1.2.3",
+            "0x10",
+            "18446744074",
+            "1 2",
+        ] {
+            let e = parse_line(&format!("0,1,512,W,{ts}"), 9).unwrap_err();
+            assert_eq!(e.field, Some(SpcField::Timestamp), "{ts:?}");
+        }
+        let long = "9".repeat(100);
+        let e = parse_line(&format!("0,{long},512,W,0"), 1).unwrap_err();
+        assert!(e.to_string().ends_with("9999...`"), "{e}");
+    }
+
+    const TRACE: &str =
+        "# a comment\n0,100,4096,W,0.5\n\n1,8,512,r,0.75\n0,104,8192,W,1.25,extra\n";
+
+    #[test]
+    fn reader_streams_a_trace() {
+        let mut r = SpcReader::new(Cursor::new(TRACE), Leniency::Strict);
+        let got: Vec<SpcRecord> = r.by_ref().map(Result::unwrap).collect();
+        assert_eq!(
+            got,
+            vec![
+                rec(0, 100, 4096, OpKind::Write, 500_000_000),
+                rec(1, 8, 512, OpKind::Read, 750_000_000),
+                rec(0, 104, 8192, OpKind::Write, 1_250_000_000),
+            ]
+        );
+        assert_eq!((r.lines_read(), r.records(), r.skipped()), (5, 3, 0));
+        // Without a final newline too.
+        let r = SpcReader::new(Cursor::new("0,1,512,W,0"), Leniency::Strict);
+        assert_eq!(r.count(), 1);
+    }
+
+    #[test]
+    fn strict_reader_stops_at_the_first_bad_line() {
+        let text = "0,1,512,W,1.0\n0,2,512,Q,2.0\n0,3,512,W,3.0\n";
+        let mut r = SpcReader::new(Cursor::new(text), Leniency::Strict);
+        assert!(r.next().unwrap().is_ok());
+        let e = r.next().unwrap().unwrap_err();
+        assert_eq!((e.line, e.field), (2, Some(SpcField::Opcode)));
+        assert!(r.next().is_none());
+
+        let text = "0,1,512,W,2.0\n0,2,512,W,1.5\n";
+        let e = SpcReader::new(Cursor::new(text), Leniency::Strict)
+            .nth(1)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 2 (Timestamp): timestamp 1.500000000s is earlier than the previous I/O's 2.000000000s: SPC timestamps must be non-decreasing"
+        );
+    }
+
+    #[test]
+    fn lenient_reader_counts_and_skips() {
+        let mut text = b"0,1,512,W,1.0\nbad line\n0,2,512,W,0.5\n0,3,512,W,2.0\n".to_vec();
+        text.extend_from_slice(b"0,4,\xff\xfe,W,3.0\n");
+        for i in 0..10 {
+            text.extend_from_slice(format!("0,{i},512,Z,4.0\n").as_bytes());
+        }
+        text.extend_from_slice(b"0,9,512,R,5.0\n");
+        let mut r = SpcReader::new(Cursor::new(text), Leniency::Lenient);
+        let lbas: Vec<u64> = r.by_ref().map(|x| x.unwrap().lba).collect();
+        assert_eq!(lbas, vec![1, 3, 9]);
+        assert_eq!(r.skipped(), 13);
+        let lines: Vec<u64> = r.skipped_examples().iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3, 5, 6, 7]);
+        assert!(matches!(
+            r.skipped_examples()[1].problem,
+            SpcProblem::OutOfOrder { .. }
+        ));
+        assert_eq!(r.skipped_examples()[2].problem, SpcProblem::NotText);
+    }
+
+    /// A reader that fails after some bytes.
+    struct Failing(Cursor<&'static str>);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            if n == 0 {
+                Err(std::io::Error::other("disk on fire"))
+            } else {
+                Ok(n)
+            }
+        }
+    }
+
+    #[test]
+    fn io_errors_end_the_stream_in_both_modes() {
+        for mode in [Leniency::Strict, Leniency::Lenient] {
+            let r = BufReader::new(Failing(Cursor::new("0,1,512,W,1.0\n")));
+            let mut r = SpcReader::new(r, mode);
+            assert!(r.next().unwrap().is_ok());
+            let e = r.next().unwrap().unwrap_err();
+            assert_eq!(e.line, 2);
+            assert!(e.to_string().contains("disk on fire"), "{e}");
+            assert!(r.next().is_none());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn formatted_records_parse_back(
+            asu in any::<u32>(),
+            lba in any::<u64>(),
+            bytes in 1u32..,
+            write in any::<bool>(),
+            ns in 0u64..u64::MAX,
+            upper in any::<bool>(),
+        ) {
+            let op = match (write, upper) {
+                (true, true) => "W",
+                (true, false) => "w",
+                (false, true) => "R",
+                (false, false) => "r",
+            };
+            let line = format!("{asu},{lba},{bytes},{op},{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+            let kind = if write { OpKind::Write } else { OpKind::Read };
+            prop_assert_eq!(parse_line(&line, 1).unwrap(), Some(rec(asu, lba, bytes, kind, ns)));
+        }
+
+        #[test]
+        fn parse_line_never_panics(line in "\\PC{0,60}") {
+            let _ = parse_line(&line, 1);
+        }
+    }
+}

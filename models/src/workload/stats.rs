@@ -133,3 +133,86 @@ impl TraceStats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::spc::{Leniency, SpcReader};
+    use std::io::Cursor;
+
+    #[test]
+    fn summarises_a_tiny_trace() {
+        let text = "\
+0,100,4096,W,0.000000
+0,0,8192,R,0.400000
+1,8,1024,W,0.900000
+0,200,2048,W,1.100000
+0,50,512,W,1.999999
+0,1,4096,R,3.000000
+0,10,512,W,4.000000
+";
+        let mut s = TraceStats::new();
+        for r in SpcReader::new(Cursor::new(text), Leniency::Strict) {
+            s.add(&r.unwrap());
+        }
+        assert_eq!((s.count, s.reads, s.writes), (7, 2, 5));
+        assert_eq!((s.read_bytes, s.write_bytes), (12_288, 8_192));
+        assert_eq!(s.duration_secs(), 4.0);
+        assert!((s.mean_iops() - 1.75).abs() < 1e-12);
+        assert!((s.mean_write_iops() - 1.25).abs() < 1e-12);
+        assert!((s.write_fraction() - 5.0 / 7.0).abs() < 1e-12);
+        // Second 0 writes 4096 + 1024; second 1 writes 2048 + 512; second 4 writes 512.
+        assert_eq!(s.peak_write_bytes_1s, 5_120);
+        assert_eq!(s.peak_write_second, Some(SimTime::ZERO));
+        assert!((s.mean_write_bandwidth() - 2_048.0).abs() < 1e-9);
+        assert!((s.peak_to_mean_write() - 2.5).abs() < 1e-12);
+        // Lowest write at block 8 (ASU 1), highest ends at block 200 + 4.
+        assert_eq!(s.write_span_bytes(), 204 * 512 - 8 * 512);
+        let empty = TraceStats::new();
+        assert_eq!(
+            (
+                empty.mean_iops(),
+                empty.peak_to_mean_write(),
+                empty.write_span_bytes()
+            ),
+            (0.0, 0.0, 0)
+        );
+    }
+
+    /// Summarises the CloudPhysics sample trace (not in the repository); run with
+    /// `cargo test -p models --release -- --ignored cloudphysics --nocapture`.
+    #[test]
+    #[ignore = "reads /work/shared/data/cloudphysics-vm.spc"]
+    fn cloudphysics_summary() {
+        let path = "/work/shared/data/cloudphysics-vm.spc";
+        let Ok(f) = std::fs::File::open(path) else {
+            eprintln!("{path} not present: skipped");
+            return;
+        };
+        let mut r = SpcReader::new(std::io::BufReader::new(f), Leniency::Strict);
+        let mut s = TraceStats::new();
+        for rec in r.by_ref() {
+            s.add(&rec.unwrap());
+        }
+        eprintln!(
+            "count {} reads {} writes {} ({:.2}% writes) duration {:.3} s\n\
+             mean IOPS {:.3} mean write IOPS {:.3} write bytes {} mean write bandwidth {:.0} B/s\n\
+             peak 1 s write bytes {} at {} ({:.1}x mean) write span {:.2} GiB",
+            s.count,
+            s.reads,
+            s.writes,
+            100.0 * s.write_fraction(),
+            s.duration_secs(),
+            s.mean_iops(),
+            s.mean_write_iops(),
+            s.write_bytes,
+            s.mean_write_bandwidth(),
+            s.peak_write_bytes_1s,
+            s.peak_write_second.unwrap(),
+            s.peak_to_mean_write(),
+            s.write_span_bytes() as f64 / (1u64 << 30) as f64,
+        );
+        assert_eq!(s.count, 113_872);
+        assert_eq!(r.skipped(), 0);
+    }
+}
