@@ -276,6 +276,10 @@ pub struct SubsystemConfig {
     pub channel: ChannelTiming,
     /// Delay before an idle device starts destaging modified tracks.
     pub destage_delay: SimDuration,
+    /// Update writes to tracks not in cache go to the device (3990-3 DASD fast write);
+    /// `false` (the default, as in later storage controls) takes every update write into
+    /// cache and NVS while NVS has room.
+    pub write_miss_to_device: bool,
 }
 
 impl Default for SubsystemConfig {
@@ -288,6 +292,7 @@ impl Default for SubsystemConfig {
             storage_paths: 4,
             channel: ChannelTiming::default(),
             destage_delay: SimDuration::from_millis(5),
+            write_miss_to_device: false,
         }
     }
 }

@@ -148,6 +148,7 @@ impl World {
         } else {
             self.chains.remove(chain as usize);
         }
+        self.check_drained(ctx);
     }
 
     /// Feeds trace-driven operations to application `app` of `host`: `(time, slot, record,

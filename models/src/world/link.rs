@@ -151,6 +151,7 @@ impl World {
         if l.sender_dead {
             // The primary died while this message was leaving: it never left whole.
             self.msgs.remove(id as usize);
+            self.maybe_start_recovery(s, ctx);
             return;
         }
         p.in_flight.push_back(id);

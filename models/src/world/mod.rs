@@ -266,6 +266,8 @@ pub(crate) struct Volume {
     /// Modified tracks in NVS waiting to be destaged: track -> bytes.
     pub dirty: BTreeMap<u64, u32>,
     pub destage_scheduled: bool,
+    /// The physical device (arm) is busy until then (destage, or an access for a miss).
+    pub arm_free_at: SimTime,
     pub destaging: Option<(u64, u32)>,
     /// Record sets in the sidefile not yet read by a mover.
     pub residual: u32,
@@ -543,6 +545,7 @@ impl World {
                 cyl: 0,
                 dirty: BTreeMap::new(),
                 destage_scheduled: false,
+                arm_free_at: SimTime::ZERO,
                 destaging: None,
                 residual: 0,
                 blocked: VecDeque::new(),
@@ -592,6 +595,7 @@ impl World {
                 timing: s.channel.clone(),
                 destage_delay: s.destage_delay,
                 dead: false,
+                write_miss_to_device: s.write_miss_to_device,
             });
         }
         let mut hosts = Vec::new();

@@ -227,14 +227,16 @@ impl World {
                 break;
             }
             let shipped = (writers.iter().any(|&w| w != own)).then(|| writers.clone().into_boxed_slice());
-            let e = self.entry_mut(seq).expect("entry exists");
             if shipped.is_some() {
                 self.stats.newer_data_shipped += 1;
             }
+            if group_end > seq {
+                self.stats.reupdate_groups += 1;
+            }
+            let e = self.entry_mut(seq).expect("entry exists");
             e.shipped = shipped;
             if group_end > seq {
                 e.group_end = group_end;
-                self.stats.reupdate_groups += 1;
             }
             bytes += e.bytes as u64;
             self.movers[m].queue.pop_front();
@@ -498,6 +500,7 @@ impl World {
             }
         }
         self.retire_writes();
+        self.check_drained(ctx);
     }
 
     /// `pit`: a point-in-time copy of every write numbered since the previous copy whose

@@ -11,7 +11,7 @@
 //! the secondary has the data).
 
 use super::chan;
-use super::{Ev, Io, Mode, Origin, Phase, World};
+use super::{Ev, Mode, Origin, Phase, World};
 use crate::types::SiteId;
 use serde::{Deserialize, Serialize};
 use sim::{ComponentId, Ctx, SimDuration};
@@ -142,6 +142,8 @@ pub(crate) struct StorageControl {
     pub path_wait: VecDeque<u32>,
     pub timing: super::ChannelTiming,
     pub destage_delay: SimDuration,
+    /// Write misses go to the device.
+    pub write_miss_to_device: bool,
     /// Lost (subsystem-loss fault): its I/Os never end.
     pub dead: bool,
 }
@@ -339,7 +341,7 @@ impl World {
             self.write_started(io, ctx);
         }
         let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
-        let fast = if write { hit && nvs_room } else { hit };
+        let fast = if write { (hit || !self.storage[ss].write_miss_to_device) && nvs_room } else { hit };
         let i = &mut self.ios[io as usize];
         if fast {
             i.phase = Phase::Transfer;
@@ -349,12 +351,17 @@ impl World {
             // Disconnect: seek and rotational delay at the device.
             i.miss = true;
             i.phase = Phase::Disconnected;
+            // The arm may still be destaging: the access starts when it is free.
+            let now = ctx.now();
             let v = &mut self.volumes[vol];
             let target = span.first.cyl;
             let seek = v.timing.seek(v.cyl, target, v.image.device_type().cylinders());
             v.cyl = target;
             let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
-            let d = scale(seek + lat, v.slowdown);
+            let start = v.arm_free_at.max(now);
+            let access = scale(seek + lat, v.slowdown);
+            v.arm_free_at = start + access + v.timing.transfer(bytes as u64);
+            let d = (start - now) + access;
             self.release_path(ss, group, ctx);
             ctx.schedule_in(d, comp, Ev::DeviceReady { io });
         }
@@ -393,7 +400,13 @@ impl World {
                 // DASD fast write: a copy in NVS until the track is destaged.
                 self.stats.fast_writes += 1;
                 self.storage[ss].nvs_used += bytes as u64;
-                *self.volumes[vol].dirty.entry(t0).or_insert(0) += bytes;
+                let v = &mut self.volumes[vol];
+                *v.dirty.entry(t0).or_insert(0) += bytes;
+                if !v.destage_scheduled {
+                    v.destage_scheduled = true;
+                    let sc = &self.storage[ss];
+                    ctx.schedule_in(sc.destage_delay, sc.comp, Ev::DestageStart { vol: vol as u32 });
+                }
             }
         } else if miss {
             self.stats.read_misses += 1;
@@ -447,54 +460,63 @@ impl World {
         }
     }
 
-    /// The device is free: start the next queued I/O, or schedule a destage.
+    /// The device is free: start the next queued I/O.
     pub(crate) fn release_device(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
         let v = &mut self.volumes[vol];
         if let Some(next) = v.queue.pop_front() {
             self.device_acquired(next, ctx);
-            return;
-        }
-        v.busy = false;
-        if !v.dirty.is_empty() && !v.destage_scheduled && (v.site.is_some() || self.primary_alive) {
-            v.destage_scheduled = true;
-            let ss = v.ss.0 as usize;
-            ctx.schedule_in(self.storage[ss].destage_delay, self.storage[ss].comp, Ev::DestageStart { vol: vol as u32 });
+        } else {
+            v.busy = false;
         }
     }
 
-    /// An idle device with modified tracks destages the lowest one.
+    /// Destage of modified tracks from NVS: the arm writes the lowest dirty track when it
+    /// is free. It runs behind cache-hit I/O (which does not need the arm); an access that
+    /// does need the arm waits for the destage in progress.
     pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
+        let now = ctx.now();
         let v = &mut self.volumes[vol as usize];
-        v.destage_scheduled = false;
-        if v.busy || (v.site.is_none() && !self.primary_alive) {
+        if v.site.is_none() && !self.primary_alive {
+            v.destage_scheduled = false;
             return;
         }
-        let Some((&track, &bytes)) = v.dirty.iter().next() else { return };
+        let ss = v.ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        if v.arm_free_at > now {
+            ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
+            return;
+        }
+        let Some((&track, &bytes)) = v.dirty.iter().next() else {
+            v.destage_scheduled = false;
+            return;
+        };
         v.dirty.remove(&track);
-        v.busy = true;
         v.destaging = Some((track, bytes));
         let cyl = (track / crate::types::TRACKS_PER_CYLINDER as u64) as u32;
         let seek = v.timing.seek(v.cyl, cyl, v.image.device_type().cylinders());
         v.cyl = cyl;
-        let ss = v.ss.0 as usize;
-        let comp = self.storage[ss].comp;
         let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
         let d = scale(seek + lat + v.timing.transfer(bytes as u64), v.slowdown);
+        v.arm_free_at = now + d;
         ctx.schedule_in(d, comp, Ev::DestageDone { vol });
     }
 
-    /// A destage finished: the NVS space is free.
+    /// A destage finished: the NVS space is free; the next dirty track follows.
     pub(crate) fn on_destage_done(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
         let v = &mut self.volumes[vol as usize];
         if v.site.is_none() && !self.primary_alive {
             return;
         }
+        let ss = v.ss.0 as usize;
         if let Some((_, bytes)) = v.destaging.take() {
-            let ss = v.ss.0 as usize;
             self.storage[ss].nvs_used = self.storage[ss].nvs_used.saturating_sub(bytes as u64);
             self.stats.destages += 1;
         }
-        self.release_device(vol as usize, ctx);
+        if v.dirty.is_empty() {
+            v.destage_scheduled = false;
+        } else {
+            ctx.schedule_in(SimDuration::ZERO, self.storage[ss].comp, Ev::DestageStart { vol });
+        }
     }
 
     /// Live figures of storage control `ss`.

@@ -96,10 +96,28 @@ fn same_seed_same_hash() {
 fn sync_costs_about_a_round_trip_per_write() {
     let km = 500.0;
     let rt_ms = 2.0 * km * 5e-6 * 1e3;
+    // Light load, so that the device held during the round trip does not queue: the
+    // difference is the round trip plus the secondary's write and the transmission.
     let resp = |mode| {
-        let (w, _) = run(short(WorldConfig::demo(mode, 1, 2, 50.0, km), 3), true);
-        w.oracle.primary_stats().2.mean as f64 / 1e6
+        let (w, _) = run(short(WorldConfig::demo(mode, 1, 2, 10.0, km), 10), true);
+        w.oracle.primary_stats().2.p50 as f64 / 1e6
     };
     let (x, s) = (resp(Mode::Xrc), resp(Mode::Sync));
-    assert!(s - x > 0.8 * rt_ms && s - x < 1.5 * rt_ms + 2.0, "xrc {x} ms, sync {s} ms, round trip {rt_ms} ms");
+    assert!(s - x > rt_ms && s - x < rt_ms + 3.0, "xrc {x} ms, sync {s} ms, round trip {rt_ms} ms");
+}
+
+#[test]
+#[ignore]
+fn debug_print() {
+    let mode = match std::env::var("MODE").as_deref() { Ok("sync") => Mode::Sync, Ok("pit") => Mode::Pit, Ok("naive") => Mode::Naive, Ok("prt") => Mode::XrcPrt, _ => Mode::Xrc };
+    let hosts = std::env::var("HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+    let rate = std::env::var("RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(200.0);
+    let km = std::env::var("KM").ok().and_then(|v| v.parse().ok()).unwrap_or(300.0);
+    let cfg = short(WorldConfig::demo(mode, hosts, 4, rate, km), 2);
+    let (w, _) = run(cfg, std::env::var("DRAIN").is_ok());
+    println!("{:#?}", w.stats);
+    println!("{:#?}", w.gauges());
+    println!("primary {:?}", w.oracle.primary_stats());
+    println!("report {:?}", w.oracle.site_report(SiteId(0)));
+    println!("ios {} chains {} wt {} finished {}", w.ios.len(), w.chains.len(), w.wt.len(), w.finished());
 }
