@@ -14,6 +14,21 @@
 //! running past the end continues at offset 0); [`Mapped::wrapped`] says so and
 //! [`BlockMap::map_counted`] counts it, so a report can show how much of a trace was folded
 //! onto smaller volumes.
+//!
+//! ```
+//! use models::workload::{AsuVolumes, BlockMap, Extent, Layout, Leniency, SpcReader, TraceVolume};
+//!
+//! let trace = "0,12,8192,W,0.5\n";
+//! let volumes = [TraceVolume { record_bytes: 4096, records: 1_000 }];
+//! let asus = [AsuVolumes { asu: 0, volumes: vec![0] }];
+//! let map = BlockMap::new(&volumes, &asus, Layout::Concatenate).unwrap();
+//! for io in SpcReader::new(trace.as_bytes(), Leniency::Strict) {
+//!     let io = io.unwrap();
+//!     // Bytes 6,144..14,335 touch records 1, 2 and 3.
+//!     let m = map.map(io.asu, io.lba, io.bytes).unwrap();
+//!     assert_eq!(m.parts(), &[Extent { volume: 0, record: 1, nrecs: 3 }]);
+//! }
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -187,9 +202,7 @@ impl BlockMap {
         if asus.is_empty() {
             return Err("the block map lists no ASU: map at least ASU 0 to a volume".into());
         }
-        if let Layout::Stripe { stripe_bytes } = layout
-            && stripe_bytes == 0
-        {
+        if layout == (Layout::Stripe { stripe_bytes: 0 }) {
             return Err("`stripe_bytes` must be at least 1".into());
         }
         let mut owner: Vec<Option<u32>> = vec![None; volumes.len()];

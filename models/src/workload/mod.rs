@@ -15,6 +15,29 @@
 //! - [`spc`]: the SPC block-trace format (parser and streaming reader);
 //! - [`blockmap`]: maps SPC block addresses (ASU, LBA, bytes) onto CKD volumes and records;
 //! - [`stats`]: [`TraceStats`], a one-pass summary of a trace for reports.
+//!
+//! ```
+//! use models::workload::{DataSetShape, OpKind, Workload, WorkloadSpec};
+//! use sim::{SimDuration, SimTime, rng::stream};
+//!
+//! // A database: a 1,000-record log (slot 0) and a 50,000-record table space (slot 1).
+//! let datasets = [
+//!     DataSetShape { records: 1_000, records_per_track: 12 },
+//!     DataSetShape { records: 50_000, records_per_track: 12 },
+//! ];
+//! let spec = WorkloadSpec::Oltp {
+//!     tx_rate: 100.0, log: 0, data: 1, skew: 0.9, page_records: 1, log_records: 1,
+//!     think: SimDuration::ZERO, read_fraction: 0.0, burst: None,
+//! };
+//! let mut w = Workload::new(&spec, &datasets).unwrap();
+//! assert_eq!(w.mean_write_rate(), 300.0);
+//! let mut rng = stream(1, "host.SYSA.app0");
+//! let wait = w.next_arrival(SimTime::ZERO, &mut rng); // the chain starts at 0 + wait,
+//! let chain = w.next_chain(&mut rng); // then its ops are issued one after the other
+//! assert_eq!(chain.len(), 3);
+//! assert!(chain.ops().iter().all(|op| op.kind == OpKind::Write));
+//! assert!(wait > SimDuration::ZERO);
+//! ```
 
 pub mod blockmap;
 mod generator;

@@ -386,9 +386,8 @@ impl<R: BufRead> Iterator for SpcReader<R> {
             match parsed {
                 Ok(None) => {}
                 Ok(Some(rec)) => {
-                    if let Some(prev) = self.last_at
-                        && rec.at < prev
-                    {
+                    let late = self.last_at.filter(|&prev| rec.at < prev);
+                    if let Some(prev) = late {
                         let e = SpcError {
                             line: line_no,
                             column: None,
