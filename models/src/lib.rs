@@ -19,3 +19,4 @@ pub mod oracle;
 pub mod stats;
 pub mod types;
 pub mod workload;
+pub mod world;
