@@ -289,6 +289,11 @@ impl Oracle {
         self.sites[site.0 as usize].a(self.last_seq)
     }
 
+    /// The oldest write routed to `site` that is not complete there (write A+1), if any.
+    pub fn first_incomplete(&self, site: SiteId) -> Option<u64> {
+        self.sites[site.0 as usize].routed.front().map(|r| r.seq)
+    }
+
     /// Point B of `site` now.
     pub fn highest_token_seq(&self, site: SiteId) -> u64 {
         self.sites[site.0 as usize].highest_token

@@ -176,8 +176,68 @@ impl World {
         if !self.primary_alive || !self.workload_on {
             return;
         }
-        self.oracle.sample_rpo(ctx.now());
+        let now = ctx.now();
+        self.oracle.sample_rpo(now);
+        for site in 0..self.sites.len() {
+            if let Some(seq) = self.oracle.first_incomplete(SiteId(site as u8)) {
+                let shares = self.stage_times(site, seq, now);
+                for (a, b) in self.attribution[site].iter_mut().zip(shares) {
+                    *a += b;
+                }
+            }
+        }
         ctx.schedule_in(self.cfg.run.rpo_interval, self.me, Ev::RpoSample);
+    }
+}
+
+impl World {
+    /// How the lag of write `seq` at `site` splits over the pipeline stages ([`super::STAGES`])
+    /// from its sequencing to `now`.
+    fn stage_times(&self, site: usize, seq: u64, now: SimTime) -> [u64; super::STAGES.len()] {
+        let mut out = [0u64; super::STAGES.len()];
+        let Some(e) = self.entry(seq) else { return out };
+        // The instants at which each stage ended, in order; a stage not yet reached ends now.
+        let msg = self.msgs.get(e.data_msg[site] as usize).filter(|_| e.data_msg[site] != super::NO_MSG);
+        let serialized = self.mode().serialized() || self.mode() == Mode::Naive;
+        let mut marks = [SimTime::MAX; super::STAGES.len()];
+        if e.data_ready {
+            marks[0] = e.t_ready;
+        }
+        if serialized {
+            if e.t_read_start > SimTime::ZERO {
+                marks[1] = e.t_read_start;
+            }
+            if e.read {
+                marks[2] = e.t_read_done;
+            }
+        } else if e.data_ready {
+            marks[1] = e.t_ready;
+            marks[2] = e.t_ready;
+        }
+        if let Some(m) = msg {
+            if m.sent > SimTime::ZERO {
+                marks[3] = m.sent;
+            }
+            if m.tx_start > SimTime::ZERO {
+                marks[4] = m.tx_start;
+            }
+            if m.tx_done > SimTime::ZERO {
+                marks[5] = m.tx_done;
+            }
+        }
+        let mut from = e.t_seq;
+        for (i, mark) in marks.iter().enumerate() {
+            let until = (*mark).min(now).max(from);
+            out[i] = (until - from).as_nanos();
+            from = until;
+            if until >= now {
+                break;
+            }
+        }
+        if from < now {
+            out[super::STAGES.len() - 1] += (now - from).as_nanos();
+        }
+        out
     }
 }
 

@@ -112,6 +112,7 @@ impl Link {
 impl World {
     /// Queues message `id` on the link to `site` and starts transmitting if a path is free.
     pub(crate) fn link_enqueue(&mut self, site: usize, id: u32, ctx: &mut Ctx<'_, Ev>) {
+        self.msgs[id as usize].sent = ctx.now();
         self.out[site].link.queue.push_back(id);
         self.link_pump(site, ctx);
     }
@@ -129,7 +130,9 @@ impl World {
             }
             let Some(id) = l.queue.pop_front() else { return };
             l.paths[p].sending = Some(id);
-            let bytes = self.msgs[id as usize].bytes;
+            let m = &mut self.msgs[id as usize];
+            m.tx_start = ctx.now();
+            let bytes = m.bytes;
             let d = l.tx_time(bytes);
             l.busy_ns += d.as_nanos();
             l.bytes_sent += bytes + l.overhead;
@@ -155,6 +158,7 @@ impl World {
             return;
         }
         p.in_flight.push_back(id);
+        self.msgs[id as usize].tx_done = ctx.now();
         ctx.schedule_in(l.prop, comp, Ev::Arrive { site, path, epoch });
         self.link_pump(s, ctx);
     }

@@ -342,7 +342,18 @@ pub(crate) struct WriteEntry {
     pub ords: [u64; MAX_SITES],
     /// Sites that acknowledged it as secured.
     pub secured: SiteMask,
+    /// When its data was in the subsystem, its mover read started and ended.
+    pub t_ready: SimTime,
+    /// Start of the mover read that took it.
+    pub t_read_start: SimTime,
+    /// End of that read.
+    pub t_read_done: SimTime,
+    /// The message carrying its data to each site (`NO_MSG` until it is in one).
+    pub data_msg: [u32; MAX_SITES],
 }
+
+/// No message.
+pub(crate) const NO_MSG: u32 = u32::MAX;
 
 /// The most secondary sites a world may have.
 pub const MAX_SITES: usize = 8;
@@ -398,6 +409,12 @@ pub(crate) struct SimMessage {
     pub data: Vec<u64>,
     pub bytes: u64,
     pub created: SimTime,
+    /// Handed to the link.
+    pub sent: SimTime,
+    /// Transmission started and ended.
+    pub tx_start: SimTime,
+    /// Transmission ended (propagation starts).
+    pub tx_done: SimTime,
     /// `pit`: copy number and number of messages of the copy (set on the last one).
     pub copy: u32,
     pub copy_msgs: u32,
@@ -416,6 +433,18 @@ pub(crate) enum MsgKind {
     /// A point-in-time copy (`pit`), or a resynchronisation of changed tracks.
     Copy,
 }
+
+/// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
+/// write the secondary lacks (write A+1) has spent its time since it got its number.
+pub const STAGES: [&str; 7] = [
+    "primary_write",
+    "mover_queue",
+    "mover_read",
+    "batching",
+    "link_queue",
+    "transmission",
+    "propagation",
+];
 
 /// Running totals a report or a front end may show.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -500,6 +529,9 @@ pub struct World {
     pub(crate) data_ready_prefix: u64,
     /// Trace-driven feeding: the runner tops up operations up to this time.
     pub(crate) feed_horizon: SimTime,
+    /// Data-loss window attribution per site: nanoseconds of sampled lag owed to each
+    /// stage of the pipeline ([`STAGES`]).
+    pub attribution: Vec<[u64; STAGES.len()]>,
     /// The oracle (truth, report, trace).
     pub oracle: Oracle,
     /// Running totals.
@@ -689,6 +721,7 @@ impl World {
             trace: cfg.run.trace,
             header: (cfg.name.clone(), cfg.run.seed, cfg.copy.mode.name().to_string()),
         });
+        let n_sites = sites.len();
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -721,6 +754,7 @@ impl World {
             pit_copies: 0,
             data_ready_prefix: 0,
             feed_horizon: SimTime::ZERO,
+            attribution: vec![[0; STAGES.len()]; n_sites],
             oracle,
             stats: WorldStats::default(),
         };

@@ -7,7 +7,7 @@ use super::sizes;
 use super::{Ev, Mode, MsgKind, SimMessage, World, WriteEntry, MAX_SITES};
 use crate::content::{record_key, WriteId};
 use crate::types::{SiteId, SiteMask};
-use sim::{Ctx, SimDuration};
+use sim::{Ctx, SimDuration, SimTime};
 
 impl World {
     /// A write to a duplexed extent starts its data phase: send the token to the
@@ -102,6 +102,10 @@ impl World {
             group_end: 0,
             ords,
             secured: SiteMask::EMPTY,
+            t_ready: SimTime::ZERO,
+            t_read_start: SimTime::ZERO,
+            t_read_done: SimTime::ZERO,
+            data_msg: [super::NO_MSG; MAX_SITES],
         });
         self.seq_of_write.insert(write_id, seq);
         self.oracle.on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
@@ -147,6 +151,7 @@ impl World {
             return;
         }
         e.data_ready = true;
+        e.t_ready = ctx.now();
         let sites = e.sites;
         while self.entry(self.data_ready_prefix + 1).is_some_and(|e| e.data_ready) {
             self.data_ready_prefix += 1;
@@ -234,6 +239,7 @@ impl World {
                 self.stats.reupdate_groups += 1;
             }
             let e = self.entry_mut(seq).expect("entry exists");
+            e.t_read_start = ctx.now();
             e.shipped = shipped;
             if group_end > seq {
                 e.group_end = group_end;
@@ -269,6 +275,7 @@ impl World {
         for &seq in &batch {
             let Some(e) = self.entry_mut(seq) else { continue };
             e.read = true;
+            e.t_read_done = ctx.now();
             let (vol, sites) = (e.vol, e.sites);
             self.movers[m].records += 1;
             let v = &mut self.volumes[vol.0 as usize];
@@ -359,6 +366,9 @@ impl World {
                 id
             }
         };
+        if data {
+            self.entry_mut(seq).expect("checked above").data_msg[site] = id;
+        }
         let msg = &mut self.msgs[id as usize];
         if data {
             msg.data.push(seq);
@@ -411,9 +421,9 @@ impl World {
             data: vec![seq],
             bytes,
             created: ctx.now(),
-            copy: 0,
-            copy_msgs: 0,
+            ..Default::default()
         }) as u32;
+        self.entry_mut(seq).expect("sync write has its entry").data_msg[site] = id;
         self.stats.messages += 1;
         self.stats.message_bytes += bytes;
         self.link_enqueue(site, id, ctx);
@@ -575,7 +585,13 @@ impl World {
                     created: ctx.now(),
                     copy,
                     copy_msgs: total,
+                    ..Default::default()
                 }) as u32;
+                for &q in &self.msgs[id as usize].data.clone() {
+                    if let Some(e) = self.entry_mut(q) {
+                        e.data_msg[site] = id;
+                    }
+                }
                 self.stats.messages += 1;
                 self.stats.message_bytes += bytes;
                 self.link_enqueue(site, id, ctx);
