@@ -764,6 +764,26 @@ mod tests {
         assert_eq!(f, vec![(0, 80), (8, 200)]);
     }
 
+    #[test]
+    fn ten_thousand_large_volumes_stay_small() {
+        // 10,000 3390-54 volumes with a data set each: nothing per track or record is
+        // stored until written.
+        let d = DeviceType::D3390_54;
+        let vols: Vec<VolumeImage> = (0..10_000)
+            .map(|i| {
+                let ds = DataSet::new("BIG.DATA", 15, d.tracks() - 1, 0, 4096);
+                VolumeImage::new(&format!("V{i:05}"), d, vec![ds]).unwrap()
+            })
+            .collect();
+        let last = Cchhr::new(65_519, 14, 12);
+        assert!(
+            vols.iter()
+                .all(|v| v.record_format(last) == Some((0, 4096)))
+        );
+        assert!(vols.iter().all(|v| v.written_count() == 0));
+        assert_eq!(vols[9_999].volser(), "V09999");
+    }
+
     proptest! {
         /// Any sequence of update writes reads back as the last write per record.
         #[test]
