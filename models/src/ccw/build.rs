@@ -51,6 +51,7 @@ fn chain_flag(i: usize, n: usize) -> CcwFlags {
 /// Update write of `records.len()` consecutive records starting at `first`:
 /// Define Extent, Locate Record (orient count, Write Data), then one Write Update Data per
 /// record with count = the payload's data length (which must be the record's length).
+/// `first.rec` must be at least 1 (R0 is not update-written).
 pub fn update_write(
     out: &mut Vec<Ccw>,
     extent: DefineExtent,
@@ -58,6 +59,11 @@ pub fn update_write(
     records: &[RecordPayload],
 ) -> Result<(), String> {
     let n = check_count(records.len(), "update write")?;
+    if first.rec == 0 {
+        return Err(format!(
+            "update write from {first}: user records start at R1"
+        ));
+    }
     head(
         out,
         extent,

@@ -704,6 +704,7 @@ fn reads_see_format_writes_earlier_in_the_chain() {
 fn builders_refuse_bad_record_counts() {
     let mut chain = Vec::new();
     assert!(build::update_write(&mut chain, LOG, Cchhr::new(10, 0, 1), &[]).is_err());
+    assert!(build::update_write(&mut chain, LOG, Cchhr::new(10, 0, 0), &[rec(0)]).is_err());
     let many = vec![rec(0); 256];
     assert!(build::update_write(&mut chain, LOG, Cchhr::new(10, 0, 1), &many).is_err());
     assert!(build::read_records(&mut chain, LOG, Cchhr::new(10, 0, 1), 0, 4096).is_err());
@@ -872,7 +873,16 @@ fn arb_mutated_chain() -> impl Strategy<Value = Vec<Ccw>> {
             .collect();
         let mut c = Vec::new();
         match kind {
-            0 => build::update_write(&mut c, ext, at, &payloads).unwrap(),
+            0 => build::update_write(
+                &mut c,
+                ext,
+                Cchhr {
+                    rec: r.max(1),
+                    ..at
+                },
+                &payloads,
+            )
+            .unwrap(),
             1 => build::format_write(&mut c, ext, at, &payloads).unwrap(),
             2 => build::format_track(
                 &mut c,
