@@ -156,45 +156,31 @@ pub struct Document {
 impl Document {
     /// Parses TOML text; a syntax error names line, column and the parser's explanation.
     pub fn parse(src: &Source) -> Result<Document, LoadError> {
-        let line_starts = line_starts(&src.text);
         let mut doc = Document {
             file: src.name.clone(),
-            text: String::new(),
-            line_starts,
+            text: src.text.clone(),
+            line_starts: line_starts(&src.text),
             root: Node::table(Vec::new(), Pos::None),
             sets: Vec::new(),
             warnings: Vec::new(),
         };
-        let parsed = match toml::de::DeTable::parse(&src.text) {
-            Ok(t) => t,
-            Err(e) => {
-                let offset = e.span().map(|s| s.start);
-                let mut message = e.message().trim().replace('\n', "; ");
-                let key = e.span().and_then(|s| src.text.get(s));
-                if let (true, Some(key)) = (message == "duplicate key", key) {
-                    message = format!("duplicate key `{key}`");
-                }
-                doc.text = src.text.clone();
-                return Err(doc.error(
-                    offset.map_or(Pos::None, Pos::File),
-                    String::new(),
-                    ErrorKind::Syntax { message },
-                ));
+        let parsed = toml::de::DeTable::parse(&src.text).map_err(|e| {
+            let mut message = e.message().trim().replace('\n', "; ");
+            let key = e.span().and_then(|s| src.text.get(s));
+            if let (true, Some(key)) = (message == "duplicate key", key) {
+                message = format!("duplicate key `{key}`");
             }
-        };
-        let converted = tree::from_document(parsed);
-        doc.text = src.text.clone();
-        match converted {
-            Ok(root) => {
-                doc.root = root;
-                Ok(doc)
-            }
-            Err((message, offset)) => Err(doc.error(
+            let pos = e.span().map_or(Pos::None, |s| Pos::File(s.start));
+            doc.error(pos, String::new(), ErrorKind::Syntax { message })
+        })?;
+        doc.root = tree::from_document(parsed).map_err(|(message, offset)| {
+            doc.error(
                 Pos::File(offset),
                 String::new(),
                 ErrorKind::Invalid { message },
-            )),
-        }
+            )
+        })?;
+        Ok(doc)
     }
 
     /// Applies one `--set path=value` override (see the module documentation). Errors name

@@ -250,7 +250,12 @@ fn fix(mut err: DeError, node: &Node, path: &PathRef<'_>) -> DeError {
             }
             None => None,
         },
-        Kind::MissingKey { .. } | Kind::Invalid(_) => None,
+        // A message quoting a value (`duration `1.8 sec` has ...`): the string it quotes.
+        Kind::Invalid(message) => {
+            let mut p = base.clone();
+            find_quoted(node, &mut p, message)
+        }
+        Kind::MissingKey { .. } => None,
     };
     e.at = Some(found.unwrap_or(here));
     err
@@ -319,6 +324,34 @@ fn candidates<'n>(
         }
         _ => {}
     }
+}
+
+/// Depth-first, in file order: the first non-empty string under `node` that `message` quotes
+/// in backticks.
+fn find_quoted(node: &Node, path: &mut String, message: &str) -> Option<At> {
+    let len = path.len();
+    let r = match &node.val {
+        Val::Str(s) if !s.is_empty() && message.contains(&format!("`{s}`")) => Some(At {
+            path: path.clone(),
+            table: path.clone(),
+            pos: node.pos,
+        }),
+        Val::Table(es) => es.iter().find_map(|e| {
+            push_seg(path, &Seg::Key(e.key.clone()));
+            let r = find_quoted(&e.value, path, message);
+            path.truncate(len);
+            r
+        }),
+        Val::Array(xs) => xs.iter().enumerate().find_map(|(i, x)| {
+            push_seg(path, &Seg::Index(i));
+            let r = find_quoted(x, path, message);
+            path.truncate(len);
+            r
+        }),
+        _ => None,
+    };
+    path.truncate(len);
+    r
 }
 
 fn matches(node: &Node, needle: &Needle) -> bool {

@@ -309,7 +309,7 @@ fn internally_tagged_enums_get_precise_messages() {
     // Bad duration inside a variant.
     assert_eq!(
         err(&edit("off = \"1.8s\"", "off = \"1.8 sec\"")),
-        "baseline.toml:47:1: hosts[1].workload: duration `1.8 sec` has unknown unit `sec`: \
+        "baseline.toml:51:7: hosts[1].workload.off: duration `1.8 sec` has unknown unit `sec`: \
          allowed units are ns, us, ms, s, min, h"
     );
 }
@@ -386,6 +386,35 @@ fn columns_count_characters_and_survive_crlf() {
         "baseline.toml:11:1: unknown key `pahts` in [link]; did you mean `paths`? \
          allowed keys: distance_km, bandwidth_mbps, overhead, paths, outages"
     );
+}
+
+#[test]
+fn custom_errors_without_a_quoted_value_fall_back_to_the_enclosing_table() {
+    assert_eq!(
+        err(&edit("off = \"1.8s\"", "off = -5")),
+        "baseline.toml:47:1: hosts[1].workload: a duration cannot be negative"
+    );
+}
+
+#[test]
+fn nesting_at_the_parsers_limit_does_not_overflow() {
+    let deep = format!("a = {}1{}", "[".repeat(79), "]".repeat(79));
+    let r = load::<std::collections::BTreeMap<String, toml::Value>>(&src(&deep), &[]);
+    assert!(r.is_ok());
+    let too_deep = format!("a = {}1{}", "[".repeat(200), "]".repeat(200));
+    assert!(load::<Scenario>(&src(&too_deep), &[]).is_err());
+    // A --set path at the limit, with a value at the limit.
+    let path = vec!["k"; tree::MAX_PATH_SEGMENTS].join(".");
+    let arg = format!("{path}={}1{}", "[".repeat(79), "]".repeat(79));
+    let r = load::<std::collections::BTreeMap<String, toml::Value>>(
+        &src(""),
+        std::slice::from_ref(&arg),
+    );
+    assert!(r.is_ok());
+    let e = load::<Scenario>(&src(BASE), &[arg]).unwrap_err();
+    assert!(e.to_string().starts_with("--set k.k.k"), "{e}");
+    let e = load::<Scenario>(&src(BASE), &[format!("{path}.k=1")]).unwrap_err();
+    assert!(e.to_string().contains("deeper than 80 levels"), "{e}");
 }
 
 // ---- validation by the schema: error_at and locate ----
@@ -603,6 +632,11 @@ fn set_errors_name_the_argument() {
         err_with(BASE, &["links.distance_km=1"]),
         "--set links.distance_km=1: unknown key `links` in the top-level table; did you mean `link`? \
          allowed keys: name, run, link, copy, volumes, hosts, disaster"
+    );
+    // Control characters in a plain value are shown escaped, keeping the message on one line.
+    assert_eq!(
+        err_with(BASE, &["link.paths=two\nthree"]),
+        "--set link.paths=two\nthree: expected a non-negative integer for link.paths, got `two\\nthree`"
     );
     // Integers are not strings.
     assert_eq!(
@@ -869,6 +903,43 @@ fn mutated_base() -> impl Strategy<Value = String> {
     })
 }
 
+/// Whole lines that keep the TOML valid, so edits reach the deserializer and validation.
+const LINES: &[&str] = &[
+    "",
+    "[link]",
+    "[[hosts]]",
+    "[hosts.workload]",
+    "[[copy.pairs]]",
+    "[disaster]",
+    "kind = \"exp\"",
+    "kind = \"trace\"",
+    "mean = 1",
+    "rate = \"x\"",
+    "path = 5",
+    "at = \"1s\"",
+    "at = -1",
+    "mode = \"sync\"",
+    "primary = \"VOL777\"",
+    "value = -1",
+    "paths = 1.5",
+    "x = 1",
+    "size = { kind = \"uniform\", low = 1, high = 2 }",
+    "workload = { kind = \"burst\", rate = 1, on = \"1s\", off = 2 }",
+    "outages = [{ at = \"1s\", length = \"1\" }]",
+];
+
+fn line_mutated_base() -> impl Strategy<Value = String> {
+    let n = BASE.lines().count();
+    prop::collection::vec((0..n, prop::sample::select(LINES)), 1..4).prop_map(move |edits| {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        for (at, line) in edits {
+            let last = lines.len() - 1;
+            lines[at.min(last)] = line;
+        }
+        lines.join("\n")
+    })
+}
+
 fn set_arg() -> impl Strategy<Value = String> {
     prop_oneof![
         ".*",
@@ -924,7 +995,7 @@ proptest! {
     }
 
     #[test]
-    fn never_panics_on_mutated_scenarios(text in mutated_base(), sets in prop::collection::vec(set_arg(), 0..4)) {
+    fn never_panics_on_mutated_scenarios(text in prop_oneof![mutated_base(), line_mutated_base()], sets in prop::collection::vec(set_arg(), 0..4)) {
         let r = load::<Scenario>(&src(&text), &sets);
         check_outcome(&text, &sets, &r);
         let mut bytes = text.into_bytes();

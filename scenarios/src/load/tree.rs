@@ -84,7 +84,7 @@ impl Node {
         }
         match &self.val {
             Val::Str(s) => match self.pos {
-                Pos::Set { bare: true, .. } => format!("`{}`", clip(s)),
+                Pos::Set { bare: true, .. } => format!("`{}`", clip(&s.escape_debug().to_string())),
                 _ => format!("`{}`", clip(&format!("{s:?}"))),
             },
             Val::Int(i) => format!("`{i}`"),
