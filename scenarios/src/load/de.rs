@@ -262,8 +262,8 @@ fn fix(mut err: DeError, node: &Node, path: &PathRef<'_>) -> DeError {
 }
 
 /// The entry named `key` under `node` that most plausibly belongs to the struct whose keys
-/// are `allowed`: the table whose other keys are most often allowed ones (one foreign key,
-/// an enum tag, is forgiven), the first in file order on a tie.
+/// are `allowed`: the table whose other keys score best (+1 for each allowed key, -1 for each
+/// other), the first in file order on a tie.
 fn find_key(node: &Node, key: &str, allowed: &[&str], base: &str) -> Option<At> {
     let mut best: Option<(i64, At)> = None;
     let mut path = base.to_string();
