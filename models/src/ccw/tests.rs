@@ -298,6 +298,26 @@ fn unknown_codes_and_tic_errors() {
     let (st, fx) = run(&[nop, Ccw::tic(0)], &v);
     assert_reject(&st, reject::INVALID_SEQUENCE);
     assert_eq!(fx.ccws_executed, 2 * (MAX_TICS + 1));
+    // A search loop that re-seeks every time never reaches no record found; the TIC
+    // limit ends it.
+    let chain = [
+        ccw(
+            Command::Seek,
+            CcwFlags::CC,
+            6,
+            CcwData::Seek(Cchh::new(10, 0)),
+        ),
+        ccw(
+            Command::SearchIdEqual,
+            CcwFlags::CC,
+            5,
+            CcwData::SearchId(Cchhr::new(10, 0, 99)),
+        ),
+        Ccw::tic(0),
+    ];
+    let (st, fx) = run(&chain, &v);
+    assert_reject(&st, reject::INVALID_SEQUENCE);
+    assert_eq!(fx.ccws_executed, 3 * (MAX_TICS + 1));
     // Chaining past the end.
     assert_reject(&run(&[nop], &v).0, reject::INVALID_SEQUENCE);
     // Zero count.
@@ -932,7 +952,8 @@ proptest! {
         if st.is_unit_check() {
             prop_assert!(st.sense.byte0() != 0 || st.sense.byte1() != 0);
         }
-        prop_assert!(fx.ccws_executed <= 2 * (MAX_TICS + 1) + chain.len() as u32);
+        // Between two TICs at most every CCW of the chain runs once.
+        prop_assert!(fx.ccws_executed <= (MAX_TICS + 1) * (chain.len() as u32 + 1));
         prop_assert!((st.last_ccw as usize) < chain.len().max(1));
         let mut w = v.clone();
         prop_assert!(commit(&fx, &mut w, 1).is_ok());
