@@ -378,24 +378,34 @@ impl Serialize for SimDuration {
 }
 
 impl<'de> Deserialize<'de> for SimDuration {
-    /// Accepts a duration literal string (`"30s"`) or a bare integer number of nanoseconds.
+    /// Accepts a duration literal string (`"30s"`); a bare number is refused as ambiguous
+    /// (except 0).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl serde::de::Visitor<'_> for V {
             type Value = SimDuration;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as \"30s\", \"1500ms\", \"2.5us\" (units ns, us, ms, s, min, h) or an integer number of nanoseconds")
+                f.write_str("a duration such as \"30s\", \"1500ms\", \"2.5us\" (units ns, us, ms, s, min, h)")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SimDuration, E> {
                 v.parse().map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SimDuration, E> {
-                Ok(SimDuration(v))
+                // A bare number is ambiguous (30 what?): only 0 needs no unit.
+                if v == 0 {
+                    Ok(SimDuration(0))
+                } else {
+                    Err(E::custom(ParseDurationError::MissingUnit(v.to_string())))
+                }
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SimDuration, E> {
-                u64::try_from(v)
-                    .map(SimDuration)
-                    .map_err(|_| E::custom("a duration cannot be negative"))
+                if v < 0 {
+                    return Err(E::custom("a duration cannot be negative"));
+                }
+                self.visit_u64(v as u64)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SimDuration, E> {
+                Err(E::custom(ParseDurationError::MissingUnit(v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -495,8 +505,12 @@ mod tests {
     fn serde_accepts_literal_or_nanos() {
         let d: SimDuration = serde_json::from_str("\"30s\"").unwrap();
         assert_eq!(d, SimDuration::from_secs(30));
-        let d: SimDuration = serde_json::from_str("1500").unwrap();
-        assert_eq!(d, SimDuration::from_nanos(1500));
+        let e = serde_json::from_str::<SimDuration>("1500").unwrap_err();
+        assert!(e.to_string().contains("no unit"), "{e}");
+        assert_eq!(
+            serde_json::from_str::<SimDuration>("0").unwrap(),
+            SimDuration::ZERO
+        );
         assert!(serde_json::from_str::<SimDuration>("-3").is_err());
         assert_eq!(
             serde_json::to_string(&SimDuration::from_micros(1500)).unwrap(),

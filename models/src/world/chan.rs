@@ -21,7 +21,11 @@ pub(crate) fn build_write(
 ) {
     out.clear();
     scratch.clear();
-    scratch.extend(span.iter().map(|a| RecordPayload { key_len, data_len, digest: digest(a) }));
+    scratch.extend(span.iter().map(|a| RecordPayload {
+        key_len,
+        data_len,
+        digest: digest(a),
+    }));
     let dx = DefineExtent::tracks(extent.0, extent.1, FileMask::InhibitFormat);
     // The builders refuse only impossible counts (0 or more than 255 records), which the
     // world never asks for; an error leaves an empty chain, which ends in command reject.
@@ -31,7 +35,13 @@ pub(crate) fn build_write(
 }
 
 /// A read of the records of `span` inside `extent`.
-pub(crate) fn build_read(out: &mut Vec<Ccw>, extent: (u64, u64), span: RecSpan, _key_len: u8, data_len: u16) {
+pub(crate) fn build_read(
+    out: &mut Vec<Ccw>,
+    extent: (u64, u64),
+    span: RecSpan,
+    _key_len: u8,
+    data_len: u16,
+) {
     out.clear();
     let dx = DefineExtent::tracks(extent.0, extent.1, FileMask::InhibitAll);
     if ccw::build::read_records(out, dx, span.first, span.n as usize, data_len).is_err() {

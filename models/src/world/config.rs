@@ -411,7 +411,8 @@ impl WorldConfig {
     pub fn routing(&self) -> Vec<SiteMask> {
         let mut m = vec![SiteMask::EMPTY; self.volumes.len()];
         for p in &self.copy.pairs {
-            m[p.primary.0 as usize] = m[p.primary.0 as usize].with(crate::types::SiteId(p.site as u8));
+            m[p.primary.0 as usize] =
+                m[p.primary.0 as usize].with(crate::types::SiteId(p.site as u8));
         }
         m
     }
@@ -423,15 +424,31 @@ impl WorldConfig {
     /// second per host) over `volumes` 3390-3 primary volumes split across two storage
     /// controls, every volume paired to a secondary volume at one site `S1` over a T3 link
     /// of `distance_km`.
-    pub fn demo(mode: Mode, hosts: usize, volumes: usize, tx_rate: f64, distance_km: f64) -> WorldConfig {
+    pub fn demo(
+        mode: Mode,
+        hosts: usize,
+        volumes: usize,
+        tx_rate: f64,
+        distance_km: f64,
+    ) -> WorldConfig {
         use crate::dasd::{DataSet, DeviceType};
         let volumes = volumes.max(2);
         let dev = DeviceType::from_name("3390-3").expect("a known model");
         let mut vols = Vec::new();
         let mut subsystems = vec![
-            SubsystemConfig { name: "SSA1".into(), ..SubsystemConfig::default() },
-            SubsystemConfig { name: "SSA2".into(), ..SubsystemConfig::default() },
-            SubsystemConfig { name: "SSB1".into(), site: Some(0), ..SubsystemConfig::default() },
+            SubsystemConfig {
+                name: "SSA1".into(),
+                ..SubsystemConfig::default()
+            },
+            SubsystemConfig {
+                name: "SSA2".into(),
+                ..SubsystemConfig::default()
+            },
+            SubsystemConfig {
+                name: "SSB1".into(),
+                site: Some(0),
+                ..SubsystemConfig::default()
+            },
         ];
         subsystems[2].storage_paths = 8;
         for i in 0..volumes {
@@ -449,8 +466,17 @@ impl WorldConfig {
         let mut pairs = Vec::new();
         for i in 0..volumes {
             let datasets = vols[i].datasets.clone();
-            vols.push(VolumeConfig { volser: format!("SEC{i:03}"), device: dev, subsystem: SubsystemId(2), datasets });
-            pairs.push(PairConfig { primary: VolumeId(i as u32), site: 0, secondary: VolumeId((volumes + i) as u32) });
+            vols.push(VolumeConfig {
+                volser: format!("SEC{i:03}"),
+                device: dev,
+                subsystem: SubsystemId(2),
+                datasets,
+            });
+            pairs.push(PairConfig {
+                primary: VolumeId(i as u32),
+                site: 0,
+                secondary: VolumeId((volumes + i) as u32),
+            });
         }
         let hosts = (0..hosts.max(1))
             .map(|h| {
@@ -486,8 +512,18 @@ impl WorldConfig {
             hosts,
             subsystems,
             volumes: vols,
-            sites: vec![SiteConfig { name: "S1".into(), link: LinkConfig { distance_km, ..LinkConfig::default() } }],
-            copy: CopyConfig { mode, pairs, ..CopyConfig::default() },
+            sites: vec![SiteConfig {
+                name: "S1".into(),
+                link: LinkConfig {
+                    distance_km,
+                    ..LinkConfig::default()
+                },
+            }],
+            copy: CopyConfig {
+                mode,
+                pairs,
+                ..CopyConfig::default()
+            },
             faults: Vec::new(),
             run: RunConfig::default(),
         }

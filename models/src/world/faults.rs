@@ -19,11 +19,23 @@ pub(crate) fn fault_time(f: &Fault) -> SimTime {
 impl World {
     /// Schedules a link outage of `site` from `at` to `until` (as a pair of fault events
     /// on an extra, unnamed fault).
-    pub(crate) fn schedule_outage(&mut self, site: usize, at: SimTime, until: SimTime, ctx: &mut Ctx<'_, Ev>) {
+    pub(crate) fn schedule_outage(
+        &mut self,
+        site: usize,
+        at: SimTime,
+        until: SimTime,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         let idx = self.outages.len();
         self.outages.push((site, at, until));
         let me = self.me;
-        let _ = ctx.schedule_at(at.max(ctx.now()), me, Ev::FaultStart { index: (OUTAGE_BASE + idx) as u16 });
+        let _ = ctx.schedule_at(
+            at.max(ctx.now()),
+            me,
+            Ev::FaultStart {
+                index: (OUTAGE_BASE + idx) as u16,
+            },
+        );
     }
 
     /// A fault begins.
@@ -31,7 +43,11 @@ impl World {
         let me = self.me;
         if index as usize >= OUTAGE_BASE {
             let (site, _, until) = self.outages[index as usize - OUTAGE_BASE];
-            self.trace_fault(ctx.now(), "link_cut", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+            self.trace_fault(
+                ctx.now(),
+                "link_cut",
+                &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+            );
             self.link_cut(site);
             let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             return;
@@ -44,7 +60,11 @@ impl World {
                 if self.storage[ss].site.is_none() {
                     self.storage[ss].dead = true;
                     let name = self.cfg.subsystems[ss].name.clone();
-                    self.trace_fault(ctx.now(), "subsystem_lost", &format!(",\"subsystem\":\"{name}\""));
+                    self.trace_fault(
+                        ctx.now(),
+                        "subsystem_lost",
+                        &format!(",\"subsystem\":\"{name}\""),
+                    );
                     if self.mode().serialized() || self.mode() == Mode::Naive {
                         self.suspend(ctx, "storage control lost");
                     }
@@ -68,18 +88,34 @@ impl World {
             }
             Fault::LinkCut { site, until, .. } => {
                 if site < self.out.len() {
-                    self.trace_fault(ctx.now(), "link_cut", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+                    self.trace_fault(
+                        ctx.now(),
+                        "link_cut",
+                        &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                    );
                     self.link_cut(site);
                     let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
                 }
             }
-            Fault::SecondarySlowdown { site, factor, until, .. } => {
+            Fault::SecondarySlowdown {
+                site,
+                factor,
+                until,
+                ..
+            } => {
                 for v in &mut self.volumes {
                     if v.site == Some(SiteId(site as u8)) {
                         v.slowdown = factor.max(1.0);
                     }
                 }
-                self.trace_fault(ctx.now(), "secondary_slowdown", &format!(",\"site\":\"{}\",\"factor\":{factor}", self.cfg.sites.get(site).map_or("?", |s| s.name.as_str())));
+                self.trace_fault(
+                    ctx.now(),
+                    "secondary_slowdown",
+                    &format!(
+                        ",\"site\":\"{}\",\"factor\":{factor}",
+                        self.cfg.sites.get(site).map_or("?", |s| s.name.as_str())
+                    ),
+                );
                 let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             }
         }
@@ -89,7 +125,11 @@ impl World {
     pub(crate) fn on_fault_end(&mut self, index: u16, ctx: &mut Ctx<'_, Ev>) {
         if index as usize >= OUTAGE_BASE {
             let (site, ..) = self.outages[index as usize - OUTAGE_BASE];
-            self.trace_fault(ctx.now(), "link_restored", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+            self.trace_fault(
+                ctx.now(),
+                "link_restored",
+                &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+            );
             self.link_restore(site, ctx);
             return;
         }
@@ -101,7 +141,11 @@ impl World {
                 self.mover_kick(m, ctx);
             }
             Fault::LinkCut { site, .. } => {
-                self.trace_fault(ctx.now(), "link_restored", &format!(",\"site\":\"{}\"", self.cfg.sites[site].name));
+                self.trace_fault(
+                    ctx.now(),
+                    "link_restored",
+                    &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                );
                 self.link_restore(site, ctx);
             }
             Fault::SecondarySlowdown { site, .. } => {
@@ -163,7 +207,11 @@ impl World {
         if self.drain_at_end {
             self.draining = true;
             if self.mode() == Mode::Pit {
-                ctx.schedule_in(sim::SimDuration::from_millis(100), self.serializer.comp, Ev::PitSnapshot);
+                ctx.schedule_in(
+                    sim::SimDuration::from_millis(100),
+                    self.serializer.comp,
+                    Ev::PitSnapshot,
+                );
             }
             self.check_drained(ctx);
         } else {
@@ -197,7 +245,10 @@ impl World {
         let mut out = [0u64; super::STAGES.len()];
         let Some(e) = self.entry(seq) else { return out };
         // The instants at which each stage ended, in order; a stage not yet reached ends now.
-        let msg = self.msgs.get(e.data_msg[site] as usize).filter(|_| e.data_msg[site] != super::NO_MSG);
+        let msg = self
+            .msgs
+            .get(e.data_msg[site] as usize)
+            .filter(|_| e.data_msg[site] != super::NO_MSG);
         let serialized = self.mode().serialized() || self.mode() == Mode::Naive;
         let mut marks = [SimTime::MAX; super::STAGES.len()];
         if e.data_ready {

@@ -4,7 +4,7 @@
 
 use super::chan;
 use super::{ChainRun, Ev, Io, Origin, Phase, World};
-use crate::content::{digest_of, RecSpan};
+use crate::content::{RecSpan, digest_of};
 use crate::types::{Cchhr, VolumeId};
 use crate::workload::{ChainSpec, OpKind, OpSpec};
 use sim::{Ctx, SimDuration, SimTime};
@@ -28,11 +28,23 @@ impl World {
     }
 
     /// Starts chain `spec` of an application with its first operation.
-    pub(crate) fn start_chain(&mut self, host: u16, app: u16, spec: ChainSpec, ctx: &mut Ctx<'_, Ev>) {
+    pub(crate) fn start_chain(
+        &mut self,
+        host: u16,
+        app: u16,
+        spec: ChainSpec,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         if spec.is_empty() {
             return;
         }
-        let chain = self.chains.insert(ChainRun { host, app, spec, pos: 0, last_seq: None }) as u32;
+        let chain = self.chains.insert(ChainRun {
+            host,
+            app,
+            spec,
+            pos: 0,
+            last_seq: None,
+        }) as u32;
         self.issue_op(chain, ctx);
     }
 
@@ -48,7 +60,10 @@ impl World {
     fn issue_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
         let c = &self.chains[chain as usize];
         let (host, app) = (c.host as usize, c.app as usize);
-        let op: OpSpec = c.spec.op(c.pos as usize).expect("position within the chain");
+        let op: OpSpec = c
+            .spec
+            .op(c.pos as usize)
+            .expect("position within the chain");
         let dep = c.last_seq;
         let Some(slot) = self.hosts[host].apps[app].slots.get(op.dataset as usize) else {
             // A workload naming a slot that does not exist was refused at build time.
@@ -60,7 +75,11 @@ impl World {
         let record = op.record.min(slot.records.saturating_sub(nrecs as u64));
         let first_track = slot.first_track + record / slot.per_track as u64;
         let first = Cchhr::from_track(first_track, (record % slot.per_track as u64) as u8 + 1);
-        let span = RecSpan { first, n: nrecs, per_track: slot.per_track.min(255) as u8 };
+        let span = RecSpan {
+            first,
+            n: nrecs,
+            per_track: slot.per_track.min(255) as u8,
+        };
         let write = op.kind == OpKind::Write;
         let write_id = if write {
             let w = self.next_write_id;
@@ -73,9 +92,23 @@ impl World {
         let mut ccws = self.spare_chain();
         let vol = slot.vol;
         if write {
-            chan::build_write(&mut ccws, &mut self.scratch, (slot.first_track, slot.last_track), span, slot.key_len, slot.data_len, |a| digest_of(vol, a, write_id));
+            chan::build_write(
+                &mut ccws,
+                &mut self.scratch,
+                (slot.first_track, slot.last_track),
+                span,
+                slot.key_len,
+                slot.data_len,
+                |a| digest_of(vol, a, write_id),
+            );
         } else {
-            chan::build_read(&mut ccws, (slot.first_track, slot.last_track), span, slot.key_len, slot.data_len);
+            chan::build_read(
+                &mut ccws,
+                (slot.first_track, slot.last_track),
+                span,
+                slot.key_len,
+                slot.data_len,
+            );
         }
         let key = self.ios.insert(Io {
             origin: Origin::App { chain },
@@ -113,7 +146,8 @@ impl World {
         self.stats.ios += 1;
         if io.write {
             if !io.failed {
-                self.oracle.host_write_completed(io.bytes as u64, now - io.issued);
+                self.oracle
+                    .host_write_completed(io.bytes as u64, now - io.issued);
             }
             if io.seq != 0 {
                 self.oracle.on_write_done(now, io.seq);
@@ -155,7 +189,14 @@ impl World {
     /// nrecs, write)` in non-decreasing time, no earlier than now. The runner (which reads
     /// the trace file) calls this ahead of the simulation; `horizon` says up to when the
     /// feed is complete.
-    pub fn feed_trace(&mut self, host: usize, app: usize, ops: impl IntoIterator<Item = (SimTime, u16, u64, u16, bool)>, horizon: SimTime, ctx: &mut Ctx<'_, Ev>) {
+    pub fn feed_trace(
+        &mut self,
+        host: usize,
+        app: usize,
+        ops: impl IntoIterator<Item = (SimTime, u16, u64, u16, bool)>,
+        horizon: SimTime,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         let a = &mut self.hosts[host].apps[app];
         a.feed.extend(ops);
         self.feed_horizon = self.feed_horizon.max(horizon);
@@ -163,7 +204,14 @@ impl World {
             if let Some(&(t, ..)) = a.feed.front() {
                 a.feed_scheduled = true;
                 let comp = self.hosts[host].comp;
-                let _ = ctx.schedule_at(t.max(ctx.now()), comp, Ev::Arrival { host: host as u16, app: app as u16 });
+                let _ = ctx.schedule_at(
+                    t.max(ctx.now()),
+                    comp,
+                    Ev::Arrival {
+                        host: host as u16,
+                        app: app as u16,
+                    },
+                );
             }
         }
     }
@@ -178,7 +226,11 @@ impl World {
                 Some(&(t, slot, record, nrecs, write)) if t <= now => {
                     a.feed.pop_front();
                     if self.primary_alive && self.workload_on {
-                        let op = if write { OpSpec::write(slot, record, nrecs) } else { OpSpec::read(slot, record, nrecs) };
+                        let op = if write {
+                            OpSpec::write(slot, record, nrecs)
+                        } else {
+                            OpSpec::read(slot, record, nrecs)
+                        };
                         self.start_chain(host, app, ChainSpec::single(op), ctx);
                     }
                 }
@@ -197,6 +249,10 @@ impl World {
     /// The volume `slot` of a trace-driven application maps to, and its records (for the
     /// runner's block mapping).
     pub fn app_slots(&self, host: usize, app: usize) -> Vec<(VolumeId, u64, u32, u16)> {
-        self.hosts[host].apps[app].slots.iter().map(|s| (s.vol, s.records, s.per_track, s.data_len)).collect()
+        self.hosts[host].apps[app]
+            .slots
+            .iter()
+            .map(|s| (s.vol, s.records, s.per_track, s.data_len))
+            .collect()
     }
 }

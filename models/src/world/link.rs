@@ -75,7 +75,10 @@ impl Link {
     }
     /// Messages being transmitted or propagating.
     pub fn in_flight(&self) -> usize {
-        self.paths.iter().map(|p| p.in_flight.len() + p.sending.is_some() as usize).sum()
+        self.paths
+            .iter()
+            .map(|p| p.in_flight.len() + p.sending.is_some() as usize)
+            .sum()
     }
     /// Whether the link is up.
     pub fn is_up(&self) -> bool {
@@ -91,7 +94,11 @@ impl Link {
     }
     /// Totals.
     pub fn stats(&self) -> LinkStats {
-        LinkStats { messages: self.messages_sent, bytes: self.bytes_sent, busy_ns: self.busy_ns }
+        LinkStats {
+            messages: self.messages_sent,
+            bytes: self.bytes_sent,
+            busy_ns: self.busy_ns,
+        }
     }
     pub(crate) fn bytes_in_flight(&self, msgs: &Slab<SimMessage>) -> u64 {
         self.paths
@@ -128,7 +135,9 @@ impl World {
             if l.paths[p].sending.is_some() {
                 continue;
             }
-            let Some(id) = l.queue.pop_front() else { return };
+            let Some(id) = l.queue.pop_front() else {
+                return;
+            };
             l.paths[p].sending = Some(id);
             let m = &mut self.msgs[id as usize];
             m.tx_start = ctx.now();
@@ -137,7 +146,15 @@ impl World {
             l.busy_ns += d.as_nanos();
             l.bytes_sent += bytes + l.overhead;
             l.messages_sent += 1;
-            ctx.schedule_in(d, comp, Ev::TxDone { site: site as u8, path: p as u8, epoch: l.epoch });
+            ctx.schedule_in(
+                d,
+                comp,
+                Ev::TxDone {
+                    site: site as u8,
+                    path: p as u8,
+                    epoch: l.epoch,
+                },
+            );
         }
     }
 
@@ -170,7 +187,9 @@ impl World {
         if epoch != l.epoch {
             return;
         }
-        let Some(id) = l.paths[path as usize].in_flight.pop_front() else { return };
+        let Some(id) = l.paths[path as usize].in_flight.pop_front() else {
+            return;
+        };
         let msg = self.msgs.remove(id as usize);
         self.secondary_receive(s, msg, ctx);
         if !self.primary_alive {
@@ -237,12 +256,22 @@ impl World {
         let tx = l.tx_time(super::sizes::HEADER as u64 + super::sizes::ACK as u64);
         l.reverse_free_at = start + tx;
         let at = start + tx + l.prop;
-        let _ = ctx.schedule_at(at, comp, Ev::AckArrive { site: site as u8, seq });
+        let _ = ctx.schedule_at(
+            at,
+            comp,
+            Ev::AckArrive {
+                site: site as u8,
+                seq,
+            },
+        );
     }
 
     /// Whether the link to `site` has nothing on the wire.
     pub(crate) fn link_quiet(&self, site: usize) -> bool {
         let l = &self.out[site].link;
-        l.paths.iter().all(|p| p.in_flight.is_empty() && p.sending.is_none()) && (l.sender_dead || l.queue.is_empty())
+        l.paths
+            .iter()
+            .all(|p| p.in_flight.is_empty() && p.sending.is_none())
+            && (l.sender_dead || l.queue.is_empty())
     }
 }

@@ -550,7 +550,10 @@ impl World {
     pub fn build(cfg: WorldConfig) -> Result<(World, Registry), BuildError> {
         let err = |m: String| BuildError(m);
         if cfg.sites.len() > MAX_SITES {
-            return Err(err(format!("at most {MAX_SITES} secondary sites are supported, got {}", cfg.sites.len())));
+            return Err(err(format!(
+                "at most {MAX_SITES} secondary sites are supported, got {}",
+                cfg.sites.len()
+            )));
         }
         let mut reg = Registry::new(cfg.run.seed);
         let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
@@ -559,10 +562,12 @@ impl World {
         let mut volumes = Vec::with_capacity(cfg.volumes.len());
         let mut vol_site: Vec<Option<SiteId>> = Vec::with_capacity(cfg.volumes.len());
         for (i, v) in cfg.volumes.iter().enumerate() {
-            let ss = cfg
-                .subsystems
-                .get(v.subsystem.0 as usize)
-                .ok_or_else(|| err(format!("volume {} names storage control #{} which does not exist", v.volser, v.subsystem.0)))?;
+            let ss = cfg.subsystems.get(v.subsystem.0 as usize).ok_or_else(|| {
+                err(format!(
+                    "volume {} names storage control #{} which does not exist",
+                    v.volser, v.subsystem.0
+                ))
+            })?;
             let image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
             let site = ss.site.map(|s| SiteId(s as u8));
             vol_site.push(site);
@@ -587,16 +592,39 @@ impl World {
             });
         }
         for p in &cfg.copy.pairs {
-            let pv = cfg.volumes.get(p.primary.0 as usize).ok_or_else(|| err(format!("pair names volume #{} which does not exist", p.primary.0)))?;
-            let sv = cfg.volumes.get(p.secondary.0 as usize).ok_or_else(|| err(format!("pair names volume #{} which does not exist", p.secondary.0)))?;
+            let pv = cfg.volumes.get(p.primary.0 as usize).ok_or_else(|| {
+                err(format!(
+                    "pair names volume #{} which does not exist",
+                    p.primary.0
+                ))
+            })?;
+            let sv = cfg.volumes.get(p.secondary.0 as usize).ok_or_else(|| {
+                err(format!(
+                    "pair names volume #{} which does not exist",
+                    p.secondary.0
+                ))
+            })?;
             if vol_site[p.primary.0 as usize].is_some() {
-                return Err(err(format!("pair primary {} is a secondary-site volume", pv.volser)));
+                return Err(err(format!(
+                    "pair primary {} is a secondary-site volume",
+                    pv.volser
+                )));
             }
             if vol_site[p.secondary.0 as usize] != Some(SiteId(p.site as u8)) {
-                return Err(err(format!("pair secondary {} is not on a storage control of site {}", sv.volser, cfg.sites.get(p.site).map_or("?", |s| s.name.as_str()))));
+                return Err(err(format!(
+                    "pair secondary {} is not on a storage control of site {}",
+                    sv.volser,
+                    cfg.sites.get(p.site).map_or("?", |s| s.name.as_str())
+                )));
             }
             if pv.device.tracks() > sv.device.tracks() {
-                return Err(err(format!("pair {} -> {}: the secondary ({}) is smaller than the primary ({})", pv.volser, sv.volser, sv.device.name(), pv.device.name())));
+                return Err(err(format!(
+                    "pair {} -> {}: the secondary ({}) is smaller than the primary ({})",
+                    pv.volser,
+                    sv.volser,
+                    sv.device.name(),
+                    pv.device.name()
+                )));
             }
         }
         let n_groups = cfg.hosts.len() + cfg.sites.len();
@@ -637,9 +665,23 @@ impl World {
             for a in &h.apps {
                 let mut slots = Vec::new();
                 for &(vol, ds) in &a.datasets {
-                    let v = volumes.get(vol.0 as usize).ok_or_else(|| err(format!("application {} names volume #{} which does not exist", a.name, vol.0)))?;
-                    let d = v.image.datasets().get(ds).ok_or_else(|| err(format!("application {} names data set #{ds} of {} which does not exist", a.name, v.image.volser())))?;
-                    let per_track = v.image.device_type().records_per_track(d.key_len, d.data_len as u32);
+                    let v = volumes.get(vol.0 as usize).ok_or_else(|| {
+                        err(format!(
+                            "application {} names volume #{} which does not exist",
+                            a.name, vol.0
+                        ))
+                    })?;
+                    let d = v.image.datasets().get(ds).ok_or_else(|| {
+                        err(format!(
+                            "application {} names data set #{ds} of {} which does not exist",
+                            a.name,
+                            v.image.volser()
+                        ))
+                    })?;
+                    let per_track = v
+                        .image
+                        .device_type()
+                        .records_per_track(d.key_len, d.data_len as u32);
                     slots.push(Slot {
                         vol,
                         first_track: d.first_track,
@@ -654,13 +696,24 @@ impl World {
                     AppSource::Synthetic(spec) => {
                         let shapes: Vec<_> = slots
                             .iter()
-                            .map(|s| crate::workload::DataSetShape { records: s.records, records_per_track: s.per_track })
+                            .map(|s| crate::workload::DataSetShape {
+                                records: s.records,
+                                records_per_track: s.per_track,
+                            })
                             .collect();
-                        Some(Workload::new(spec, &shapes).map_err(|e| err(format!("application {}: {e}", a.name)))?)
+                        Some(
+                            Workload::new(spec, &shapes)
+                                .map_err(|e| err(format!("application {}: {e}", a.name)))?,
+                        )
                     }
                     AppSource::Trace => None,
                 };
-                apps.push(App { workload, slots, feed: VecDeque::new(), feed_scheduled: false });
+                apps.push(App {
+                    workload,
+                    slots,
+                    feed: VecDeque::new(),
+                    feed_scheduled: false,
+                });
             }
             hosts.push(Host { comp, apps });
         }
@@ -710,7 +763,12 @@ impl World {
                 continue;
             }
             for d in v.image.datasets() {
-                datasets.push(ExtentName { vol: VolumeId(i as u32), first_track: d.first_track, last_track: d.last_track, name: d.name.clone() });
+                datasets.push(ExtentName {
+                    vol: VolumeId(i as u32),
+                    first_track: d.first_track,
+                    last_track: d.last_track,
+                    name: d.name.clone(),
+                });
             }
         }
         let oracle = Oracle::new(OracleConfig {
@@ -719,7 +777,11 @@ impl World {
             datasets,
             history_window: cfg.run.history_window,
             trace: cfg.run.trace,
-            header: (cfg.name.clone(), cfg.run.seed, cfg.copy.mode.name().to_string()),
+            header: (
+                cfg.name.clone(),
+                cfg.run.seed,
+                cfg.copy.mode.name().to_string(),
+            ),
         });
         let n_sites = sites.len();
         let world = World {
@@ -772,7 +834,14 @@ impl World {
                     let now = ctx.now();
                     let w = self.hosts[h].apps[a].workload.as_mut().expect("checked");
                     let d = w.next_arrival(now, ctx.rng_of(comp));
-                    ctx.schedule_in(d, comp, Ev::Arrival { host: h as u16, app: a as u16 });
+                    ctx.schedule_in(
+                        d,
+                        comp,
+                        Ev::Arrival {
+                            host: h as u16,
+                            app: a as u16,
+                        },
+                    );
                 }
             }
         }
@@ -780,12 +849,20 @@ impl World {
         ctx.schedule_in(self.cfg.run.rpo_interval, me, Ev::RpoSample);
         ctx.schedule_in(self.cfg.run.length, me, Ev::EndWorkload);
         if self.cfg.copy.mode == crate::world::Mode::Pit {
-            ctx.schedule_in(self.cfg.copy.pit_interval, self.serializer.comp, Ev::PitSnapshot);
+            ctx.schedule_in(
+                self.cfg.copy.pit_interval,
+                self.serializer.comp,
+                Ev::PitSnapshot,
+            );
         }
         for s in 0..self.sites.len() {
             self.establish(s, ctx);
             let comp = self.sites[s].comp;
-            ctx.schedule_in(self.cfg.copy.ack_interval, comp, Ev::AckTimer { site: s as u8 });
+            ctx.schedule_in(
+                self.cfg.copy.ack_interval,
+                comp,
+                Ev::AckTimer { site: s as u8 },
+            );
         }
         for (i, f) in self.cfg.faults.clone().iter().enumerate() {
             let at = faults::fault_time(f);
@@ -821,11 +898,13 @@ impl World {
 
     /// The write entry of `seq`, if still in the table.
     pub(crate) fn entry(&self, seq: u64) -> Option<&WriteEntry> {
-        seq.checked_sub(self.wt_base).and_then(|i| self.wt.get(i as usize))
+        seq.checked_sub(self.wt_base)
+            .and_then(|i| self.wt.get(i as usize))
     }
 
     pub(crate) fn entry_mut(&mut self, seq: u64) -> Option<&mut WriteEntry> {
-        seq.checked_sub(self.wt_base).and_then(|i| self.wt.get_mut(i as usize))
+        seq.checked_sub(self.wt_base)
+            .and_then(|i| self.wt.get_mut(i as usize))
     }
 
     /// Drops write entries every site has secured and whose host I/O is over.

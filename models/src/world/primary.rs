@@ -4,8 +4,8 @@
 //! copies.
 
 use super::sizes;
-use super::{Ev, Mode, MsgKind, SimMessage, World, WriteEntry, MAX_SITES};
-use crate::content::{record_key, WriteId};
+use super::{Ev, MAX_SITES, Mode, MsgKind, SimMessage, World, WriteEntry};
+use crate::content::{WriteId, record_key};
 use crate::types::{SiteId, SiteMask};
 use sim::{Ctx, SimDuration, SimTime};
 
@@ -108,7 +108,8 @@ impl World {
             data_msg: [super::NO_MSG; MAX_SITES],
         });
         self.seq_of_write.insert(write_id, seq);
-        self.oracle.on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
+        self.oracle
+            .on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
         let mode = self.mode();
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
             self.sidefile += 1;
@@ -153,7 +154,10 @@ impl World {
         e.data_ready = true;
         e.t_ready = ctx.now();
         let sites = e.sites;
-        while self.entry(self.data_ready_prefix + 1).is_some_and(|e| e.data_ready) {
+        while self
+            .entry(self.data_ready_prefix + 1)
+            .is_some_and(|e| e.data_ready)
+        {
             self.data_ready_prefix += 1;
         }
         match mode {
@@ -191,7 +195,9 @@ impl World {
         let mut first_ss = None;
         let mut writers: Vec<WriteId> = Vec::new();
         while batch.len() < limit {
-            let Some(&seq) = self.movers[m].queue.front() else { break };
+            let Some(&seq) = self.movers[m].queue.front() else {
+                break;
+            };
             let Some(e) = self.entry(seq) else {
                 self.movers[m].queue.pop_front();
                 continue;
@@ -216,7 +222,10 @@ impl World {
             let mut blocked = false;
             if mode != Mode::XrcPrt {
                 for a in e.span.iter() {
-                    let w = self.volumes[vol.0 as usize].image.read(a).map_or(own, |r| r.writer);
+                    let w = self.volumes[vol.0 as usize]
+                        .image
+                        .read(a)
+                        .map_or(own, |r| r.writer);
                     writers.push(w);
                     if w != own && accommodate {
                         match self.seq_of_write.get(&w) {
@@ -231,7 +240,8 @@ impl World {
                 // A newer update of a record has no number yet: wait for it.
                 break;
             }
-            let shipped = (writers.iter().any(|&w| w != own)).then(|| writers.clone().into_boxed_slice());
+            let shipped =
+                (writers.iter().any(|&w| w != own)).then(|| writers.clone().into_boxed_slice());
             if shipped.is_some() {
                 self.stats.newer_data_shipped += 1;
             }
@@ -273,7 +283,9 @@ impl World {
         }
         let batch = std::mem::take(&mut self.movers[m].batch);
         for &seq in &batch {
-            let Some(e) = self.entry_mut(seq) else { continue };
+            let Some(e) = self.entry_mut(seq) else {
+                continue;
+            };
             e.read = true;
             e.t_read_done = ctx.now();
             let (vol, sites) = (e.vol, e.sites);
@@ -300,7 +312,11 @@ impl World {
                 let held: Vec<u32> = v.blocked.drain(..).collect();
                 for io in held {
                     let ss = self.volumes[vol].ss.0 as usize;
-                    ctx.schedule_in(SimDuration::ZERO, self.storage[ss].comp, Ev::DeviceGo { io });
+                    ctx.schedule_in(
+                        SimDuration::ZERO,
+                        self.storage[ss].comp,
+                        Ev::DeviceGo { io },
+                    );
                 }
             }
         }
@@ -308,7 +324,10 @@ impl World {
 
     /// Suspension policy: watch the session's sidefile.
     fn check_suspend(&mut self, ctx: &mut Ctx<'_, Ev>) {
-        if let super::FlowControl::Suspend { threshold, timeout, .. } = self.cfg.copy.flow {
+        if let super::FlowControl::Suspend {
+            threshold, timeout, ..
+        } = self.cfg.copy.flow
+        {
             if self.sidefile > threshold as u64 {
                 let since = *self.over_threshold_since.get_or_insert(ctx.now());
                 if !self.suspended && ctx.now() - since >= timeout {
@@ -323,7 +342,9 @@ impl World {
     /// Suspends the session (reported; see `docs/fidelity.md` for what is modelled).
     pub(crate) fn suspend(&mut self, ctx: &mut Ctx<'_, Ev>, reason: &str) {
         self.suspended = true;
-        self.stats.suspensions.push((ctx.now().as_nanos(), reason.to_string()));
+        self.stats
+            .suspensions
+            .push((ctx.now().as_nanos(), reason.to_string()));
         if let Some(tw) = &mut self.oracle.trace {
             tw.other(ctx.now(), "suspend", &format!(",\"reason\":\"{reason}\""));
         }
@@ -331,7 +352,13 @@ impl World {
 
     /// Adds a token (M1, `data == false`) or token+data (M2) of `seq` to the message being
     /// built for `site`; sends the message when it is full.
-    pub(crate) fn add_to_message(&mut self, site: usize, data: bool, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+    pub(crate) fn add_to_message(
+        &mut self,
+        site: usize,
+        data: bool,
+        seq: u64,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         let size = {
             let e = self.entry(seq).expect("a message entry needs its write");
             if data {
@@ -362,7 +389,14 @@ impl World {
                 }) as u32;
                 o.building = Some(id);
                 let comp = o.comp;
-                o.timer = Some(ctx.set_timer_in(self.cfg.copy.batch_timer, comp, Ev::BatchTimer { site: site as u8, msg_no }));
+                o.timer = Some(ctx.set_timer_in(
+                    self.cfg.copy.batch_timer,
+                    comp,
+                    Ev::BatchTimer {
+                        site: site as u8,
+                        msg_no,
+                    },
+                ));
                 id
             }
         };
@@ -397,7 +431,9 @@ impl World {
 
     /// Hands the message being built for `site` to the link.
     pub(crate) fn send_message(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        let Some(id) = self.out[site].building.take() else { return };
+        let Some(id) = self.out[site].building.take() else {
+            return;
+        };
         if let Some(t) = self.out[site].timer.take() {
             ctx.cancel(t);
         }
@@ -423,7 +459,9 @@ impl World {
             created: ctx.now(),
             ..Default::default()
         }) as u32;
-        self.entry_mut(seq).expect("sync write has its entry").data_msg[site] = id;
+        self.entry_mut(seq)
+            .expect("sync write has its entry")
+            .data_msg[site] = id;
         self.stats.messages += 1;
         self.stats.message_bytes += bytes;
         self.link_enqueue(site, id, ctx);
@@ -446,7 +484,14 @@ impl World {
         let o = &mut self.out[site];
         let msg_no = o.next_msg_no;
         o.next_msg_no += 1;
-        let id = self.msgs.insert(SimMessage { site: site as u8, msg_no, kind: MsgKind::Establish, bytes, created: ctx.now(), ..Default::default() }) as u32;
+        let id = self.msgs.insert(SimMessage {
+            site: site as u8,
+            msg_no,
+            kind: MsgKind::Establish,
+            bytes,
+            created: ctx.now(),
+            ..Default::default()
+        }) as u32;
         self.link_enqueue(site, id, ctx);
         if self.cfg.copy.initial_copy && tracks > 0 {
             let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
@@ -521,10 +566,20 @@ impl World {
             return;
         }
         if self.workload_on {
-            ctx.schedule_in(self.cfg.copy.pit_interval, self.serializer.comp, Ev::PitSnapshot);
-        } else if self.draining && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.next_seq) {
+            ctx.schedule_in(
+                self.cfg.copy.pit_interval,
+                self.serializer.comp,
+                Ev::PitSnapshot,
+            );
+        } else if self.draining
+            && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.next_seq)
+        {
             // Draining: copy again shortly until the last writes are covered.
-            ctx.schedule_in(SimDuration::from_millis(100), self.serializer.comp, Ev::PitSnapshot);
+            ctx.schedule_in(
+                SimDuration::from_millis(100),
+                self.serializer.comp,
+                Ev::PitSnapshot,
+            );
         }
         let upto = self.data_ready_prefix;
         let from = self.pit_last + 1;
@@ -535,7 +590,9 @@ impl World {
         // Latest writer of each changed record within the copy.
         let mut latest: super::FastMap<u64, WriteId> = Default::default();
         for q in from..=upto {
-            let e = self.entry(q).expect("numbered writes are in the table until secured");
+            let e = self
+                .entry(q)
+                .expect("numbered writes are in the table until secured");
             for a in e.span.iter() {
                 latest.insert(record_key(e.vol, a), e.write_id);
             }
@@ -561,7 +618,12 @@ impl World {
         let copy = self.pit_copies;
         let n_sites = self.out.len();
         for site in 0..n_sites {
-            let seqs: Vec<u64> = (from..=upto).filter(|&q| self.entry(q).is_some_and(|e| e.sites.contains(SiteId(site as u8)))).collect();
+            let seqs: Vec<u64> = (from..=upto)
+                .filter(|&q| {
+                    self.entry(q)
+                        .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
+                })
+                .collect();
             if seqs.is_empty() {
                 continue;
             }
@@ -574,7 +636,8 @@ impl World {
                 let o = &mut self.out[site];
                 let msg_no = o.next_msg_no;
                 o.next_msg_no += 1;
-                let bytes = sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1) as u64);
+                let bytes =
+                    sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1) as u64);
                 let id = self.msgs.insert(SimMessage {
                     site: site as u8,
                     msg_no,

@@ -96,7 +96,8 @@ impl Secondary {
     }
 
     fn get(&self, ord: u64) -> Option<&Pending> {
-        ord.checked_sub(self.base).and_then(|i| self.pending.get(i as usize))
+        ord.checked_sub(self.base)
+            .and_then(|i| self.pending.get(i as usize))
     }
 
     fn slot(&mut self, ord: u64) -> &mut Pending {
@@ -113,7 +114,14 @@ impl Secondary {
         self.pending.iter().enumerate().map(|(i, p)| {
             (
                 self.base + i as u64,
-                PendingView { seq: p.seq, token: p.token, data: p.data, complete: p.complete, writing: p.state == 1, written: p.state == 2 },
+                PendingView {
+                    seq: p.seq,
+                    token: p.token,
+                    data: p.data,
+                    complete: p.complete,
+                    writing: p.state == 1,
+                    written: p.state == 2,
+                },
             )
         })
     }
@@ -138,7 +146,12 @@ pub struct PendingView {
 
 impl World {
     /// A message reaches the secondary data mover of `site`.
-    pub(crate) fn secondary_receive(&mut self, site: usize, msg: SimMessage, ctx: &mut Ctx<'_, Ev>) {
+    pub(crate) fn secondary_receive(
+        &mut self,
+        site: usize,
+        msg: SimMessage,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         match msg.kind {
             MsgKind::Establish => {}
             MsgKind::InitialCopy => {
@@ -180,7 +193,9 @@ impl World {
     }
 
     fn token_arrived(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
-        let Some(ord) = self.ord_of(site, seq) else { return };
+        let Some(ord) = self.ord_of(site, seq) else {
+            return;
+        };
         if ord < self.sites[site].base {
             return;
         }
@@ -195,7 +210,9 @@ impl World {
 
     fn data_arrived(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
         self.token_arrived(site, seq, ctx);
-        let Some(ord) = self.ord_of(site, seq) else { return };
+        let Some(ord) = self.ord_of(site, seq) else {
+            return;
+        };
         if ord < self.sites[site].base {
             return;
         }
@@ -225,7 +242,9 @@ impl World {
         let s = SiteId(site as u8);
         match &shipped {
             None => self.oracle.on_data_rx(ctx.now(), s, seq, Shipped::Own),
-            Some(w) => self.oracle.on_data_rx(ctx.now(), s, seq, Shipped::Writers(w)),
+            Some(w) => self
+                .oracle
+                .on_data_rx(ctx.now(), s, seq, Shipped::Writers(w)),
         }
     }
 
@@ -294,15 +313,32 @@ impl World {
             unreachable!("writes are routed only to sites holding a pair of their volume")
         };
         let img = &self.volumes[svol.0 as usize].image;
-        let (first, last) = img.dataset_of(span.first.track()).map_or((0, img.device_type().tracks() - 1), |d| (d.first_track, d.last_track));
-        let (key_len, data_len) = img.record_format(span.first).unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
+        let (first, last) = img
+            .dataset_of(span.first.track())
+            .map_or((0, img.device_type().tracks() - 1), |d| {
+                (d.first_track, d.last_track)
+            });
+        let (key_len, data_len) = img
+            .record_format(span.first)
+            .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
         let mut ccws = self.spare_chain();
-        chan::build_write(&mut ccws, &mut self.scratch, (first, last), span, key_len, data_len, |a| {
-            let i = span.iter().position(|x| x == a).unwrap_or(0);
-            digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
-        });
+        chan::build_write(
+            &mut ccws,
+            &mut self.scratch,
+            (first, last),
+            span,
+            key_len,
+            data_len,
+            |a| {
+                let i = span.iter().position(|x| x == a).unwrap_or(0);
+                digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
+            },
+        );
         let io = self.ios.insert(Io {
-            origin: Origin::Apply { site: site as u8, ord },
+            origin: Origin::Apply {
+                site: site as u8,
+                ord,
+            },
             vol: svol,
             group: self.sites[site].group,
             write: true,
@@ -401,7 +437,10 @@ impl World {
         if !s.recovering || s.recovered || s.inflight > 0 {
             return;
         }
-        if self.mode() != Mode::Naive && s.get(s.next_sched).is_some_and(|p| p.complete && p.state == 0) {
+        if self.mode() != Mode::Naive
+            && s.get(s.next_sched)
+                .is_some_and(|p| p.complete && p.state == 0)
+        {
             return;
         }
         self.sites[site].recovered = true;

@@ -113,11 +113,19 @@ impl TrackCache {
         }
         let i = match self.free.pop() {
             Some(i) => {
-                self.nodes[i as usize] = Node { key, prev: NIL, next: NIL };
+                self.nodes[i as usize] = Node {
+                    key,
+                    prev: NIL,
+                    next: NIL,
+                };
                 i
             }
             None => {
-                self.nodes.push(Node { key, prev: NIL, next: NIL });
+                self.nodes.push(Node {
+                    key,
+                    prev: NIL,
+                    next: NIL,
+                });
                 (self.nodes.len() - 1) as u32
             }
         };
@@ -186,10 +194,14 @@ impl World {
     fn device_acquired(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let i = &self.ios[io as usize];
         let vol = i.vol.0 as usize;
-        let duplexed = i.write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        let duplexed =
+            i.write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
         if duplexed && self.primary_alive {
             match self.cfg.copy.flow {
-                super::FlowControl::Pacing { threshold, max_delay } => {
+                super::FlowControl::Pacing {
+                    threshold,
+                    max_delay,
+                } => {
                     let r = self.volumes[vol].residual;
                     if r > threshold {
                         let frac = ((r - threshold) as f64 / threshold.max(1) as f64).min(1.0);
@@ -241,7 +253,10 @@ impl World {
     fn request_path(&mut self, io: u32, phase: Phase, ctx: &mut Ctx<'_, Ev>) {
         let (ss, group) = {
             let i = &self.ios[io as usize];
-            (self.volumes[i.vol.0 as usize].ss.0 as usize, i.group as usize)
+            (
+                self.volumes[i.vol.0 as usize].ss.0 as usize,
+                i.group as usize,
+            )
         };
         let sc = &mut self.storage[ss];
         self.ios[io as usize].phase = phase;
@@ -265,7 +280,10 @@ impl World {
             if sc.paths_free == 0 {
                 return;
             }
-            let pos = sc.path_wait.iter().position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
+            let pos = sc
+                .path_wait
+                .iter()
+                .position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
             let Some(pos) = pos else { return };
             let io = sc.path_wait.remove(pos).expect("position is valid");
             let g = self.ios[io as usize].group as usize;
@@ -285,15 +303,22 @@ impl World {
                 let i = &mut self.ios[io as usize];
                 i.phase = Phase::Transfer;
                 let v = &self.volumes[i.vol.0 as usize];
-                let rate = self.storage[ss].timing.rate.min(v.timing.data_rate_bytes_per_s);
-                let d = SimDuration::for_bytes(i.bytes as u64, rate) + self.storage[ss].timing.per_ccw * i.span.n as u64;
+                let rate = self.storage[ss]
+                    .timing
+                    .rate
+                    .min(v.timing.data_rate_bytes_per_s);
+                let d = SimDuration::for_bytes(i.bytes as u64, rate)
+                    + self.storage[ss].timing.per_ccw * i.span.n as u64;
                 let d = scale(d, v.slowdown);
                 ctx.schedule_in(d, comp, Ev::DataDone { io });
             }
             _ => {
                 self.ios[io as usize].phase = Phase::Command;
                 let d = self.storage[ss].timing.command_overhead;
-                let d = scale(d, self.volumes[self.ios[io as usize].vol.0 as usize].slowdown);
+                let d = scale(
+                    d,
+                    self.volumes[self.ios[io as usize].vol.0 as usize].slowdown,
+                );
                 ctx.schedule_in(d, comp, Ev::Connected { io });
             }
         }
@@ -336,17 +361,27 @@ impl World {
                 hit = false;
             }
         }
-        let duplexed = write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        let duplexed =
+            write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
         if duplexed && self.primary_alive {
             self.write_started(io, ctx);
         }
         let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
-        let fast = if write { (hit || !self.storage[ss].write_miss_to_device) && nvs_room } else { hit };
+        let fast = if write {
+            (hit || !self.storage[ss].write_miss_to_device) && nvs_room
+        } else {
+            hit
+        };
         let i = &mut self.ios[io as usize];
         if fast {
             i.phase = Phase::Transfer;
-            let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate) + self.storage[ss].timing.per_ccw * span.n as u64;
-            ctx.schedule_in(scale(d, self.volumes[vol].slowdown), comp, Ev::DataDone { io });
+            let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate)
+                + self.storage[ss].timing.per_ccw * span.n as u64;
+            ctx.schedule_in(
+                scale(d, self.volumes[vol].slowdown),
+                comp,
+                Ev::DataDone { io },
+            );
         } else {
             // Disconnect: seek and rotational delay at the device.
             i.miss = true;
@@ -355,7 +390,9 @@ impl World {
             let now = ctx.now();
             let v = &mut self.volumes[vol];
             let target = span.first.cyl;
-            let seek = v.timing.seek(v.cyl, target, v.image.device_type().cylinders());
+            let seek = v
+                .timing
+                .seek(v.cyl, target, v.image.device_type().cylinders());
             v.cyl = target;
             let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
             let start = v.arm_free_at.max(now);
@@ -384,7 +421,15 @@ impl World {
         }
         let (vol, group, write, span, bytes, miss, write_id) = {
             let i = &self.ios[io as usize];
-            (i.vol.0 as usize, i.group as usize, i.write, i.span, i.bytes, i.miss, i.write_id)
+            (
+                i.vol.0 as usize,
+                i.group as usize,
+                i.write,
+                i.span,
+                i.bytes,
+                i.miss,
+                i.write_id,
+            )
         };
         let ss = self.volumes[vol].ss.0 as usize;
         self.release_path(ss, group, ctx);
@@ -405,7 +450,11 @@ impl World {
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
                     let sc = &self.storage[ss];
-                    ctx.schedule_in(sc.destage_delay, sc.comp, Ev::DestageStart { vol: vol as u32 });
+                    ctx.schedule_in(
+                        sc.destage_delay,
+                        sc.comp,
+                        Ev::DestageStart { vol: vol as u32 },
+                    );
                 }
             }
         } else if miss {
@@ -424,7 +473,11 @@ impl World {
     /// Ends the I/O when its data is in and nothing else is awaited.
     pub(crate) fn maybe_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let i = &mut self.ios[io as usize];
-        if i.phase == Phase::Ending || !i.data_done || (i.needs_seq && !i.seq_done) || i.needs_remote != 0 {
+        if i.phase == Phase::Ending
+            || !i.data_done
+            || (i.needs_seq && !i.seq_done)
+            || i.needs_remote != 0
+        {
             if i.data_done && i.phase != Phase::Ending {
                 i.phase = Phase::Waiting;
             }
@@ -515,7 +568,11 @@ impl World {
         if v.dirty.is_empty() {
             v.destage_scheduled = false;
         } else {
-            ctx.schedule_in(SimDuration::ZERO, self.storage[ss].comp, Ev::DestageStart { vol });
+            ctx.schedule_in(
+                SimDuration::ZERO,
+                self.storage[ss].comp,
+                Ev::DestageStart { vol },
+            );
         }
     }
 

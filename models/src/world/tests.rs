@@ -18,7 +18,10 @@ pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (World, u64) {
 }
 
 fn site0(w: &World) -> crate::oracle::SiteReport {
-    w.oracle.site_report(SiteId(0)).expect("site evaluated").clone()
+    w.oracle
+        .site_report(SiteId(0))
+        .expect("site evaluated")
+        .clone()
 }
 
 /// The secondary DASD of the model holds exactly what the trace says was applied.
@@ -32,7 +35,11 @@ fn assert_model_matches_trace(w: &World) {
             }
         }
         model.sort_unstable();
-        assert_eq!(model, w.oracle.secondary_image(SiteId(i as u8)), "site {i}: model secondary DASD differs from the trace");
+        assert_eq!(
+            model,
+            w.oracle.secondary_image(SiteId(i as u8)),
+            "site {i}: model secondary DASD differs from the trace"
+        );
     }
 }
 
@@ -53,7 +60,10 @@ fn every_mode_drains_to_a_complete_consistent_copy() {
         assert_eq!(r.lost_writes, 0, "{mode:?}: {r:?}");
         assert_eq!(r.writes_applied, r.writes_routed, "{mode:?}");
         assert_eq!(r.consistency_seq, w.oracle.last_seq(), "{mode:?}");
-        assert!(r.prefix_consistent && r.mismatched_records == 0, "{mode:?}: {r:?}");
+        assert!(
+            r.prefix_consistent && r.mismatched_records == 0,
+            "{mode:?}: {r:?}"
+        );
         assert_eq!(r.dependent_write_violations, 0, "{mode:?}");
         assert_model_matches_trace(&w);
     }
@@ -64,18 +74,30 @@ fn xrc_disaster_leaves_a_consistent_prefix() {
     for seed in 1..=5 {
         let mut cfg = short(WorldConfig::demo(Mode::Xrc, 2, 4, 400.0, 1000.0), 10);
         cfg.run.seed = seed;
-        cfg.faults.push(Fault::Disaster { at: SimTime::from_nanos(1_500_000_000 + seed * 7_777_777), cut_link: seed % 2 == 0 });
+        cfg.faults.push(Fault::Disaster {
+            at: SimTime::from_nanos(1_500_000_000 + seed * 7_777_777),
+            cut_link: seed % 2 == 0,
+        });
         let (w, _) = run(cfg, false);
         let r = site0(&w);
         assert!(r.consistency_seq > 100, "{r:?}");
         assert!(r.highest_token_seq >= r.consistency_seq);
-        assert!(r.lost_writes > 0, "a disaster at 1000 km loses something: {r:?}");
+        assert!(
+            r.lost_writes > 0,
+            "a disaster at 1000 km loses something: {r:?}"
+        );
         assert!(r.prefix_consistent, "seed {seed}: {r:?}");
         assert_eq!(r.consistent_seq, Some(r.consistency_seq));
         assert_eq!(r.mismatched_records, 0);
         assert_eq!(r.dependent_write_violations, 0);
-        assert_eq!(r.lost_writes, r.pending_complete + r.pending_incomplete + r.never_received);
-        assert!(r.data_loss_window_ns > 5_000_000, "at least the one-way delay: {r:?}");
+        assert_eq!(
+            r.lost_writes,
+            r.pending_complete + r.pending_incomplete + r.never_received
+        );
+        assert!(
+            r.data_loss_window_ns > 5_000_000,
+            "at least the one-way delay: {r:?}"
+        );
         assert_model_matches_trace(&w);
     }
 }
@@ -103,23 +125,47 @@ fn sync_costs_about_a_round_trip_per_write() {
         w.oracle.primary_stats().2.p50 as f64 / 1e6
     };
     let (x, s) = (resp(Mode::Xrc), resp(Mode::Sync));
-    assert!(s - x > rt_ms && s - x < rt_ms + 3.0, "xrc {x} ms, sync {s} ms, round trip {rt_ms} ms");
+    assert!(
+        s - x > rt_ms && s - x < rt_ms + 3.0,
+        "xrc {x} ms, sync {s} ms, round trip {rt_ms} ms"
+    );
 }
 
 #[test]
 #[ignore]
 fn debug_print() {
-    let mode = match std::env::var("MODE").as_deref() { Ok("sync") => Mode::Sync, Ok("pit") => Mode::Pit, Ok("naive") => Mode::Naive, Ok("prt") => Mode::XrcPrt, _ => Mode::Xrc };
-    let hosts = std::env::var("HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let rate = std::env::var("RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(200.0);
-    let km = std::env::var("KM").ok().and_then(|v| v.parse().ok()).unwrap_or(300.0);
+    let mode = match std::env::var("MODE").as_deref() {
+        Ok("sync") => Mode::Sync,
+        Ok("pit") => Mode::Pit,
+        Ok("naive") => Mode::Naive,
+        Ok("prt") => Mode::XrcPrt,
+        _ => Mode::Xrc,
+    };
+    let hosts = std::env::var("HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let rate = std::env::var("RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200.0);
+    let km = std::env::var("KM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300.0);
     let cfg = short(WorldConfig::demo(mode, hosts, 4, rate, km), 2);
     let (w, _) = run(cfg, std::env::var("DRAIN").is_ok());
     println!("{:#?}", w.stats);
     println!("{:#?}", w.gauges());
     println!("primary {:?}", w.oracle.primary_stats());
     println!("report {:?}", w.oracle.site_report(SiteId(0)));
-    println!("ios {} chains {} wt {} finished {}", w.ios.len(), w.chains.len(), w.wt.len(), w.finished());
+    println!(
+        "ios {} chains {} wt {} finished {}",
+        w.ios.len(),
+        w.chains.len(),
+        w.wt.len(),
+        w.finished()
+    );
 }
 
 /// Naive asynchronous copy applies updates as they arrive: with two movers (one per
@@ -133,7 +179,10 @@ fn naive_copy_is_caught_inconsistent_under_load() {
         cfg.run.seed = seed;
         cfg.copy.movers = 2;
         cfg.copy.mover_batch = 1 + 40 * (seed as u32 % 2);
-        cfg.faults.push(Fault::Disaster { at: SimTime::from_nanos(2_000_000_000 + seed * 13_000_000), cut_link: true });
+        cfg.faults.push(Fault::Disaster {
+            at: SimTime::from_nanos(2_000_000_000 + seed * 13_000_000),
+            cut_link: true,
+        });
         let (w, _) = run(cfg, false);
         let r = site0(&w);
         assert_model_matches_trace(&w);
@@ -141,7 +190,10 @@ fn naive_copy_is_caught_inconsistent_under_load() {
             caught += 1;
         }
     }
-    assert!(caught >= 3, "naive mode should be caught inconsistent in most runs, was in {caught} of 6");
+    assert!(
+        caught >= 3,
+        "naive mode should be caught inconsistent in most runs, was in {caught} of 6"
+    );
 }
 
 /// The base design without the re-update accommodation ships newer data under an older
@@ -155,11 +207,16 @@ fn reupdate_hazard_shows_without_accommodation_only() {
         cfg.copy.reupdate_accommodation = accommodation;
         cfg.copy.mover_read_overhead = SimDuration::from_millis(3);
         for h in &mut cfg.hosts {
-            if let AppSource::Synthetic(crate::workload::WorkloadSpec::Oltp { skew, .. }) = &mut h.apps[0].source {
+            if let AppSource::Synthetic(crate::workload::WorkloadSpec::Oltp { skew, .. }) =
+                &mut h.apps[0].source
+            {
                 *skew = 2.5; // a few very hot pages
             }
         }
-        cfg.faults.push(Fault::Disaster { at: SimTime::from_nanos(1_000_000_000 + seed * 10_000_000), cut_link: true });
+        cfg.faults.push(Fault::Disaster {
+            at: SimTime::from_nanos(1_000_000_000 + seed * 10_000_000),
+            cut_link: true,
+        });
         let (w, _) = run(cfg, false);
         assert_model_matches_trace(&w);
         (site0(&w), w.stats.clone())
@@ -167,15 +224,24 @@ fn reupdate_hazard_shows_without_accommodation_only() {
     let mut hazards = 0;
     for seed in 1..=5 {
         let (r, st) = hot(Mode::Xrc, false, seed);
-        assert!(st.newer_data_shipped > 0, "the workload must re-update records before they are read");
+        assert!(
+            st.newer_data_shipped > 0,
+            "the workload must re-update records before they are read"
+        );
         if !r.prefix_consistent || r.mismatched_records > 0 {
             hazards += 1;
         }
         let (r, st) = hot(Mode::Xrc, true, seed);
         assert!(st.reupdate_groups > 0);
-        assert!(r.prefix_consistent && r.mismatched_records == 0, "accommodation, seed {seed}: {r:?}");
+        assert!(
+            r.prefix_consistent && r.mismatched_records == 0,
+            "accommodation, seed {seed}: {r:?}"
+        );
         let (r, _) = hot(Mode::XrcPrt, true, seed);
-        assert!(r.prefix_consistent && r.mismatched_records == 0, "prt, seed {seed}: {r:?}");
+        assert!(
+            r.prefix_consistent && r.mismatched_records == 0,
+            "prt, seed {seed}: {r:?}"
+        );
     }
     assert!(hazards >= 2, "the hazard showed in {hazards} of 5 runs");
 }
