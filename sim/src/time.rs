@@ -404,9 +404,6 @@ impl<'de> Deserialize<'de> for SimDuration {
                 }
                 self.visit_u64(v as u64)
             }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SimDuration, E> {
-                Err(E::custom(ParseDurationError::MissingUnit(v.to_string())))
-            }
         }
         d.deserialize_any(V)
     }

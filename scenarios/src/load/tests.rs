@@ -250,7 +250,7 @@ fn wrong_types_say_what_is_expected_and_what_was_found() {
     assert_eq!(
         err(&edit("on = \"200ms\"", "on = 0.2")),
         "baseline.toml:50:6: expected a duration such as \"30s\", \"1500ms\", \"2.5us\" \
-         (units ns, us, ms, s, min, h) or an integer number of nanoseconds for hosts[1].workload.on, \
+         (units ns, us, ms, s, min, h) for hosts[1].workload.on, \
          got `0.2`"
     );
 }
