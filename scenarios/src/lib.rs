@@ -1,13 +1,35 @@
-//! # scenarios: scenario files for xrcsim
+//! # scenarios: scenario files, runs and reports of xrcsim
 //!
-//! [`load`]: TOML scenario text into any serde schema, with `--set path=value` overrides and
-//! errors that name the file, line and column (or the `--set` argument), the offending key and
-//! what is allowed.
+//! - [`load`]: TOML scenario text into any serde schema, with `--set path=value` overrides
+//!   and errors that name the file, line and column (or the `--set` argument), the offending
+//!   key and what is allowed;
+//! - [`schema`]: the scenario file schema, with defaults for everything;
+//! - [`build`]: from a scenario to the world it describes (names resolved, cross-field
+//!   checks);
+//! - [`runner`]: one deterministic run, its trace and image files;
+//! - [`report`]: the JSON report and the human summary.
 
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod load;
+pub mod report;
+pub mod runner;
+pub mod schema;
 
 pub use load::{
     Document, ErrorInfo, ErrorKind, LoadError, Loaded, Location, Source, load, read_file,
 };
+
+use std::path::Path;
+
+/// The built-in default scenario (the same file as `scenarios/baseline.toml`).
+pub const BASELINE: &str = include_str!("../baseline.toml");
+
+/// Loads scenario `src` with `--set` overrides, fills in defaults and builds it; `base_dir`
+/// resolves relative paths in it.
+pub fn prepare(src: &Source, sets: &[String], base_dir: &Path) -> Result<build::Built, LoadError> {
+    let mut loaded: Loaded<schema::Scenario> = load(src, sets)?;
+    build::apply_defaults(&mut loaded.value);
+    build::build(&loaded, base_dir)
+}

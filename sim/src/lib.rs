@@ -88,10 +88,10 @@ mod tests {
                         let to = ComponentId(rng::below(ctx.rng(), self.n as u64) as u32);
                         let d = SimDuration::from_nanos(rng::below(ctx.rng(), 1000));
                         ctx.schedule_in(d, to, Ev::Ping(k - 1));
-                        if let Some(t) = self.timers[me as usize].take() {
-                            if ctx.cancel(t) {
-                                self.cancelled += 1;
-                            }
+                        if let Some(t) = self.timers[me as usize].take()
+                            && ctx.cancel(t)
+                        {
+                            self.cancelled += 1;
                         }
                         let d = SimDuration::from_nanos(500 + rng::below(ctx.rng(), 1000));
                         self.timers[me as usize] = Some(ctx.set_timer_in(d, ctx.me(), Ev::Timeout));

@@ -98,6 +98,8 @@ pub struct AppConfig {
     pub source: AppSource,
     /// Its data sets, as (volume, index into the volume's data sets): the workload's slots.
     pub datasets: Vec<(VolumeId, usize)>,
+    /// Multiplier of the generator's rate (`workload.write_rate` scaling); 1 = as specified.
+    pub rate_scale: f64,
 }
 
 /// Flow control when the secondary or the link falls behind.
@@ -503,6 +505,7 @@ impl WorldConfig {
                             burst: None,
                         }),
                         datasets,
+                        rate_scale: 1.0,
                     }],
                 }
             })

@@ -200,19 +200,19 @@ impl World {
         let a = &mut self.hosts[host].apps[app];
         a.feed.extend(ops);
         self.feed_horizon = self.feed_horizon.max(horizon);
-        if !a.feed_scheduled {
-            if let Some(&(t, ..)) = a.feed.front() {
-                a.feed_scheduled = true;
-                let comp = self.hosts[host].comp;
-                let _ = ctx.schedule_at(
-                    t.max(ctx.now()),
-                    comp,
-                    Ev::Arrival {
-                        host: host as u16,
-                        app: app as u16,
-                    },
-                );
-            }
+        if !a.feed_scheduled
+            && let Some(&(t, ..)) = a.feed.front()
+        {
+            a.feed_scheduled = true;
+            let comp = self.hosts[host].comp;
+            let _ = ctx.schedule_at(
+                t.max(ctx.now()),
+                comp,
+                Ev::Arrival {
+                    host: host as u16,
+                    app: app as u16,
+                },
+            );
         }
     }
 

@@ -402,13 +402,11 @@ pub(crate) struct Outbound {
 /// its size in bytes (from the codec).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SimMessage {
-    pub site: u8,
     pub msg_no: u32,
     pub kind: MsgKind,
     pub tokens: Vec<u64>,
     pub data: Vec<u64>,
     pub bytes: u64,
-    pub created: SimTime,
     /// Handed to the link.
     pub sent: SimTime,
     /// Transmission started and ended.
@@ -447,7 +445,7 @@ pub const STAGES: [&str; 7] = [
 ];
 
 /// Running totals a report or a front end may show.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct WorldStats {
     /// Host I/Os completed (reads and writes).
     pub ios: u64,
@@ -521,7 +519,6 @@ pub struct World {
     pub(crate) primary_alive: bool,
     pub(crate) workload_on: bool,
     pub(crate) draining: bool,
-    pub(crate) end_at: Option<SimTime>,
     pub(crate) suspended: bool,
     pub(crate) over_threshold_since: Option<SimTime>,
     pub(crate) pit_last: u64,
@@ -635,8 +632,8 @@ impl World {
             for (h, host) in cfg.hosts.iter().enumerate() {
                 paths[h] = host.paths_per_subsystem.max(1);
             }
-            for g in cfg.hosts.len()..n_groups {
-                paths[g] = 4;
+            for p in paths.iter_mut().skip(cfg.hosts.len()) {
+                *p = 4;
             }
             let track_bytes = cfg
                 .volumes
@@ -701,10 +698,13 @@ impl World {
                                 records_per_track: s.per_track,
                             })
                             .collect();
-                        Some(
-                            Workload::new(spec, &shapes)
-                                .map_err(|e| err(format!("application {}: {e}", a.name)))?,
-                        )
+                        let mut w = Workload::new(spec, &shapes)
+                            .map_err(|e| err(format!("application {}: {e}", a.name)))?;
+                        if a.rate_scale != 1.0 {
+                            w.scale_rate(a.rate_scale)
+                                .map_err(|e| err(format!("application {}: {e}", a.name)))?;
+                        }
+                        Some(w)
                     }
                     AppSource::Trace => None,
                 };
@@ -809,7 +809,6 @@ impl World {
             primary_alive: true,
             workload_on: true,
             draining: false,
-            end_at: None,
             suspended: false,
             over_threshold_since: None,
             pit_last: 0,
@@ -919,6 +918,48 @@ impl World {
                 break;
             }
         }
+    }
+
+    /// Every record written at a secondary during the run: (site name, VOLSER of the
+    /// primary volume it is the copy of, CCHHR, digest), unsorted.
+    pub fn secondary_records(
+        &self,
+    ) -> Vec<(&str, &str, crate::types::Cchhr, crate::types::Digest)> {
+        let mut out = Vec::new();
+        for (i, s) in self.sites.iter().enumerate() {
+            for (pv, sv) in s.map.iter().enumerate() {
+                let Some(sv) = sv else { continue };
+                let pvol = self.volumes[pv].image.volser();
+                for (addr, st) in self.volumes[sv.0 as usize].image.written_records() {
+                    out.push((self.cfg.sites[i].name.as_str(), pvol, addr, st.digest));
+                }
+            }
+        }
+        out
+    }
+
+    /// The pending write queue of site `i` as Fig. 5 draws it: (site ordinal, entry) from
+    /// the oldest entry not yet written.
+    pub fn pending_queue(
+        &self,
+        i: usize,
+    ) -> impl Iterator<Item = (u64, secondary::PendingView)> + '_ {
+        self.sites[i].entries()
+    }
+
+    /// Totals of the link to site `i`.
+    pub fn link_stats(&self, i: usize) -> link::LinkStats {
+        self.out[i].link.stats()
+    }
+
+    /// Paths of the link to site `i`.
+    pub fn link_paths(&self, i: usize) -> usize {
+        self.out[i].link.paths()
+    }
+
+    /// When site `i`'s initial copy completed.
+    pub fn initial_copy_done(&self, i: usize) -> Option<SimTime> {
+        self.sites[i].initial_copy_done
     }
 
     /// A snapshot of live figures for front ends.

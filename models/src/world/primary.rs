@@ -47,14 +47,14 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        if let Some(io) = self.serializer.queue.pop_front() {
-            if self.ios.contains(io as usize) {
-                self.serializer.tokens += 1;
-                self.assign_seq(io, ctx);
-                let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
-                let d = self.cfg.copy.token_latency;
-                ctx.schedule_in(d, self.storage[ss].comp, Ev::SeqReturn { io });
-            }
+        if let Some(io) = self.serializer.queue.pop_front()
+            && self.ios.contains(io as usize)
+        {
+            self.serializer.tokens += 1;
+            self.assign_seq(io, ctx);
+            let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
+            let d = self.cfg.copy.token_latency;
+            ctx.schedule_in(d, self.storage[ss].comp, Ev::SeqReturn { io });
         }
         if self.serializer.queue.is_empty() {
             self.serializer.busy = false;
@@ -368,10 +368,10 @@ impl World {
             }
         };
         let limit = self.cfg.copy.batch_bytes;
-        if let Some(id) = self.out[site].building {
-            if self.msgs[id as usize].bytes + size > limit {
-                self.send_message(site, ctx);
-            }
+        if let Some(id) = self.out[site].building
+            && self.msgs[id as usize].bytes + size > limit
+        {
+            self.send_message(site, ctx);
         }
         let id = match self.out[site].building {
             Some(id) => id,
@@ -380,11 +380,9 @@ impl World {
                 let msg_no = o.next_msg_no;
                 o.next_msg_no += 1;
                 let id = self.msgs.insert(SimMessage {
-                    site: site as u8,
                     msg_no,
                     kind: MsgKind::Data,
                     bytes: sizes::HEADER as u64,
-                    created: ctx.now(),
                     ..Default::default()
                 }) as u32;
                 o.building = Some(id);
@@ -421,11 +419,11 @@ impl World {
             return;
         }
         let s = site as usize;
-        if let Some(id) = self.out[s].building {
-            if self.msgs[id as usize].msg_no == msg_no {
-                self.out[s].timer = None;
-                self.send_message(s, ctx);
-            }
+        if let Some(id) = self.out[s].building
+            && self.msgs[id as usize].msg_no == msg_no
+        {
+            self.out[s].timer = None;
+            self.send_message(s, ctx);
         }
     }
 
@@ -450,13 +448,11 @@ impl World {
         let msg_no = o.next_msg_no;
         o.next_msg_no += 1;
         let id = self.msgs.insert(SimMessage {
-            site: site as u8,
             msg_no,
             kind: MsgKind::Data,
             tokens: Vec::new(),
             data: vec![seq],
             bytes,
-            created: ctx.now(),
             ..Default::default()
         }) as u32;
         self.entry_mut(seq)
@@ -485,11 +481,9 @@ impl World {
         let msg_no = o.next_msg_no;
         o.next_msg_no += 1;
         let id = self.msgs.insert(SimMessage {
-            site: site as u8,
             msg_no,
             kind: MsgKind::Establish,
             bytes,
-            created: ctx.now(),
             ..Default::default()
         }) as u32;
         self.link_enqueue(site, id, ctx);
@@ -503,11 +497,9 @@ impl World {
                 let msg_no = o.next_msg_no;
                 o.next_msg_no += 1;
                 let id = self.msgs.insert(SimMessage {
-                    site: site as u8,
                     msg_no,
                     kind: MsgKind::InitialCopy,
                     bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
-                    created: ctx.now(),
                     ..Default::default()
                 }) as u32;
                 self.link_enqueue(site, id, ctx);
@@ -539,20 +531,20 @@ impl World {
             if all && matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
                 self.sidefile = self.sidefile.saturating_sub(1);
             }
-            if mode == Mode::Sync {
-                if let Some(io) = io {
-                    if self.ios.contains(io as usize) && self.ios[io as usize].seq == q {
-                        let i = &mut self.ios[io as usize];
-                        i.needs_remote = i.needs_remote.saturating_sub(1);
-                        self.maybe_complete(io, ctx);
-                    }
-                }
+            if mode == Mode::Sync
+                && let Some(io) = io
+                && self.ios.contains(io as usize)
+                && self.ios[io as usize].seq == q
+            {
+                let i = &mut self.ios[io as usize];
+                i.needs_remote = i.needs_remote.saturating_sub(1);
+                self.maybe_complete(io, ctx);
             }
         }
-        if let super::FlowControl::Suspend { threshold, .. } = self.cfg.copy.flow {
-            if self.sidefile <= threshold as u64 {
-                self.over_threshold_since = None;
-            }
+        if let super::FlowControl::Suspend { threshold, .. } = self.cfg.copy.flow
+            && self.sidefile <= threshold as u64
+        {
+            self.over_threshold_since = None;
         }
         self.retire_writes();
         self.check_drained(ctx);
@@ -636,16 +628,13 @@ impl World {
                 let o = &mut self.out[site];
                 let msg_no = o.next_msg_no;
                 o.next_msg_no += 1;
-                let bytes =
-                    sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1) as u64);
+                let bytes = sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1));
                 let id = self.msgs.insert(SimMessage {
-                    site: site as u8,
                     msg_no,
                     kind: MsgKind::Copy,
                     tokens: Vec::new(),
                     data: part,
                     bytes,
-                    created: ctx.now(),
                     copy,
                     copy_msgs: total,
                     ..Default::default()

@@ -96,6 +96,7 @@ impl TrackCache {
         }
     }
     /// Whether `key` is cached, without changing the order.
+    #[cfg(test)]
     pub fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)
     }
@@ -218,14 +219,14 @@ impl World {
                         }
                     }
                 }
-                super::FlowControl::Blocking { threshold, .. } => {
-                    if self.volumes[vol].is_blocked || self.volumes[vol].residual > threshold {
-                        self.volumes[vol].is_blocked = true;
-                        self.ios[io as usize].phase = Phase::Held;
-                        self.volumes[vol].blocked.push_back(io);
-                        self.stats.blocked_writes += 1;
-                        return;
-                    }
+                super::FlowControl::Blocking { threshold, .. }
+                    if (self.volumes[vol].is_blocked || self.volumes[vol].residual > threshold) =>
+                {
+                    self.volumes[vol].is_blocked = true;
+                    self.ios[io as usize].phase = Phase::Held;
+                    self.volumes[vol].blocked.push_back(io);
+                    self.stats.blocked_writes += 1;
+                    return;
                 }
                 _ => {}
             }

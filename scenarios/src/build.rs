@@ -1,0 +1,981 @@
+//! From a loaded [`Scenario`] to the world it describes: defaults for what is missing (the
+//! baseline topology), names resolved to indices, cross-field checks reported at the key
+//! that is wrong (`volumes[3].subsystem: no storage control named SSX9; ...`).
+
+use crate::load::{LoadError, Loaded};
+use crate::schema::*;
+use models::dasd::{DataSet, DeviceType, VolumeImage};
+use models::types::{SubsystemId, VolumeId};
+use models::workload::{AsuVolumes, BlockMap, DataSetShape, TraceVolume, Workload, WorkloadSpec};
+use models::world::*;
+use sim::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A trace to replay: what the runner needs to read it and feed it.
+#[derive(Clone, Debug)]
+pub struct TracePlan {
+    /// The SPC file.
+    pub path: PathBuf,
+    /// Skip malformed lines.
+    pub lenient: bool,
+    /// Replay speed factor.
+    pub speed: f64,
+    /// Host and application that replay it.
+    pub host: usize,
+    /// Application index on the host.
+    pub app: usize,
+    /// The block map (slots are the application's data-set slots).
+    pub map: BlockMap,
+}
+
+/// A scenario made ready to run.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The world.
+    pub world: WorldConfig,
+    /// The trace to replay, if any.
+    pub trace: Option<TracePlan>,
+    /// Drain at the end.
+    pub drain: bool,
+}
+
+/// Fills in the baseline topology when the scenario gives no volume.
+pub fn apply_defaults(s: &mut Scenario) {
+    if s.volumes.is_empty() {
+        if s.subsystems.iter().all(|x| x.site != "primary") {
+            s.subsystems
+                .insert(0, SubsystemSpec::named("SSA1", "primary"));
+            s.subsystems
+                .insert(1, SubsystemSpec::named("SSA2", "primary"));
+        }
+        let prim: Vec<String> = s
+            .subsystems
+            .iter()
+            .filter(|x| x.site == "primary")
+            .map(|x| x.name.clone())
+            .collect();
+        for i in 0..8usize {
+            let db = i / 2;
+            let (name, cyls) = if i % 2 == 0 {
+                (format!("DB{db}.LOG"), [1, 100])
+            } else {
+                (format!("DB{db}.DATA"), [1, 1000])
+            };
+            s.volumes.push(VolumeSpec {
+                volser: format!("PRI{i:03}"),
+                device: "3390-3".into(),
+                subsystem: prim[i % prim.len()].clone(),
+                datasets: vec![DataSetSpec {
+                    name,
+                    cyls: Some(cyls),
+                    tracks: None,
+                    record: 4096,
+                    key: 0,
+                }],
+            });
+        }
+        if s.hosts.is_empty() {
+            for (h, sys) in ["SYSA", "SYSB"].iter().enumerate() {
+                let apps = (0..2)
+                    .map(|k| {
+                        let db = 2 * h + k;
+                        AppSpec {
+                            name: format!("DB{db}"),
+                            datasets: vec![format!("DB{db}.LOG"), format!("DB{db}.DATA")],
+                            workload: WorkloadSpec::Oltp {
+                                tx_rate: 75.0,
+                                log: 0,
+                                data: 1,
+                                skew: 0.8,
+                                page_records: 1,
+                                log_records: 1,
+                                think: SimDuration::ZERO,
+                                read_fraction: 0.0,
+                                burst: None,
+                            },
+                        }
+                    })
+                    .collect();
+                s.hosts.push(HostSpec {
+                    name: sys.to_string(),
+                    paths: 4,
+                    apps,
+                });
+            }
+        }
+    }
+    if s.sites.is_empty() {
+        s.sites.push(SiteSpec {
+            name: "S1".into(),
+            volumes: None,
+            link: LinkOverride::default(),
+        });
+    }
+}
+
+/// The VOLSER of the automatic secondary volume of `primary` at site number `site`: the
+/// primary's VOLSER with its first character replaced by a site letter (S, T, U, ...).
+fn auto_secondary_volser(primary: &str, site: usize, taken: &BTreeMap<String, usize>) -> String {
+    let rest: String = primary.chars().skip(1).take(5).collect();
+    let letters = b"STUVWXYZ";
+    for k in 0..letters.len() {
+        let c = letters[(site + k) % letters.len()] as char;
+        let v = format!("{c}{rest}");
+        if !taken.contains_key(&v) {
+            return v;
+        }
+    }
+    format!("#{site}{}", &rest[..rest.len().min(4)])
+}
+
+fn allowed(names: impl Iterator<Item = impl AsRef<str>>) -> String {
+    let v: Vec<String> = names.map(|n| n.as_ref().to_string()).collect();
+    if v.len() > 12 {
+        format!("{}, ... ({} in all)", v[..12].join(", "), v.len())
+    } else {
+        v.join(", ")
+    }
+}
+
+fn positive(l: &Loaded<Scenario>, path: &str, v: f64) -> Result<(), LoadError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(l.error_at(path, format!("must be a number > 0, got {v}")))
+    }
+}
+
+/// Builds the world of `loaded` (after [`apply_defaults`]); `base_dir` resolves relative
+/// paths (the trace file).
+pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadError> {
+    let l = loaded;
+    let s = &loaded.value;
+    // Sites.
+    let mut site_idx: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        if site_idx.insert(site.name.clone(), i).is_some() {
+            return Err(l.error_at(
+                &format!("sites[{i}].name"),
+                format!("site name `{}` is used twice", site.name),
+            ));
+        }
+    }
+    if s.sites.len() > MAX_SITES {
+        return Err(l.error_at(
+            "sites",
+            format!(
+                "at most {MAX_SITES} sites are supported, got {}",
+                s.sites.len()
+            ),
+        ));
+    }
+    // Storage controls, with one automatic control per site for automatic secondaries.
+    let mut subsystems: Vec<SubsystemConfig> = Vec::new();
+    let mut ss_idx: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, x) in s.subsystems.iter().enumerate() {
+        let site = if x.site == "primary" {
+            None
+        } else {
+            Some(*site_idx.get(&x.site).ok_or_else(|| {
+                l.error_at(
+                    &format!("subsystems[{i}].site"),
+                    format!(
+                        "no site named `{}`; sites are: primary, {}",
+                        x.site,
+                        allowed(site_idx.keys())
+                    ),
+                )
+            })?)
+        };
+        positive(
+            l,
+            &format!("subsystems[{i}].channel_mbytes"),
+            x.channel_mbytes,
+        )?;
+        if x.storage_paths == 0 {
+            return Err(l.error_at(
+                &format!("subsystems[{i}].storage_paths"),
+                "must be at least 1",
+            ));
+        }
+        if ss_idx.insert(x.name.clone(), i).is_some() {
+            return Err(l.error_at(
+                &format!("subsystems[{i}].name"),
+                format!("storage control name `{}` is used twice", x.name),
+            ));
+        }
+        subsystems.push(SubsystemConfig {
+            name: x.name.clone(),
+            site,
+            cache_bytes: x.cache_mb.saturating_mul(1 << 20),
+            nvs_bytes: x.nvs_mb.saturating_mul(1 << 20),
+            storage_paths: x.storage_paths,
+            channel: ChannelTiming {
+                rate: (x.channel_mbytes * 1e6) as u64,
+                command_overhead: x.command_overhead,
+                per_ccw: ChannelTiming::default().per_ccw,
+                status_overhead: x.status_overhead,
+            },
+            destage_delay: x.destage_delay,
+            write_miss_to_device: x.write_miss_to_device,
+        });
+    }
+    // Volumes.
+    let mut volumes: Vec<VolumeConfig> = Vec::new();
+    let mut vol_idx: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, v) in s.volumes.iter().enumerate() {
+        let device = DeviceType::from_name(&v.device)
+            .map_err(|e| l.error_at(&format!("volumes[{i}].device"), e))?;
+        let ss = *ss_idx.get(&v.subsystem).ok_or_else(|| {
+            l.error_at(
+                &format!("volumes[{i}].subsystem"),
+                format!(
+                    "no storage control named `{}`; storage controls are: {}",
+                    v.subsystem,
+                    allowed(ss_idx.keys())
+                ),
+            )
+        })?;
+        let mut datasets = Vec::new();
+        for (j, d) in v.datasets.iter().enumerate() {
+            let at = format!("volumes[{i}].datasets[{j}]");
+            let (first, last) = match (d.cyls, d.tracks) {
+                (Some([a, b]), None) => (a * 15, b * 15 + 14),
+                (None, Some([a, b])) => (a, b),
+                (Some(_), Some(_)) => {
+                    return Err(l.error_at(&at, "give `cyls` or `tracks`, not both"));
+                }
+                (None, None) => {
+                    return Err(l.error_at(
+                        &at,
+                        "give the extent as `cyls = [first, last]` or `tracks = [first, last]`",
+                    ));
+                }
+            };
+            if d.record == 0 || d.record > u16::MAX as u32 {
+                return Err(l.error_at(
+                    &format!("{at}.record"),
+                    format!(
+                        "record length must be 1..={} bytes, got {}",
+                        device.max_record_bytes(),
+                        d.record
+                    ),
+                ));
+            }
+            datasets.push(DataSet::new(&d.name, first, last, d.key, d.record as u16));
+        }
+        datasets.sort_by_key(|d| d.first_track);
+        VolumeImage::new(&v.volser, device, datasets.clone())
+            .map_err(|e| l.error_at(&format!("volumes[{i}]"), e))?;
+        if vol_idx.insert(v.volser.clone(), i).is_some() {
+            return Err(l.error_at(
+                &format!("volumes[{i}].volser"),
+                format!("VOLSER `{}` is used twice", v.volser),
+            ));
+        }
+        volumes.push(VolumeConfig {
+            volser: v.volser.clone(),
+            device,
+            subsystem: SubsystemId(ss as u16),
+            datasets,
+        });
+    }
+    let is_primary = |v: usize, subsystems: &[SubsystemConfig], volumes: &[VolumeConfig]| {
+        subsystems[volumes[v].subsystem.0 as usize].site.is_none()
+    };
+    let primaries: Vec<usize> = (0..volumes.len())
+        .filter(|&v| is_primary(v, &subsystems, &volumes))
+        .collect();
+    if primaries.is_empty() {
+        return Err(l.error_at("volumes", "no primary volume: give at least one volume on a storage control with site = \"primary\""));
+    }
+    // Pairs: explicit first, then automatic ones for each site's volumes.
+    let mut pairs: Vec<PairConfig> = Vec::new();
+    for (i, p) in s.copy.pairs.iter().enumerate() {
+        let at = |k: &str| format!("copy.pairs[{i}].{k}");
+        let pv = *vol_idx.get(&p.primary).ok_or_else(|| {
+            l.error_at(
+                &at("primary"),
+                format!(
+                    "no volume named `{}`; volumes are: {}",
+                    p.primary,
+                    allowed(vol_idx.keys())
+                ),
+            )
+        })?;
+        if !is_primary(pv, &subsystems, &volumes) {
+            return Err(l.error_at(
+                &at("primary"),
+                format!("`{}` is not a primary volume", p.primary),
+            ));
+        }
+        let site = *site_idx.get(&p.site).ok_or_else(|| {
+            l.error_at(
+                &at("site"),
+                format!(
+                    "no site named `{}`; sites are: {}",
+                    p.site,
+                    allowed(site_idx.keys())
+                ),
+            )
+        })?;
+        let sv = *vol_idx.get(&p.secondary).ok_or_else(|| {
+            l.error_at(
+                &at("secondary"),
+                format!(
+                    "no volume named `{}`; volumes are: {}",
+                    p.secondary,
+                    allowed(vol_idx.keys())
+                ),
+            )
+        })?;
+        if subsystems[volumes[sv].subsystem.0 as usize].site != Some(site) {
+            return Err(l.error_at(
+                &at("secondary"),
+                format!(
+                    "`{}` is not on a storage control of site {}",
+                    p.secondary, p.site
+                ),
+            ));
+        }
+        if pairs
+            .iter()
+            .any(|q| q.primary.0 as usize == pv && q.site == site)
+        {
+            return Err(l.error_at(
+                &at("primary"),
+                format!("`{}` is already paired at site {}", p.primary, p.site),
+            ));
+        }
+        pairs.push(PairConfig {
+            primary: VolumeId(pv as u32),
+            site,
+            secondary: VolumeId(sv as u32),
+        });
+    }
+    for (si, site) in s.sites.iter().enumerate() {
+        let members: Vec<usize> = match &site.volumes {
+            None => primaries.clone(),
+            Some(list) => {
+                let mut m = Vec::new();
+                for (k, name) in list.iter().enumerate() {
+                    let v = *vol_idx.get(name).ok_or_else(|| {
+                        l.error_at(
+                            &format!("sites[{si}].volumes[{k}]"),
+                            format!(
+                                "no volume named `{name}`; volumes are: {}",
+                                allowed(vol_idx.keys())
+                            ),
+                        )
+                    })?;
+                    if !is_primary(v, &subsystems, &volumes) {
+                        return Err(l.error_at(
+                            &format!("sites[{si}].volumes[{k}]"),
+                            format!("`{name}` is not a primary volume"),
+                        ));
+                    }
+                    m.push(v);
+                }
+                m
+            }
+        };
+        for pv in members {
+            if pairs
+                .iter()
+                .any(|q| q.primary.0 as usize == pv && q.site == si)
+            {
+                continue;
+            }
+            // The site's first storage control, or an automatic one.
+            let ss = match subsystems.iter().position(|x| x.site == Some(si)) {
+                Some(ss) => ss,
+                None => {
+                    let mut x = SubsystemConfig {
+                        name: format!("{}SS", site.name),
+                        site: Some(si),
+                        ..SubsystemConfig::default()
+                    };
+                    x.storage_paths = 8;
+                    subsystems.push(x);
+                    subsystems.len() - 1
+                }
+            };
+            let volser = auto_secondary_volser(&volumes[pv].volser, si, &vol_idx);
+            vol_idx.insert(volser.clone(), volumes.len());
+            let p = &volumes[pv];
+            let sv = VolumeConfig {
+                volser,
+                device: p.device,
+                subsystem: SubsystemId(ss as u16),
+                datasets: p.datasets.clone(),
+            };
+            volumes.push(sv);
+            pairs.push(PairConfig {
+                primary: VolumeId(pv as u32),
+                site: si,
+                secondary: VolumeId((volumes.len() - 1) as u32),
+            });
+        }
+    }
+    // Data sets by name, for applications.
+    let mut ds_by_name: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for &v in &primaries {
+        for (j, d) in volumes[v].datasets.iter().enumerate() {
+            ds_by_name.entry(d.name.clone()).or_insert((v, j));
+            ds_by_name.insert(format!("{}:{}", volumes[v].volser, d.name), (v, j));
+        }
+    }
+    let shape = |v: usize, j: usize| {
+        let d = &volumes[v].datasets[j];
+        let per = volumes[v]
+            .device
+            .records_per_track(d.key_len, d.data_len as u32);
+        DataSetShape {
+            records: d.tracks() * per as u64,
+            records_per_track: per,
+        }
+    };
+    // Hosts and applications.
+    let mut hosts = Vec::new();
+    let mut total_rate = 0.0;
+    for (h, host) in s.hosts.iter().enumerate() {
+        let mut apps = Vec::new();
+        for (a, app) in host.apps.iter().enumerate() {
+            let mut slots = Vec::new();
+            let mut shapes = Vec::new();
+            for (k, name) in app.datasets.iter().enumerate() {
+                let &(v, j) = ds_by_name.get(name).ok_or_else(|| {
+                    l.error_at(
+                        &format!("hosts[{h}].apps[{a}].datasets[{k}]"),
+                        format!(
+                            "no data set named `{name}` on a primary volume; data sets are: {}",
+                            allowed(ds_by_name.keys().filter(|k| !k.contains(':')))
+                        ),
+                    )
+                })?;
+                slots.push((VolumeId(v as u32), j));
+                shapes.push(shape(v, j));
+            }
+            let w = Workload::new(&app.workload, &shapes)
+                .map_err(|e| l.error_at(&format!("hosts[{h}].apps[{a}].workload"), e))?;
+            total_rate += w.mean_write_rate();
+            apps.push(AppConfig {
+                name: app.name.clone(),
+                source: AppSource::Synthetic(app.workload.clone()),
+                datasets: slots,
+                rate_scale: 1.0,
+            });
+        }
+        if host.paths == 0 {
+            return Err(l.error_at(&format!("hosts[{h}].paths"), "must be at least 1"));
+        }
+        hosts.push(HostConfig {
+            name: host.name.clone(),
+            paths_per_subsystem: host.paths,
+            apps,
+        });
+    }
+    if hosts.is_empty() {
+        return Err(l.error_at(
+            "hosts",
+            "no host: give at least one `[[hosts]]` with an application",
+        ));
+    }
+    // Workload scaling or trace replay.
+    let mut trace = None;
+    if let Some(rate) = s.workload.write_rate {
+        if s.workload.trace.is_some() {
+            return Err(l.error_at(
+                "workload.write_rate",
+                "write_rate scales the synthetic generators; with a trace use workload.trace_speed",
+            ));
+        }
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(l.error_at(
+                "workload.write_rate",
+                format!("must be a number >= 0 (writes per second), got {rate}"),
+            ));
+        }
+        if total_rate <= 0.0 {
+            return Err(l.error_at(
+                "workload.write_rate",
+                "the workload offers no writes to scale",
+            ));
+        }
+        for h in &mut hosts {
+            for a in &mut h.apps {
+                a.rate_scale = rate / total_rate;
+            }
+        }
+    }
+    if let Some(file) = &s.workload.trace {
+        let speed = s.workload.trace_speed.unwrap_or(1.0);
+        positive(l, "workload.trace_speed", speed)?;
+        // One replaying application on the first host, its slots every data set of the
+        // volumes the ASUs name.
+        let mut asus: Vec<(u32, Vec<usize>)> = Vec::new();
+        if s.workload.trace_asus.is_empty() {
+            asus.push((0, primaries.clone()));
+        } else {
+            for (asu, list) in &s.workload.trace_asus {
+                let at = format!("workload.trace_asus.{asu}");
+                let n: u32 = asu
+                    .parse()
+                    .map_err(|_| l.error_at(&at, format!("ASU `{asu}` is not a number")))?;
+                let mut vs = Vec::new();
+                for name in list {
+                    let v = *vol_idx.get(name).ok_or_else(|| {
+                        l.error_at(
+                            &at,
+                            format!(
+                                "no volume named `{name}`; volumes are: {}",
+                                allowed(vol_idx.keys())
+                            ),
+                        )
+                    })?;
+                    vs.push(v);
+                }
+                asus.push((n, vs));
+            }
+        }
+        let mut slots = Vec::new();
+        let mut tv = Vec::new();
+        let mut asu_maps = Vec::new();
+        for (asu, vs) in &asus {
+            let mut idx = Vec::new();
+            for &v in vs {
+                for j in 0..volumes[v].datasets.len() {
+                    let sh = shape(v, j);
+                    idx.push(slots.len() as u32);
+                    slots.push((VolumeId(v as u32), j));
+                    tv.push(TraceVolume {
+                        record_bytes: volumes[v].datasets[j].data_len as u32,
+                        records: sh.records,
+                    });
+                }
+            }
+            asu_maps.push(AsuVolumes {
+                asu: *asu,
+                volumes: idx,
+            });
+        }
+        let map = BlockMap::new(&tv, &asu_maps, s.workload.trace_layout)
+            .map_err(|e| l.error_at("workload.trace_asus", e))?;
+        for h in &mut hosts {
+            h.apps.clear();
+        }
+        hosts[0].apps.push(AppConfig {
+            name: "TRACE".into(),
+            source: AppSource::Trace,
+            datasets: slots,
+            rate_scale: 1.0,
+        });
+        trace = Some(TracePlan {
+            path: base_dir.join(file),
+            lenient: s.workload.trace_lenient,
+            speed,
+            host: 0,
+            app: 0,
+            map,
+        });
+    }
+    // Sites and links.
+    let mut sites = Vec::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        let o = &site.link;
+        let link = LinkConfig {
+            distance_km: o.distance_km.unwrap_or(s.link.distance_km),
+            bandwidth_bps: (o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps) * 1e6) as u64,
+            overhead_bytes: o.overhead_bytes.unwrap_or(s.link.overhead_bytes),
+            paths: o.paths.unwrap_or(s.link.paths),
+            outages: o
+                .outages
+                .as_ref()
+                .unwrap_or(&s.link.outages)
+                .iter()
+                .map(|x| Outage {
+                    at: SimTime::ZERO + x.at,
+                    until: SimTime::ZERO + x.until,
+                })
+                .collect(),
+        };
+        let own = |k: &str| {
+            if o_has(o, k) {
+                format!("sites[{i}].link.{k}")
+            } else {
+                format!("link.{k}")
+            }
+        };
+        if !(link.distance_km.is_finite() && link.distance_km >= 0.0) {
+            return Err(l.error_at(
+                &own("distance_km"),
+                format!("must be a distance >= 0 km, got {}", link.distance_km),
+            ));
+        }
+        positive(
+            l,
+            &own("bandwidth_mbps"),
+            o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps),
+        )?;
+        if link.paths == 0 || link.paths > 255 {
+            return Err(l.error_at(
+                &own("paths"),
+                format!("must be 1..=255, got {}", link.paths),
+            ));
+        }
+        for (k, x) in link.outages.iter().enumerate() {
+            if x.until <= x.at {
+                return Err(l.error_at(
+                    &format!("{}[{k}].until", own("outages")),
+                    "must be after `at`",
+                ));
+            }
+        }
+        sites.push(SiteConfig {
+            name: site.name.clone(),
+            link,
+        });
+    }
+    // The copy session.
+    let c = &s.copy;
+    if c.movers == 0 {
+        return Err(l.error_at("copy.movers", "must be at least 1"));
+    }
+    if c.batch_bytes == 0 {
+        return Err(l.error_at("copy.batch_bytes", "must be at least 1 byte"));
+    }
+    if c.apply_parallel == 0 {
+        return Err(l.error_at("copy.apply_parallel", "must be at least 1"));
+    }
+    if c.mover_batch == 0 {
+        return Err(l.error_at("copy.mover_batch", "must be at least 1"));
+    }
+    if c.ack_interval.is_zero() {
+        return Err(l.error_at("copy.ack_interval", "must be longer than 0"));
+    }
+    if c.pit_interval.is_zero() {
+        return Err(l.error_at("copy.pit_interval", "must be longer than 0"));
+    }
+    let flow = match &c.flow {
+        FlowSpec::None => FlowControl::None,
+        FlowSpec::Pacing {
+            threshold,
+            level,
+            max_delay,
+        } => {
+            let max_delay = match (level, max_delay) {
+                (_, Some(d)) => *d,
+                (Some(lv), None) if (1..=15).contains(lv) => pacing_level_delay(*lv),
+                (Some(lv), None) => {
+                    return Err(l.error_at(
+                        "copy.flow.level",
+                        format!("pacing level must be 1..=15, got {lv}"),
+                    ));
+                }
+                (None, None) => pacing_level_delay(10),
+            };
+            FlowControl::Pacing {
+                threshold: *threshold,
+                max_delay,
+            }
+        }
+        FlowSpec::Blocking { threshold, resume } => {
+            let resume = resume.unwrap_or(threshold / 2);
+            if resume > *threshold {
+                return Err(l.error_at(
+                    "copy.flow.resume",
+                    format!("must be <= threshold ({threshold})"),
+                ));
+            }
+            FlowControl::Blocking {
+                threshold: *threshold,
+                resume,
+            }
+        }
+        FlowSpec::Suspend {
+            threshold,
+            timeout,
+            resync_after,
+        } => FlowControl::Suspend {
+            threshold: *threshold,
+            timeout: *timeout,
+            resync_after: *resync_after,
+        },
+    };
+    // Faults.
+    let mut faults = Vec::new();
+    if let Some(at) = s.disaster.at {
+        faults.push(Fault::Disaster {
+            at: SimTime::ZERO + at,
+            cut_link: s.disaster.cut_link,
+        });
+    }
+    for (i, f) in s.faults.iter().enumerate() {
+        let site_of = |name: &str, k: &str| {
+            site_idx.get(name).copied().ok_or_else(|| {
+                l.error_at(
+                    &format!("faults[{i}].{k}"),
+                    format!(
+                        "no site named `{name}`; sites are: {}",
+                        allowed(site_idx.keys())
+                    ),
+                )
+            })
+        };
+        faults.push(match f {
+            FaultSpec::LinkCut { site, at, until } => {
+                if until <= at {
+                    return Err(l.error_at(&format!("faults[{i}].until"), "must be after `at`"));
+                }
+                Fault::LinkCut {
+                    at: SimTime::ZERO + *at,
+                    site: site_of(site, "site")?,
+                    until: SimTime::ZERO + *until,
+                }
+            }
+            FaultSpec::SubsystemLoss { subsystem, at } => {
+                let ss = *ss_idx.get(subsystem).ok_or_else(|| {
+                    l.error_at(
+                        &format!("faults[{i}].subsystem"),
+                        format!(
+                            "no storage control named `{subsystem}`; storage controls are: {}",
+                            allowed(ss_idx.keys())
+                        ),
+                    )
+                })?;
+                Fault::SubsystemLoss {
+                    at: SimTime::ZERO + *at,
+                    subsystem: SubsystemId(ss as u16),
+                }
+            }
+            FaultSpec::MoverCrash { mover, at, restart } => {
+                if *mover >= c.movers {
+                    return Err(l.error_at(
+                        &format!("faults[{i}].mover"),
+                        format!(
+                            "mover {mover} does not exist (copy.movers = {}, numbered from 0)",
+                            c.movers
+                        ),
+                    ));
+                }
+                Fault::MoverCrash {
+                    at: SimTime::ZERO + *at,
+                    mover: *mover,
+                    restart: *restart,
+                }
+            }
+            FaultSpec::SecondarySlowdown {
+                site,
+                at,
+                until,
+                factor,
+            } => {
+                if !(factor.is_finite() && *factor >= 1.0) {
+                    return Err(l.error_at(
+                        &format!("faults[{i}].factor"),
+                        format!("must be a number >= 1, got {factor}"),
+                    ));
+                }
+                Fault::SecondarySlowdown {
+                    at: SimTime::ZERO + *at,
+                    site: site_of(site, "site")?,
+                    until: SimTime::ZERO + *until,
+                    factor: *factor,
+                }
+            }
+        });
+    }
+    if s.run.length.is_zero() {
+        return Err(l.error_at("run.length", "must be longer than 0"));
+    }
+    if s.run.rpo_interval.is_zero() {
+        return Err(l.error_at("run.rpo_interval", "must be longer than 0"));
+    }
+    let world = WorldConfig {
+        name: s.name.clone(),
+        hosts,
+        subsystems,
+        volumes,
+        sites,
+        copy: CopyConfig {
+            mode: c.mode,
+            session: 1,
+            pairs,
+            serializer_service: c.serializer_service,
+            token_latency: c.token_latency,
+            movers: c.movers,
+            mover_read_overhead: c.mover_read_overhead,
+            mover_batch: c.mover_batch,
+            batch_bytes: c.batch_bytes,
+            batch_timer: c.batch_timer,
+            reupdate_accommodation: c.reupdate_accommodation,
+            flow,
+            ack_interval: c.ack_interval,
+            apply_parallel: c.apply_parallel,
+            pit_interval: c.pit_interval,
+            initial_copy: c.initial_copy,
+        },
+        faults,
+        run: RunConfig {
+            seed: s.run.seed,
+            length: s.run.length,
+            rpo_interval: s.run.rpo_interval,
+            history_window: s.run.history_window,
+            trace: false,
+        },
+    };
+    Ok(Built {
+        world,
+        trace,
+        drain: s.run.drain,
+    })
+}
+
+/// Whether the site override sets key `k`.
+fn o_has(o: &LinkOverride, k: &str) -> bool {
+    match k {
+        "distance_km" => o.distance_km.is_some(),
+        "bandwidth_mbps" => o.bandwidth_mbps.is_some(),
+        "overhead_bytes" => o.overhead_bytes.is_some(),
+        "paths" => o.paths.is_some(),
+        "outages" => o.outages.is_some(),
+        _ => false,
+    }
+}
+
+/// What `xrcsim check` prints: the world a scenario builds, in a few lines.
+pub fn describe(b: &Built) -> String {
+    use std::fmt::Write;
+    let w = &b.world;
+    let mut o = String::new();
+    let _ = writeln!(o, "scenario {}: valid", w.name);
+    let _ = writeln!(
+        o,
+        "run: seed {}, length {}, RPO sampled every {}{}",
+        w.run.seed,
+        w.run.length,
+        w.run.rpo_interval,
+        if b.drain { ", drain at the end" } else { "" }
+    );
+    let mut offered = 0.0;
+    for h in &w.hosts {
+        let apps: Vec<String> = h
+            .apps
+            .iter()
+            .map(|a| match &a.source {
+                AppSource::Synthetic(spec) => {
+                    let shapes: Vec<DataSetShape> = a
+                        .datasets
+                        .iter()
+                        .map(|&(v, j)| {
+                            let vol = &w.volumes[v.0 as usize];
+                            let d = &vol.datasets[j];
+                            let per = vol.device.records_per_track(d.key_len, d.data_len as u32);
+                            DataSetShape {
+                                records: d.tracks() * per as u64,
+                                records_per_track: per,
+                            }
+                        })
+                        .collect();
+                    let rate = Workload::new(spec, &shapes).map(|mut x| {
+                        let _ = x.scale_rate(a.rate_scale);
+                        x.mean_write_rate()
+                    });
+                    let rate = rate.unwrap_or(0.0);
+                    offered += rate;
+                    format!("{} ({}, {:.0} writes/s)", a.name, spec.kind(), rate)
+                }
+                AppSource::Trace => format!("{} (trace replay)", a.name),
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "host {} ({} paths per storage control): {}",
+            h.name,
+            h.paths_per_subsystem,
+            apps.join(", ")
+        );
+    }
+    if offered > 0.0 {
+        let _ = writeln!(o, "offered write rate: {offered:.0} writes/s");
+    }
+    if let Some(t) = &b.trace {
+        let _ = writeln!(
+            o,
+            "trace replay: {} (speed {}x{})",
+            t.path.display(),
+            t.speed,
+            if t.lenient { ", lenient" } else { "" }
+        );
+    }
+    for (i, s) in w.subsystems.iter().enumerate() {
+        let vols: Vec<&str> = w
+            .volumes
+            .iter()
+            .filter(|v| v.subsystem.0 as usize == i)
+            .map(|v| v.volser.as_str())
+            .collect();
+        let at = match s.site {
+            None => "primary".to_string(),
+            Some(x) => format!("site {}", w.sites[x].name),
+        };
+        let _ = writeln!(
+            o,
+            "storage control {} ({at}): cache {} MiB, NVS {} MiB, {} storage paths, volumes {}",
+            s.name,
+            s.cache_bytes >> 20,
+            s.nvs_bytes >> 20,
+            s.storage_paths,
+            vols.join(" ")
+        );
+    }
+    for (i, s) in w.sites.iter().enumerate() {
+        let l = &s.link;
+        let pairs: Vec<String> = w
+            .copy
+            .pairs
+            .iter()
+            .filter(|p| p.site == i)
+            .map(|p| {
+                format!(
+                    "{}->{}",
+                    w.volumes[p.primary.0 as usize].volser,
+                    w.volumes[p.secondary.0 as usize].volser
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "site {}: link {} km (one way {}), {} x {:.3} Mbit/s, {} B per message, {} outages; pairs {}",
+            s.name,
+            l.distance_km,
+            l.propagation(),
+            l.paths,
+            l.bandwidth_bps as f64 / 1e6,
+            l.overhead_bytes,
+            l.outages.len(),
+            pairs.join(" ")
+        );
+    }
+    let c = &w.copy;
+    let _ = writeln!(
+        o,
+        "copy: mode {}, {} mover(s), messages of {} bytes or every {}, serializer {} per token, flow control {:?}{}",
+        c.mode.name(),
+        c.movers,
+        c.batch_bytes,
+        c.batch_timer,
+        c.serializer_service,
+        c.flow,
+        if c.reupdate_accommodation {
+            ""
+        } else {
+            ", re-update accommodation OFF"
+        }
+    );
+    for f in &w.faults {
+        let _ = writeln!(o, "fault: {f:?}");
+    }
+    o
+}

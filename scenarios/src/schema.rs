@@ -1,0 +1,526 @@
+//! The scenario file schema: what a researcher writes, with defaults for everything.
+//!
+//! A scenario with no topology gets the baseline one (two hosts, two primary storage
+//! controls, eight 3390-3 volumes holding four OLTP databases, one secondary site over a T3
+//! link at 300 km), so a three-line file runs:
+//!
+//! ```toml
+//! name = "try-sync"
+//! [copy]
+//! mode = "sync"
+//! ```
+//!
+//! Units: durations are strings with a unit (`"30s"`, `"250us"`); sizes say their unit in
+//! the key (`cache_mb`, `batch_bytes`); rates are per second; bandwidth is in megabits per
+//! second (`bandwidth_mbps`), channel rates in megabytes per second (`channel_mbytes`).
+//! `docs/user-guide.md` lists every key with its default.
+
+use models::workload::{Layout, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use sim::SimDuration;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// Scenario name (reports, trace header).
+    pub name: String,
+    /// What the scenario shows (free text).
+    pub description: String,
+    /// Run control.
+    pub run: RunSpec,
+    /// Host systems (`[[hosts]]`); baseline hosts when no volume is given.
+    pub hosts: Vec<HostSpec>,
+    /// Storage controls (`[[subsystems]]`).
+    pub subsystems: Vec<SubsystemSpec>,
+    /// Volumes (`[[volumes]]`).
+    pub volumes: Vec<VolumeSpec>,
+    /// Secondary sites (`[[sites]]`); one site `S1` by default.
+    pub sites: Vec<SiteSpec>,
+    /// The default link of every site (a site's own `link` table overrides keys of it).
+    pub link: LinkSpec,
+    /// The remote-copy session.
+    pub copy: CopySpec,
+    /// Workload-wide settings (rate scaling, trace replay).
+    pub workload: WorkloadGlobal,
+    /// The primary-site disaster.
+    pub disaster: DisasterSpec,
+    /// Other faults (`[[faults]]`).
+    pub faults: Vec<FaultSpec>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "scenario".into(),
+            description: String::new(),
+            run: RunSpec::default(),
+            hosts: Vec::new(),
+            subsystems: Vec::new(),
+            volumes: Vec::new(),
+            sites: Vec::new(),
+            link: LinkSpec::default(),
+            copy: CopySpec::default(),
+            workload: WorkloadGlobal::default(),
+            disaster: DisasterSpec::default(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// `[run]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSpec {
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// Simulated length of the workload (the run ends here, or at the disaster).
+    pub length: SimDuration,
+    /// Interval of the data-loss-window (RPO) samples.
+    pub rpo_interval: SimDuration,
+    /// Sequence numbers kept below the consistency point for the prefix-consistency search.
+    pub history_window: u64,
+    /// At the end, stop the workload and let replication catch up before evaluating.
+    pub drain: bool,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            seed: 1,
+            length: SimDuration::from_secs(60),
+            rpo_interval: SimDuration::from_millis(100),
+            history_window: 1_000_000,
+            drain: false,
+        }
+    }
+}
+
+/// `[[hosts]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// System name, e.g. `SYSA`.
+    pub name: String,
+    /// Channel paths from this host to each storage control (default 4).
+    #[serde(default = "four")]
+    pub paths: u32,
+    /// Applications (`[[hosts.apps]]`).
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
+}
+
+fn four() -> u32 {
+    4
+}
+
+/// `[[hosts.apps]]`: an application and its data sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    /// Application (job) name.
+    pub name: String,
+    /// Its data sets by name (`DB01.LOG`) or `VOLSER:DSN`; the workload's slots, in order.
+    pub datasets: Vec<String>,
+    /// Its workload generator (`{ kind = "oltp", tx_rate = 100, log = 0, data = 1 }`).
+    pub workload: WorkloadSpec,
+}
+
+/// `[[subsystems]]`: a storage control.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsystemSpec {
+    /// Name (SSID), e.g. `SSA1`.
+    pub name: String,
+    /// `"primary"` (default) or the name of a secondary site.
+    #[serde(default = "primary")]
+    pub site: String,
+    /// Track cache, MiB (default 1024).
+    #[serde(default = "cache_mb")]
+    pub cache_mb: u64,
+    /// Non-volatile storage for DASD fast write, MiB (default 64).
+    #[serde(default = "nvs_mb")]
+    pub nvs_mb: u64,
+    /// Data transfers the control unit runs at once (default 4).
+    #[serde(default = "four")]
+    pub storage_paths: u32,
+    /// Channel data rate, megabytes per second (default 17, ESCON).
+    #[serde(default = "channel_mbytes")]
+    pub channel_mbytes: f64,
+    /// Protocol time before data moves (default 250us).
+    #[serde(default = "command_overhead")]
+    pub command_overhead: SimDuration,
+    /// Ending-status time (default 50us).
+    #[serde(default = "status_overhead")]
+    pub status_overhead: SimDuration,
+    /// Delay before destaging modified tracks (default 5ms).
+    #[serde(default = "destage_delay")]
+    pub destage_delay: SimDuration,
+    /// Update writes to tracks not in cache go to the device (3990-3 behaviour; default
+    /// false: every write is a DASD fast write while NVS has room).
+    #[serde(default)]
+    pub write_miss_to_device: bool,
+}
+
+fn primary() -> String {
+    "primary".into()
+}
+fn cache_mb() -> u64 {
+    1024
+}
+fn nvs_mb() -> u64 {
+    64
+}
+fn channel_mbytes() -> f64 {
+    17.0
+}
+fn command_overhead() -> SimDuration {
+    SimDuration::from_micros(250)
+}
+fn status_overhead() -> SimDuration {
+    SimDuration::from_micros(50)
+}
+fn destage_delay() -> SimDuration {
+    SimDuration::from_millis(5)
+}
+
+impl SubsystemSpec {
+    /// A storage control with every default, at `site`.
+    pub fn named(name: &str, site: &str) -> Self {
+        SubsystemSpec {
+            name: name.into(),
+            site: site.into(),
+            cache_mb: cache_mb(),
+            nvs_mb: nvs_mb(),
+            storage_paths: 4,
+            channel_mbytes: channel_mbytes(),
+            command_overhead: command_overhead(),
+            status_overhead: status_overhead(),
+            destage_delay: destage_delay(),
+            write_miss_to_device: false,
+        }
+    }
+}
+
+/// `[[volumes]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeSpec {
+    /// VOLSER (1-6 of A-Z 0-9 @ # $).
+    pub volser: String,
+    /// Device type, e.g. `3390-3` (default), `3390-9`, `3380-K`.
+    #[serde(default = "device")]
+    pub device: String,
+    /// Storage control name.
+    pub subsystem: String,
+    /// Data sets (`[[volumes.datasets]]`).
+    #[serde(default)]
+    pub datasets: Vec<DataSetSpec>,
+}
+
+fn device() -> String {
+    "3390-3".into()
+}
+
+/// `[[volumes.datasets]]`: one extent of a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSetSpec {
+    /// Data set name (MVS rules).
+    pub name: String,
+    /// First and last cylinder, inclusive (give `cyls` or `tracks`).
+    #[serde(default)]
+    pub cyls: Option<[u64; 2]>,
+    /// First and last linear track, inclusive.
+    #[serde(default)]
+    pub tracks: Option<[u64; 2]>,
+    /// Data length of the records it is formatted with, bytes (default 4096).
+    #[serde(default = "record")]
+    pub record: u32,
+    /// Key length, bytes (default 0).
+    #[serde(default)]
+    pub key: u8,
+}
+
+fn record() -> u32 {
+    4096
+}
+
+/// `[[sites]]`: a secondary site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Site name, e.g. `S1`.
+    pub name: String,
+    /// Primary volumes shadowed here (VOLSERs; default all). Secondary volumes and a
+    /// storage control for them are created unless `copy.pairs` names them.
+    #[serde(default)]
+    pub volumes: Option<Vec<String>>,
+    /// Keys of this site's link that differ from the top-level `[link]`.
+    #[serde(default)]
+    pub link: LinkOverride,
+}
+
+/// `[link]`: the link from the primary to a site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkSpec {
+    /// Distance, km (5 us per km one way).
+    pub distance_km: f64,
+    /// Bandwidth per path, megabits per second (T1 1.544, T3 44.736, OC-3 155.52).
+    pub bandwidth_mbps: f64,
+    /// Per-message overhead, bytes.
+    pub overhead_bytes: u64,
+    /// Parallel paths.
+    pub paths: u32,
+    /// Scheduled outages (`[{ at = "20s", until = "25s" }]`).
+    pub outages: Vec<OutageSpec>,
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec {
+            distance_km: 300.0,
+            bandwidth_mbps: 44.736,
+            overhead_bytes: 64,
+            paths: 1,
+            outages: Vec::new(),
+        }
+    }
+}
+
+/// A site's own link keys (any subset of `[link]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkOverride {
+    /// Distance, km.
+    pub distance_km: Option<f64>,
+    /// Bandwidth per path, megabits per second.
+    pub bandwidth_mbps: Option<f64>,
+    /// Per-message overhead, bytes.
+    pub overhead_bytes: Option<u64>,
+    /// Parallel paths.
+    pub paths: Option<u32>,
+    /// Scheduled outages.
+    pub outages: Option<Vec<OutageSpec>>,
+}
+
+/// A link outage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageSpec {
+    /// Cut at.
+    pub at: SimDuration,
+    /// Restored at.
+    pub until: SimDuration,
+}
+
+/// `[copy]`: the remote-copy session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CopySpec {
+    /// `xrc`, `xrc-prt`, `sync`, `naive` or `pit`.
+    pub mode: models::world::Mode,
+    /// Primary data movers.
+    pub movers: u32,
+    /// Message buffer size, bytes.
+    pub batch_bytes: u64,
+    /// Message timer.
+    pub batch_timer: SimDuration,
+    /// Serializer service time per token.
+    pub serializer_service: SimDuration,
+    /// One-way storage control <-> serializer time.
+    pub token_latency: SimDuration,
+    /// Fixed cost of one mover read.
+    pub mover_read_overhead: SimDuration,
+    /// Most record sets one mover read takes.
+    pub mover_batch: u32,
+    /// Base design: the re-update accommodation (off shows the hazard).
+    pub reupdate_accommodation: bool,
+    /// Secondary: writes to the secondary DASD in progress at once.
+    pub apply_parallel: u32,
+    /// Secondary: acknowledgment interval.
+    pub ack_interval: SimDuration,
+    /// `pit`: interval between point-in-time copies.
+    pub pit_interval: SimDuration,
+    /// Send an initial copy of the duplexed data sets at session start.
+    pub initial_copy: bool,
+    /// Flow control (`{ policy = "pacing", threshold = 1000, level = 10 }`).
+    pub flow: FlowSpec,
+    /// Explicit volume pairs (`[[copy.pairs]]`); others are created from `sites.volumes`.
+    pub pairs: Vec<PairSpec>,
+}
+
+impl Default for CopySpec {
+    fn default() -> Self {
+        let d = models::world::CopyConfig::default();
+        CopySpec {
+            mode: d.mode,
+            movers: d.movers,
+            batch_bytes: d.batch_bytes,
+            batch_timer: d.batch_timer,
+            serializer_service: d.serializer_service,
+            token_latency: d.token_latency,
+            mover_read_overhead: d.mover_read_overhead,
+            mover_batch: d.mover_batch,
+            reupdate_accommodation: d.reupdate_accommodation,
+            apply_parallel: d.apply_parallel,
+            ack_interval: d.ack_interval,
+            pit_interval: d.pit_interval,
+            initial_copy: d.initial_copy,
+            flow: FlowSpec::None,
+            pairs: Vec::new(),
+        }
+    }
+}
+
+/// Flow control when the copy falls behind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FlowSpec {
+    /// No flow control: the sidefile grows.
+    #[default]
+    None,
+    /// Write pacing: a delay per write ramping with the device's residual count.
+    Pacing {
+        /// Residual count (record sets not yet read) where pacing starts (default 500).
+        #[serde(default = "pacing_threshold")]
+        threshold: u32,
+        /// Pacing level 1-15 (maximum delay from 0.02 ms at level 1 to 1000 ms at 15, log
+        /// spaced); or give `max_delay`.
+        #[serde(default)]
+        level: Option<u8>,
+        /// Maximum delay per write.
+        #[serde(default)]
+        max_delay: Option<SimDuration>,
+    },
+    /// Device blocking above a residual count.
+    Blocking {
+        /// Residual count that blocks writes to the device (default 1000).
+        #[serde(default = "blocking_threshold")]
+        threshold: u32,
+        /// Residual count that unblocks (default half the threshold).
+        #[serde(default)]
+        resume: Option<u32>,
+    },
+    /// Suspension of the session after a timeout above a sidefile threshold.
+    Suspend {
+        /// Session sidefile entries (default 10000).
+        #[serde(default = "suspend_threshold")]
+        threshold: u32,
+        /// Time above the threshold before suspending (default 5s).
+        #[serde(default = "suspend_timeout")]
+        timeout: SimDuration,
+        /// Delay before resynchronising once the backlog is gone (default 10s).
+        #[serde(default = "resync_after")]
+        resync_after: SimDuration,
+    },
+}
+
+fn pacing_threshold() -> u32 {
+    500
+}
+fn blocking_threshold() -> u32 {
+    1000
+}
+fn suspend_threshold() -> u32 {
+    10_000
+}
+fn suspend_timeout() -> SimDuration {
+    SimDuration::from_secs(5)
+}
+fn resync_after() -> SimDuration {
+    SimDuration::from_secs(10)
+}
+
+/// The maximum pacing delay of level `l` (1..=15): log-spaced from 0.02 ms to 1000 ms.
+pub fn pacing_level_delay(l: u8) -> SimDuration {
+    let l = l.clamp(1, 15) as f64;
+    let ms = 0.02 * libm::pow(1000.0 / 0.02, (l - 1.0) / 14.0);
+    SimDuration::from_secs_f64(ms / 1e3)
+}
+
+/// `[[copy.pairs]]`: an explicit volume pair.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    /// Primary VOLSER.
+    pub primary: String,
+    /// Site name.
+    pub site: String,
+    /// Secondary VOLSER (a volume on a storage control of that site).
+    pub secondary: String,
+}
+
+/// `[workload]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadGlobal {
+    /// Total offered write rate, writes per second: scales every synthetic generator.
+    pub write_rate: Option<f64>,
+    /// An SPC block trace to replay instead of the synthetic generators (path relative to
+    /// the scenario file).
+    pub trace: Option<String>,
+    /// Skip and count malformed trace lines instead of stopping at the first.
+    pub trace_lenient: bool,
+    /// Replay speed: 2 replays the trace twice as fast.
+    pub trace_speed: Option<f64>,
+    /// How the trace's block addresses map onto the volumes' data sets.
+    pub trace_layout: Layout,
+    /// ASU to volumes (`{ "0" = ["PRI000", "PRI001"] }`); default ASU 0 on every primary
+    /// volume.
+    pub trace_asus: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// `[disaster]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisasterSpec {
+    /// When the primary site is lost (absent: no disaster).
+    pub at: Option<SimDuration>,
+    /// Cut the link at the same instant (messages on the wire are lost too).
+    pub cut_link: bool,
+}
+
+/// `[[faults]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultSpec {
+    /// The link to a site is cut and restored.
+    LinkCut {
+        /// Site name.
+        site: String,
+        /// Cut at.
+        at: SimDuration,
+        /// Restored at.
+        until: SimDuration,
+    },
+    /// A primary storage control is lost.
+    SubsystemLoss {
+        /// Storage control name.
+        subsystem: String,
+        /// When.
+        at: SimDuration,
+    },
+    /// A primary data mover crashes and restarts.
+    MoverCrash {
+        /// Mover number (0-based).
+        mover: u32,
+        /// When.
+        at: SimDuration,
+        /// Time to restart (default 5s).
+        #[serde(default = "suspend_timeout")]
+        restart: SimDuration,
+    },
+    /// A site's secondary DASD slows down.
+    SecondarySlowdown {
+        /// Site name.
+        site: String,
+        /// From.
+        at: SimDuration,
+        /// Until.
+        until: SimDuration,
+        /// Service-time multiplier (>= 1).
+        factor: f64,
+    },
+}
