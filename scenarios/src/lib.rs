@@ -16,6 +16,7 @@ pub mod load;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod verify;
 
 pub use load::{
     Document, ErrorInfo, ErrorKind, LoadError, Loaded, Location, Source, load, read_file,
