@@ -89,15 +89,28 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
     let mut last_t = 0u64;
     let mut lines = trace.lines();
     match lines.next().map(serde_json::from_str::<Value>) {
-        Some(Ok(h)) if h["ev"] == "header" && h["format"] == "xrcsim-trace" && h["version"] == 1 => {
-            if h["mode"] != report["mode"] || h["seed"] != report["seed"] || h["scenario"] != report["scenario"] {
+        Some(Ok(h))
+            if h["ev"] == "header" && h["format"] == "xrcsim-trace" && h["version"] == 1 =>
+        {
+            if h["mode"] != report["mode"]
+                || h["seed"] != report["seed"]
+                || h["scenario"] != report["scenario"]
+            {
                 problems.push("trace header and report disagree on scenario, seed or mode".into());
             }
         }
         _ => problems.push("trace does not start with an xrcsim-trace version 1 header".into()),
     }
     let num = |x: &Value| x.as_u64().unwrap_or(0);
-    let strs = |x: &Value| x.as_array().map(|a| a.iter().map(|d| d.as_str().unwrap_or("").to_string()).collect::<Vec<_>>()).unwrap_or_default();
+    let strs = |x: &Value| {
+        x.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|d| d.as_str().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
     for (n, line) in lines.enumerate() {
         let e: Value = match serde_json::from_str(line) {
             Ok(e) => e,
@@ -108,7 +121,10 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         };
         let t = num(&e["t"]);
         if t < last_t {
-            problems.push(format!("trace line {}: time goes backwards ({t} < {last_t})", n + 2));
+            problems.push(format!(
+                "trace line {}: time goes backwards ({t} < {last_t})",
+                n + 2
+            ));
         }
         last_t = t;
         let site = e["site"].as_str().unwrap_or("").to_string();
@@ -120,16 +136,33 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                         problems.push(format!("sequence numbers not dense: {seq} after {prev}"));
                     }
                 }
-                let recs = e["recs"].as_array().map(|a| a.iter().map(|r| (num(&r[0]), num(&r[1]), num(&r[2]))).collect()).unwrap_or_default();
+                let recs = e["recs"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|r| (num(&r[0]), num(&r[1]), num(&r[2])))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 writes.insert(
                     seq,
-                    W { t, vol: e["vol"].as_str().unwrap_or("").into(), recs, bytes: num(&e["bytes"]), sites: strs(&e["sites"]), dep: e["dep"].as_u64(), digests: strs(&e["digests"]) },
+                    W {
+                        t,
+                        vol: e["vol"].as_str().unwrap_or("").into(),
+                        recs,
+                        bytes: num(&e["bytes"]),
+                        sites: strs(&e["sites"]),
+                        dep: e["dep"].as_u64(),
+                        digests: strs(&e["digests"]),
+                    },
                 );
             }
             "write_done" => {
                 if let Some(w) = writes.get(&seq) {
                     if strs(&e["digests"]) != w.digests {
-                        problems.push(format!("write_done {seq}: digests differ from its seq event"));
+                        problems.push(format!(
+                            "write_done {seq}: digests differ from its seq event"
+                        ));
                     }
                 } else {
                     problems.push(format!("write_done {seq} before its seq event"));
@@ -139,12 +172,18 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                 sites.entry(site).or_default().token.insert(seq);
             }
             "data_rx" => {
-                sites.entry(site).or_default().data.insert(seq, strs(&e["digests"]));
+                sites
+                    .entry(site)
+                    .or_default()
+                    .data
+                    .insert(seq, strs(&e["digests"]));
             }
             "apply" => {
                 let s = sites.entry(site.clone()).or_default();
                 if !s.token.contains(&seq) || !s.data.contains_key(&seq) {
-                    problems.push(format!("site {site}: apply {seq} before its token and data arrived (invariant 1)"));
+                    problems.push(format!(
+                        "site {site}: apply {seq} before its token and data arrived (invariant 1)"
+                    ));
                 }
                 if ordered {
                     if let Some(&last) = s.applied.last() {
@@ -176,27 +215,54 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
             problems.push(format!("image line {}: expected 6 fields", n + 2));
             continue;
         }
-        let key = (f[0].to_string(), f[1].to_string(), f[2].parse().unwrap_or(0), f[3].parse().unwrap_or(0), f[4].parse().unwrap_or(0));
+        let key = (
+            f[0].to_string(),
+            f[1].to_string(),
+            f[2].parse().unwrap_or(0),
+            f[3].parse().unwrap_or(0),
+            f[4].parse().unwrap_or(0),
+        );
         if prev.as_ref().is_some_and(|p| *p >= key) {
-            problems.push(format!("image line {}: rows not sorted by site, vol, cyl, head, r", n + 2));
+            problems.push(format!(
+                "image line {}: rows not sorted by site, vol, cyl, head, r",
+                n + 2
+            ));
         }
         prev = Some(key.clone());
-        csv.insert((format!("{}|{}", key.0, key.1), key.2, key.3, key.4), f[5].to_string());
+        csv.insert(
+            (format!("{}|{}", key.0, key.1), key.2, key.3, key.4),
+            f[5].to_string(),
+        );
     }
     // Per site.
     let last_seq = writes.keys().next_back().copied().unwrap_or(0);
     let reference = disaster.unwrap_or(end_ns);
-    let report_sites: HashMap<String, &Value> = report["sites"].as_array().map(|a| a.iter().map(|s| (s["site"].as_str().unwrap_or("").to_string(), s)).collect()).unwrap_or_default();
+    let report_sites: HashMap<String, &Value> = report["sites"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| (s["site"].as_str().unwrap_or("").to_string(), s))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut trace_image: Image = BTreeMap::new();
     for (name, log) in &sites {
         if !report_sites.contains_key(name) {
             continue;
         }
-        let routed: Vec<u64> = writes.iter().filter(|(_, w)| w.sites.contains(name)).map(|(s, _)| *s).collect();
+        let routed: Vec<u64> = writes
+            .iter()
+            .filter(|(_, w)| w.sites.contains(name))
+            .map(|(s, _)| *s)
+            .collect();
         let complete = |s: &u64| log.token.contains(s) && log.data.contains_key(s);
         let first_missing = routed.iter().find(|s| !complete(s)).copied();
         let a = first_missing.map_or(last_seq, |f| f - 1);
-        let mut r = Recomputed { consistency_seq: a, highest_token_seq: log.token.iter().next_back().copied().unwrap_or(0), ..Default::default() };
+        let mut r = Recomputed {
+            consistency_seq: a,
+            highest_token_seq: log.token.iter().next_back().copied().unwrap_or(0),
+            ..Default::default()
+        };
         for s in routed.iter().filter(|&&s| s > a) {
             r.lost_writes += 1;
             r.lost_bytes += writes[s].bytes;
@@ -213,7 +279,12 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         for s in &log.applied {
             let w = &writes[s];
             for (i, rec) in w.recs.iter().enumerate() {
-                let d = log.data.get(s).and_then(|d| d.get(i)).cloned().unwrap_or_default();
+                let d = log
+                    .data
+                    .get(s)
+                    .and_then(|d| d.get(i))
+                    .cloned()
+                    .unwrap_or_default();
                 sec.insert((w.vol.clone(), rec.0, rec.1, rec.2), d);
             }
         }
@@ -224,8 +295,18 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         // records that differ while adding writes in order.
         let mut prim: BTreeMap<(String, u64, u64, u64), String> = BTreeMap::new();
         let mut diff: BTreeSet<(String, u64, u64, u64)> = sec.keys().cloned().collect();
-        let mut best = if diff.is_empty() { Some(0) } else { None };
-        let mut at_a = if a == 0 { Some(diff.len() as u64) } else { None };
+        // Before the first routed write, every k up to it gives the initial image.
+        let first_next = routed.first().map_or(last_seq, |f| f - 1);
+        let mut best = if diff.is_empty() {
+            Some(first_next)
+        } else {
+            None
+        };
+        let mut at_a = if a <= first_next {
+            Some(diff.len() as u64)
+        } else {
+            None
+        };
         for (i, s) in routed.iter().enumerate() {
             let w = &writes[s];
             for (j, rec) in w.recs.iter().enumerate() {
@@ -253,13 +334,21 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         r.dependent_write_violations = log
             .applied
             .iter()
-            .filter(|s| writes[s].dep.is_some_and(|d| writes.get(&d).is_some_and(|dw| dw.sites.contains(name)) && !applied.contains(&d)))
+            .filter(|s| {
+                writes[s].dep.is_some_and(|d| {
+                    writes.get(&d).is_some_and(|dw| dw.sites.contains(name))
+                        && !applied.contains(&d)
+                })
+            })
             .count() as u64;
         // Compare with the report and the recovered event.
         let rs = report_sites[name];
         let check = |problems: &mut Vec<String>, field: &str, ours: u64| {
             if rs[field].as_u64() != Some(ours) {
-                problems.push(format!("site {name}: report {field} = {}, trace gives {ours}", rs[field]));
+                problems.push(format!(
+                    "site {name}: report {field} = {}, trace gives {ours}",
+                    rs[field]
+                ));
             }
         };
         check(&mut problems, "consistency_seq", r.consistency_seq);
@@ -271,18 +360,32 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         check(&mut problems, "pending_incomplete", r.pending_incomplete);
         check(&mut problems, "data_loss_window_ns", r.data_loss_window_ns);
         check(&mut problems, "mismatched_records", r.mismatched_records);
-        check(&mut problems, "dependent_write_violations", r.dependent_write_violations);
+        check(
+            &mut problems,
+            "dependent_write_violations",
+            r.dependent_write_violations,
+        );
         check(&mut problems, "writes_applied", log.applied.len() as u64);
         check(&mut problems, "writes_routed", routed.len() as u64);
         if rs["consistent_seq"].as_u64() != r.consistent_seq {
-            problems.push(format!("site {name}: report consistent_seq = {}, trace gives {:?}", rs["consistent_seq"], r.consistent_seq));
+            problems.push(format!(
+                "site {name}: report consistent_seq = {}, trace gives {:?}",
+                rs["consistent_seq"], r.consistent_seq
+            ));
         }
         if rs["prefix_consistent"].as_bool() != Some(r.consistent_seq.is_some()) {
-            problems.push(format!("site {name}: report prefix_consistent = {}, trace gives {}", rs["prefix_consistent"], r.consistent_seq.is_some()));
+            problems.push(format!(
+                "site {name}: report prefix_consistent = {}, trace gives {}",
+                rs["prefix_consistent"],
+                r.consistent_seq.is_some()
+            ));
         }
         match log.recovered {
             Some((_, ra, rb)) if ra == r.consistency_seq && rb == r.highest_token_seq => {}
-            Some((_, ra, rb)) => problems.push(format!("site {name}: recovered event says A={ra} B={rb}, trace gives A={} B={}", r.consistency_seq, r.highest_token_seq)),
+            Some((_, ra, rb)) => problems.push(format!(
+                "site {name}: recovered event says A={ra} B={rb}, trace gives A={} B={}",
+                r.consistency_seq, r.highest_token_seq
+            )),
             None => problems.push(format!("site {name}: no recovered event")),
         }
         v.sites.insert(name.clone(), r);
@@ -290,12 +393,21 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
     v.problems = problems;
     // The image file against the image the trace implies.
     if csv != trace_image {
-        let only_csv = csv.iter().filter(|(k, d)| trace_image.get(*k) != Some(*d)).count();
-        let only_trace = trace_image.iter().filter(|(k, d)| csv.get(*k) != Some(*d)).count();
+        let only_csv = csv
+            .iter()
+            .filter(|(k, d)| trace_image.get(*k) != Some(*d))
+            .count();
+        let only_trace = trace_image
+            .iter()
+            .filter(|(k, d)| csv.get(*k) != Some(*d))
+            .count();
         v.problems.push(format!("image CSV differs from the trace's applies: {only_csv} rows not in the trace, {only_trace} trace records not in the CSV"));
     }
     if report["disaster_at_ns"].as_u64() != disaster {
-        v.problems.push(format!("report disaster_at_ns = {}, trace says {:?}", report["disaster_at_ns"], disaster));
+        v.problems.push(format!(
+            "report disaster_at_ns = {}, trace says {:?}",
+            report["disaster_at_ns"], disaster
+        ));
     }
     v
 }

@@ -2,9 +2,9 @@
 //! the unit, as an independent checker recomputes them from the raw events; for every mode,
 //! with and without disaster, link cut or not.
 
-use scenarios::runner::{run, RunOptions};
+use scenarios::runner::{RunOptions, run};
 use scenarios::verify::verify;
-use scenarios::{prepare, Source, BASELINE};
+use scenarios::{BASELINE, Source, prepare};
 use std::path::PathBuf;
 
 fn tmp(name: &str) -> PathBuf {
@@ -15,16 +15,34 @@ fn tmp(name: &str) -> PathBuf {
 
 /// Runs the baseline with `sets`, writes the three files, returns their texts and the end
 /// of the workload.
-fn run_files(name: &str, sets: &[&str]) -> (String, String, String, u64, scenarios::report::Report) {
+fn run_files(
+    name: &str,
+    sets: &[&str],
+) -> (String, String, String, u64, scenarios::report::Report) {
     let dir = tmp(name);
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let built = prepare(&Source::new("baseline.toml", BASELINE), &sets, &dir).expect("valid scenario");
-    let opts = RunOptions { trace: Some(dir.join("t.jsonl")), image: Some(dir.join("i.csv")), progress: false };
+    let built =
+        prepare(&Source::new("baseline.toml", BASELINE), &sets, &dir).expect("valid scenario");
+    let opts = RunOptions {
+        trace: Some(dir.join("t.jsonl")),
+        image: Some(dir.join("i.csv")),
+        progress: false,
+    };
     let out = run(&built, &opts).expect("run");
-    std::fs::write(dir.join("r.json"), serde_json::to_string(&out.report).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("r.json"),
+        serde_json::to_string(&out.report).unwrap(),
+    )
+    .unwrap();
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
     assert!(!dir.join("t.jsonl.partial").exists() && !dir.join("i.csv.partial").exists());
-    let res = (read("t.jsonl"), read("i.csv"), read("r.json"), built.world.run.length.as_nanos(), out.report);
+    let res = (
+        read("t.jsonl"),
+        read("i.csv"),
+        read("r.json"),
+        built.world.run.length.as_nanos(),
+        out.report,
+    );
     std::fs::remove_dir_all(&dir).ok();
     res
 }
@@ -40,7 +58,15 @@ fn check(name: &str, sets: &[&str]) -> scenarios::report::Report {
 #[test]
 fn outputs_agree_for_every_mode_with_a_disaster() {
     for mode in ["xrc", "xrc-prt", "sync", "naive", "pit"] {
-        let r = check(mode, &["run.length=8s", "disaster.at=5s", &format!("copy.mode={mode}"), "copy.pit_interval=1s"]);
+        let r = check(
+            mode,
+            &[
+                "run.length=8s",
+                "disaster.at=5s",
+                &format!("copy.mode={mode}"),
+                "copy.pit_interval=1s",
+            ],
+        );
         assert_eq!(r.disaster_at_ns, Some(5_000_000_000));
         assert!(r.primary.writes > 3000, "{mode}");
     }
@@ -48,7 +74,15 @@ fn outputs_agree_for_every_mode_with_a_disaster() {
 
 #[test]
 fn outputs_agree_when_the_link_is_cut_with_the_disaster() {
-    let r = check("cut", &["run.length=8s", "disaster.at=4.5s", "disaster.cut_link=true", "link.distance_km=3000"]);
+    let r = check(
+        "cut",
+        &[
+            "run.length=8s",
+            "disaster.at=4.5s",
+            "disaster.cut_link=true",
+            "link.distance_km=3000",
+        ],
+    );
     let s = &r.sites[0].core;
     assert!(s.lost_writes > 0);
     assert!(s.prefix_consistent);
@@ -58,24 +92,40 @@ fn outputs_agree_when_the_link_is_cut_with_the_disaster() {
 fn outputs_agree_without_disaster_and_after_a_drain() {
     let r = check("end", &["run.length=3s", "disaster.at=none"]);
     assert_eq!(r.disaster_at_ns, None);
-    let r = check("drain", &["run.length=3s", "disaster.at=none", "run.drain=true"]);
+    let r = check(
+        "drain",
+        &["run.length=3s", "disaster.at=none", "run.drain=true"],
+    );
     assert!(r.drained);
     assert_eq!(r.sites[0].core.lost_writes, 0);
 }
 
 #[test]
 fn naive_inconsistency_is_reported_and_agrees() {
-    let r = check("naive", &["run.length=6s", "disaster.at=3s", "copy.mode=naive", "copy.movers=2", "disaster.cut_link=true"]);
+    let r = check(
+        "naive",
+        &[
+            "run.length=6s",
+            "disaster.at=3s",
+            "copy.mode=naive",
+            "copy.movers=2",
+            "disaster.cut_link=true",
+        ],
+    );
     let _ = r;
 }
 
 /// The checker is not a rubber stamp: tampering with any of the three files is caught.
 #[test]
 fn the_checker_catches_tampering() {
-    let (t, i, r, end, _) = run_files("tamper", &["run.length=4s", "disaster.at=2s", "disaster.cut_link=true"]);
+    let (t, i, r, end, _) = run_files(
+        "tamper",
+        &["run.length=4s", "disaster.at=2s", "disaster.cut_link=true"],
+    );
     assert!(verify(&t, &i, &r, end).problems.is_empty());
     let mut rep: serde_json::Value = serde_json::from_str(&r).unwrap();
-    rep["sites"][0]["consistency_seq"] = serde_json::json!(rep["sites"][0]["consistency_seq"].as_u64().unwrap() + 1);
+    rep["sites"][0]["consistency_seq"] =
+        serde_json::json!(rep["sites"][0]["consistency_seq"].as_u64().unwrap() + 1);
     let p = verify(&t, &i, &rep.to_string(), end).problems;
     assert!(p.iter().any(|x| x.contains("consistency_seq")), "{p:?}");
     let mut rep: serde_json::Value = serde_json::from_str(&r).unwrap();
@@ -83,24 +133,55 @@ fn the_checker_catches_tampering() {
     assert!(!verify(&t, &i, &rep.to_string(), end).problems.is_empty());
     // Drop one image row.
     let short: Vec<&str> = i.lines().collect();
-    let without = [&short[..short.len() / 2], &short[short.len() / 2 + 1..]].concat().join("\n");
-    assert!(verify(&t, &without, &r, end).problems.iter().any(|x| x.contains("image")));
+    let without = [&short[..short.len() / 2], &short[short.len() / 2 + 1..]]
+        .concat()
+        .join("\n");
+    assert!(
+        verify(&t, &without, &r, end)
+            .problems
+            .iter()
+            .any(|x| x.contains("image"))
+    );
     // Drop a data_rx line: A moves, or an apply happens without data.
     let idx = t.lines().position(|l| l.contains("\"data_rx\"")).unwrap();
-    let t2: Vec<&str> = t.lines().enumerate().filter(|(k, _)| *k != idx).map(|(_, l)| l).collect();
+    let t2: Vec<&str> = t
+        .lines()
+        .enumerate()
+        .filter(|(k, _)| *k != idx)
+        .map(|(_, l)| l)
+        .collect();
     assert!(!verify(&t2.join("\n"), &i, &r, end).problems.is_empty());
     // Reorder two applies.
     let lines: Vec<&str> = t.lines().collect();
-    let a: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.contains("\"apply\"")).map(|(k, _)| k).take(2).collect();
+    let a: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"apply\""))
+        .map(|(k, _)| k)
+        .take(2)
+        .collect();
     let mut l2 = lines.clone();
     let (x, y) = (lines[a[0]].to_string(), lines[a[1]].to_string());
     // Swap the seq numbers, keeping the times in order.
-    let sx = x.split("\"seq\":").nth(1).unwrap().trim_end_matches('}').to_string();
-    let sy = y.split("\"seq\":").nth(1).unwrap().trim_end_matches('}').to_string();
+    let sx = x
+        .split("\"seq\":")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('}')
+        .to_string();
+    let sy = y
+        .split("\"seq\":")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('}')
+        .to_string();
     let nx = x.replace(&format!("\"seq\":{sx}"), &format!("\"seq\":{sy}"));
     let ny = y.replace(&format!("\"seq\":{sy}"), &format!("\"seq\":{sx}"));
     l2[a[0]] = &nx;
     l2[a[1]] = &ny;
     let p = verify(&l2.join("\n"), &i, &r, end).problems;
-    assert!(p.iter().any(|x| x.contains("not in sequence order")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.contains("not in sequence order")),
+        "{p:?}"
+    );
 }
