@@ -185,6 +185,21 @@ pub fn fill_payload(digest: Digest, out: &mut [u8]) {
     }
 }
 
+/// Appends `n` payload bytes of `digest` (as [`fill_payload`]) to `out`, which has room.
+#[inline]
+fn extend_payload(out: &mut Vec<u8>, digest: Digest, n: usize) {
+    let mut state = digest.0;
+    for _ in 0..n / 8 {
+        state = state.wrapping_add(GAMMA);
+        out.extend_from_slice(&sim::avalanche(state).to_be_bytes());
+    }
+    let rest = n % 8;
+    if rest != 0 {
+        state = state.wrapping_add(GAMMA);
+        out.extend_from_slice(&sim::avalanche(state).to_be_bytes()[..rest]);
+    }
+}
+
 /// Index of the first byte of `payload` that differs from [`fill_payload`] of `digest`.
 fn payload_mismatch(digest: Digest, payload: &[u8]) -> Option<usize> {
     let mut state = digest.0;
@@ -192,9 +207,11 @@ fn payload_mismatch(digest: Digest, payload: &[u8]) -> Option<usize> {
     let mut at = 0usize;
     for c in &mut chunks {
         state = state.wrapping_add(GAMMA);
-        let w = sim::avalanche(state).to_be_bytes();
-        if c != w {
-            return c.iter().zip(w).position(|(a, b)| *a != b).map(|i| at + i);
+        let w = sim::avalanche(state);
+        let got = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if got != w {
+            // The first differing byte is the most significant differing one.
+            return Some(at + ((got ^ w).leading_zeros() / 8) as usize);
         }
         at += 8;
     }
@@ -222,8 +239,6 @@ pub enum Part {
     Extent(usize),
     /// The exception text.
     Exception,
-    /// The message as a whole.
-    Message,
 }
 
 impl fmt::Display for Part {
@@ -233,7 +248,6 @@ impl fmt::Display for Part {
             Part::DataField(i) => write!(f, "M2 field {i}"),
             Part::Extent(i) => write!(f, "extent {i}"),
             Part::Exception => f.write_str("exception text"),
-            Part::Message => f.write_str("message"),
         }
     }
 }
@@ -300,7 +314,7 @@ pub enum EncodeError {
         count: usize,
     },
     /// The whole message is longer than the 4-byte total length allows.
-    #[error("{part}: {len} bytes encoded, at most {max} allowed", part = Part::Message, max = MAX_MESSAGE_LEN)]
+    #[error("message: {len} bytes encoded, at most {max} allowed", max = MAX_MESSAGE_LEN)]
     MessageTooLong {
         /// Encoded length in bytes.
         len: usize,
@@ -474,10 +488,7 @@ pub fn encode(msg: &Message, out: &mut Vec<u8>) -> Result<usize, EncodeError> {
             out.push(r.key_len);
             out.extend_from_slice(&(r.data_len as u16).to_be_bytes());
             out.extend_from_slice(&r.digest.0.to_be_bytes());
-            let n = r.key_len as usize + r.data_len as usize;
-            let at = out.len();
-            out.resize(at + n, 0);
-            fill_payload(r.digest, &mut out[at..]);
+            extend_payload(out, r.digest, r.key_len as usize + r.data_len as usize);
         }
     }
     for e in &msg.extents {
@@ -1254,6 +1265,9 @@ mod tests {
             fill_payload(d, &mut short);
             assert_eq!(short[..], long[..n]);
             assert_eq!(payload_mismatch(d, &short), None);
+            let mut appended = vec![0xEE];
+            extend_payload(&mut appended, d, n);
+            assert_eq!(appended[1..], long[..n]);
         }
         let mut other = [0u8; 37];
         fill_payload(Digest(0xDEAD_BEEE), &mut other);
@@ -1647,10 +1661,20 @@ mod tests {
         }
 
         #[test]
-        fn payload_bit_flips_are_detected(m in message(), pick in any::<prop::sample::Index>(), bit in 0..8u8) {
+        fn payload_bit_flips_are_detected(
+            mut m in message(),
+            mut extra in data_field(4, 4096),
+            (extra_len, extra_digest) in (1..=4096u32, any::<u64>()),
+            pick in any::<prop::sample::Index>(),
+            bit in 0..8u8,
+        ) {
+            // Make sure there is at least one payload byte.
+            let addr = Cchhr::new(1, 2, 3);
+            extra.token.recs.push(addr);
+            extra.records.push(RecordData { addr, key_len: 0, data_len: extra_len, digest: Digest(extra_digest) });
+            m.data.push(extra);
             let ranges = payload_ranges(&m);
             let total: usize = ranges.iter().map(|r| r.len()).sum();
-            prop_assume!(total > 0);
             let mut k = pick.index(total);
             let mut at = 0;
             for r in &ranges {
