@@ -40,8 +40,80 @@ pub struct Built {
     pub drain: bool,
 }
 
-/// Fills in the baseline topology when the scenario gives no volume.
+/// `template` with its trailing decimal digits increased by `i`, keeping their width
+/// (`P00000`, 12 -> `P00012`); a name without trailing digits gets `i` appended.
+pub fn numbered(template: &str, i: u32) -> String {
+    let digits = template
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let (stem, num) = template.split_at(template.len() - digits);
+    let base: u64 = num.parse().unwrap_or(0);
+    format!("{stem}{:0width$}", base + i as u64, width = digits)
+}
+
+/// Expands `count` on storage controls and volumes into individual entries.
+fn expand_counts(s: &mut Scenario) {
+    let mut subsystems = Vec::new();
+    for x in s.subsystems.drain(..) {
+        let n = x.count.unwrap_or(1).max(1);
+        for i in 0..n {
+            let mut y = x.clone();
+            y.count = None;
+            if x.count.is_some() {
+                y.name = numbered(&x.name, i);
+            }
+            subsystems.push(y);
+        }
+    }
+    s.subsystems = subsystems;
+    let mut volumes = Vec::new();
+    for v in s.volumes.drain(..) {
+        let Some(n) = v.count else {
+            volumes.push(v);
+            continue;
+        };
+        for i in 0..n.max(1) {
+            let mut y = v.clone();
+            y.count = None;
+            y.spread = Vec::new();
+            y.volser = numbered(&v.volser, i);
+            if !v.spread.is_empty() {
+                y.subsystem = v.spread[i as usize % v.spread.len()].clone();
+            }
+            for d in &mut y.datasets {
+                d.name = d.name.replace("{n}", &i.to_string());
+            }
+            volumes.push(y);
+        }
+    }
+    s.volumes = volumes;
+}
+
+/// Whether `name` matches `pattern` where `*` matches any characters.
+fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if name.len() < first.len() + last.len() || !name.starts_with(first) || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Fills in the baseline topology when the scenario gives no volume, and expands counts.
 pub fn apply_defaults(s: &mut Scenario) {
+    expand_counts(s);
     if s.volumes.is_empty() {
         if s.subsystems.iter().all(|x| x.site != "primary") {
             s.subsystems
@@ -73,6 +145,8 @@ pub fn apply_defaults(s: &mut Scenario) {
                     record: 4096,
                     key: 0,
                 }],
+                count: None,
+                spread: Vec::new(),
             });
         }
         if s.hosts.is_empty() {
@@ -445,6 +519,24 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             let mut slots = Vec::new();
             let mut shapes = Vec::new();
             for (k, name) in app.datasets.iter().enumerate() {
+                if name.contains('*') {
+                    let before = slots.len();
+                    for &v in &primaries {
+                        for (j, d) in volumes[v].datasets.iter().enumerate() {
+                            if glob(name, &d.name) {
+                                slots.push((VolumeId(v as u32), j));
+                                shapes.push(shape(v, j));
+                            }
+                        }
+                    }
+                    if slots.len() == before {
+                        return Err(l.error_at(
+                            &format!("hosts[{h}].apps[{a}].datasets[{k}]"),
+                            format!("no data set on a primary volume matches `{name}`"),
+                        ));
+                    }
+                    continue;
+                }
                 let &(v, j) = ds_by_name.get(name).ok_or_else(|| {
                     l.error_at(
                         &format!("hosts[{h}].apps[{a}].datasets[{k}]"),
@@ -456,6 +548,16 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 })?;
                 slots.push((VolumeId(v as u32), j));
                 shapes.push(shape(v, j));
+            }
+            if slots.len() > u16::MAX as usize {
+                return Err(l.error_at(
+                    &format!("hosts[{h}].apps[{a}].datasets"),
+                    format!(
+                        "{} data sets: an application may use at most {}",
+                        slots.len(),
+                        u16::MAX
+                    ),
+                ));
             }
             let w = Workload::new(&app.workload, &shapes)
                 .map_err(|e| l.error_at(&format!("hosts[{h}].apps[{a}].workload"), e))?;
@@ -978,4 +1080,23 @@ pub fn describe(b: &Built) -> String {
         let _ = writeln!(o, "fault: {f:?}");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbering_and_globs() {
+        assert_eq!(numbered("P00000", 12), "P00012");
+        assert_eq!(numbered("SS9", 3), "SS12");
+        assert_eq!(numbered("VOL", 2), "VOL2");
+        assert!(glob("*.DATA", "DB1.DATA"));
+        assert!(!glob("*.DATA", "DB1.LOG"));
+        assert!(glob("DB*.LOG", "DB12.LOG"));
+        assert!(glob("A*B*C", "AxxBxxC"));
+        assert!(!glob("A*B*C", "AxxCxxB"));
+        assert!(glob("*", "anything"));
+        assert!(!glob("AB*BA", "ABA"));
+    }
 }

@@ -121,6 +121,8 @@ pub struct AppSpec {
     /// Application (job) name.
     pub name: String,
     /// Its data sets by name (`DB01.LOG`) or `VOLSER:DSN`; the workload's slots, in order.
+    /// A `*` matches any characters and expands to every matching data set, in volume
+    /// order (`"*.DATA"`).
     pub datasets: Vec<String>,
     /// Its workload generator (`{ kind = "oltp", tx_rate = 100, log = 0, data = 1 }`).
     pub workload: WorkloadSpec,
@@ -153,6 +155,10 @@ pub struct SubsystemSpec {
     /// Ending-status time (default 50us).
     #[serde(default = "status_overhead")]
     pub status_overhead: SimDuration,
+    /// Make this many storage controls, named by counting up the name's trailing digits
+    /// (`SS00` with `count = 100`: SS00 .. SS99). Default 1.
+    #[serde(default)]
+    pub count: Option<u32>,
     /// Delay before destaging modified tracks (default 5ms).
     #[serde(default = "destage_delay")]
     pub destage_delay: SimDuration,
@@ -198,6 +204,7 @@ impl SubsystemSpec {
             status_overhead: status_overhead(),
             destage_delay: destage_delay(),
             write_miss_to_device: false,
+            count: None,
         }
     }
 }
@@ -213,9 +220,18 @@ pub struct VolumeSpec {
     pub device: String,
     /// Storage control name.
     pub subsystem: String,
-    /// Data sets (`[[volumes.datasets]]`).
+    /// Data sets (`[[volumes.datasets]]`); with `count`, `{n}` in a name is replaced by the
+    /// volume's number in the group (0, 1, 2, ...).
     #[serde(default)]
     pub datasets: Vec<DataSetSpec>,
+    /// Make this many volumes, VOLSERs counting up the trailing digits (`P00000` with
+    /// `count = 10000`: P00000 .. P09999). Default 1.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// With `count`: the volumes go round-robin over these storage controls (instead of
+    /// all on `subsystem`).
+    #[serde(default)]
+    pub spread: Vec<String>,
 }
 
 fn device() -> String {

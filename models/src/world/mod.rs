@@ -890,8 +890,13 @@ impl World {
         self.drain_at_end = drain;
     }
 
-    /// Whether every site has been evaluated (recovered, or drained at the end).
+    /// Whether the run is over: every site evaluated (recovered, or drained at the end);
+    /// without sites, when the workload has stopped and its I/O ended.
     pub fn finished(&self) -> bool {
+        if self.sites.is_empty() {
+            // Nothing to recover: over when the workload is.
+            return !self.workload_on && (self.ios.is_empty() || !self.primary_alive);
+        }
         self.sites.iter().all(|s| s.recovered)
     }
 
