@@ -188,8 +188,7 @@ fn sharded_runs_merged_equal_the_unsharded_run() {
     // Merge in a scrambled order, with one shard given twice.
     shard_csvs.reverse();
     shard_csvs.push(shard_csvs[0].clone());
-    let merged_dir = dir.join("merged");
-    std::fs::create_dir_all(&merged_dir).unwrap();
+    let merged_dir = dir.join("merged"); // created by merge
     let m = merge(&merged_dir.join("results.csv"), &shard_csvs).unwrap();
     assert_eq!(m.rows, 24);
     assert_eq!(m.total_rows, Some(24));
@@ -622,18 +621,40 @@ fn speedup_two_threads_over_one() {
     let dir = tmpdir("speedup");
     let s = sweep_in(&dir, "seeds = 40\n");
     let runner = |r: &Row| Ok(vec![("x".to_string(), Value::UInt(work(iters + r.seed)))]);
+    // Process CPU time (user + system) in seconds, from /proc (Linux), to tell a lack
+    // of parallelism from a machine whose other core is busy with something else.
+    fn cpu_s() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+        let f: Vec<f64> = after
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        f.get(11)
+            .zip(f.get(12))
+            .map_or(0.0, |(u, s)| (u + s) / 100.0)
+    }
     let mut times = Vec::new();
     for jobs in [1, 2] {
-        let t = std::time::Instant::now();
+        let (t, c) = (std::time::Instant::now(), cpu_s());
         let sum = run_sweep(&s, &opts(&dir.join(format!("j{jobs}")), jobs), runner).unwrap();
         assert_eq!(sum.succeeded, 40);
-        times.push(t.elapsed().as_secs_f64());
+        let wall = t.elapsed().as_secs_f64();
+        println!(
+            "jobs {jobs}: wall {wall:.3} s, cpu {:.2} s ({:.2} cores busy)",
+            cpu_s() - c,
+            (cpu_s() - c) / wall
+        );
+        times.push(wall);
     }
     println!(
-        "40 rows x ~50 ms: 1 thread {:.3} s, 2 threads {:.3} s, speed-up {:.2}x",
+        "40 rows x ~50 ms: 1 thread {:.3} s, 2 threads {:.3} s, speed-up {:.2}x (load average before: {})",
         times[0],
         times[1],
-        times[0] / times[1]
+        times[0] / times[1],
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     assert_eq!(
         read(&dir.join("j1/results.csv")),

@@ -110,7 +110,8 @@ pub fn load_sweep(path: impl AsRef<Path>) -> Result<SweepFile, SweepError> {
 }
 
 /// Parses and validates sweep-file `text` as if read from `path` (used to resolve `base`
-/// and in messages), without touching the file system.
+/// and in messages), without touching the file system: the base scenario is not read, so
+/// [`SweepFile::content_hash`] does not cover it (use [`load_sweep`] for real runs).
 pub fn parse_sweep(path: impl AsRef<Path>, text: &str) -> Result<SweepFile, SweepError> {
     let path = path.as_ref();
     let raw: RawSweep = toml::from_str(text).map_err(|e| {

@@ -182,6 +182,10 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
         });
     }
     sheet.canonicalize();
+    if !out_dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&out_dir)
+            .map_err(|e| SweepError::io("cannot create output directory", &out_dir, e))?;
+    }
     write_atomic(out, &sheet.header(), sheet.records())?;
 
     let total_rows = sidecar.as_ref().map(|(_, s)| s.rows);

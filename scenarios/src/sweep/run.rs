@@ -105,8 +105,9 @@ impl fmt::Display for SweepSummary {
         }
         write!(
             f,
-            "{} ran now, {} failed",
+            "{} ran now ({} ok, {} failed)",
             self.succeeded + self.failed,
+            self.succeeded,
             self.failed
         )?;
         if self.not_run > 0 {
