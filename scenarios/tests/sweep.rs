@@ -634,27 +634,50 @@ fn speedup_two_threads_over_one() {
             .zip(f.get(12))
             .map_or(0.0, |(u, s)| (u + s) / 100.0)
     }
-    let mut times = Vec::new();
-    for jobs in [1, 2] {
-        let (t, c) = (std::time::Instant::now(), cpu_s());
-        let sum = run_sweep(&s, &opts(&dir.join(format!("j{jobs}")), jobs), runner).unwrap();
-        assert_eq!(sum.succeeded, 40);
-        let wall = t.elapsed().as_secs_f64();
-        println!(
-            "jobs {jobs}: wall {wall:.3} s, cpu {:.2} s ({:.2} cores busy)",
-            cpu_s() - c,
-            (cpu_s() - c) / wall
-        );
-        times.push(wall);
+    // Best of 3 interleaved trials of: the sweep on 1 thread, on 2 threads, and the same
+    // work on two bare threads (20 units each; what the machine offers right now, since
+    // other processes share its cores). The best trial is the one least disturbed.
+    let bare = || {
+        let t = std::time::Instant::now();
+        std::thread::scope(|sc| {
+            for h in 0..2u64 {
+                sc.spawn(move || {
+                    for k in 0..20 {
+                        std::hint::black_box(work(iters + 2 * k + h));
+                    }
+                });
+            }
+        });
+        t.elapsed().as_secs_f64()
+    };
+    let mut best = [f64::INFINITY; 3];
+    for trial in 0..3 {
+        for jobs in [1usize, 2] {
+            let out = dir.join(format!("j{jobs}"));
+            let _ = std::fs::remove_dir_all(&out);
+            let (t, c) = (std::time::Instant::now(), cpu_s());
+            let sum = run_sweep(&s, &opts(&out, jobs), runner).unwrap();
+            assert_eq!(sum.succeeded, 40);
+            let wall = t.elapsed().as_secs_f64();
+            let cpu = cpu_s() - c;
+            println!(
+                "trial {trial} jobs {jobs}: wall {wall:.3} s, cpu {cpu:.2} s ({:.2} cores busy)",
+                cpu / wall
+            );
+            best[jobs - 1] = best[jobs - 1].min(wall);
+        }
+        let b = bare();
+        println!("trial {trial} bare 2 threads: wall {b:.3} s");
+        best[2] = best[2].min(b);
     }
     println!(
-        "40 rows x ~50 ms: 1 thread {:.3} s, 2 threads {:.3} s, speed-up {:.2}x (load average before: {})",
-        times[0],
-        times[1],
-        times[0] / times[1],
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
+        "40 rows x ~50 ms, best of 3: 1 thread {:.3} s, 2 threads {:.3} s, speed-up {:.2}x \
+         (bare threads {:.3} s: {:.2}x available)",
+        best[0],
+        best[1],
+        best[0] / best[1],
+        best[2],
+        best[0] / best[2]
     );
     assert_eq!(
         read(&dir.join("j1/results.csv")),

@@ -114,16 +114,8 @@ pub fn load_sweep(path: impl AsRef<Path>) -> Result<SweepFile, SweepError> {
 /// [`SweepFile::content_hash`] does not cover it (use [`load_sweep`] for real runs).
 pub fn parse_sweep(path: impl AsRef<Path>, text: &str) -> Result<SweepFile, SweepError> {
     let path = path.as_ref();
-    let raw: RawSweep = toml::from_str(text).map_err(|e| {
-        SweepError::file(
-            path,
-            format!(
-                "{}\nallowed top-level keys: base (string), seeds (count or list), [grid], \
-                 [set], [plot] or [[plot]]",
-                e.to_string().trim_end()
-            ),
-        )
-    })?;
+    let raw: RawSweep = toml::from_str(text)
+        .map_err(|e| SweepError::file(path, e.to_string().trim_end().to_string()))?;
     let err = |m: String| SweepError::file(path, m);
 
     if raw.base.trim().is_empty() {
@@ -593,7 +585,7 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             (
                 "base='b'\nfoo=1",
-                &["dist.toml", "foo", "allowed top-level keys"],
+                &["dist.toml", "line 2", "foo", "expected one of `base`"],
             ),
             ("seeds=2", &["missing field `base`"]),
             ("base='b'\nseeds=0", &["a count 1..="]),
