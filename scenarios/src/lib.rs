@@ -7,15 +7,20 @@
 //! - [`build`]: from a scenario to the world it describes (names resolved, cross-field
 //!   checks);
 //! - [`runner`]: one deterministic run, its trace and image files;
-//! - [`report`]: the JSON report and the human summary.
+//! - [`report`]: the JSON report and the human summary;
+//! - [`verify`]: an independent checker of a run's trace, image and report;
+//! - [`sweep`] and [`plot`]: parameter grids x seeds in parallel, CSV results with resume
+//!   and sharding, plots.
 
 #![warn(missing_docs)]
 
 pub mod build;
 pub mod load;
+pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod sweep;
 pub mod verify;
 
 pub use load::{
