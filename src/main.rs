@@ -118,6 +118,9 @@ struct SweepArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Require an earlier run of this sweep in DIR (re-running always resumes).
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Args, Debug)]
@@ -251,8 +254,60 @@ fn cmd_check(a: CheckArgs) -> ExitCode {
     }
 }
 
-fn cmd_sweep(_a: SweepArgs) -> ExitCode {
-    fail("sweeps are not available in this build yet")
+fn cmd_sweep(a: SweepArgs) -> ExitCode {
+    use scenarios::sweep;
+    if a.sweep == "merge" {
+        let Some((out, inputs)) = a.files.split_first() else {
+            return fail("usage: xrcsim sweep merge OUT.csv SHARD.csv...");
+        };
+        return match sweep::merge(out, inputs) {
+            Ok(s) => {
+                eprintln!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let Some(out_dir) = a.out.clone() else {
+        return fail("sweep needs --out DIR (where results.csv and the plots go)");
+    };
+    let file = match sweep::load_sweep(&a.sweep) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let shard = match a.shard.as_deref().map(sweep::parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let base = match read_file(&file.base) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let base_dir = file
+        .base
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let opts = sweep::SweepOptions {
+        out_dir,
+        shard,
+        jobs: a.jobs,
+        quiet: a.quiet,
+        resume: a.resume,
+    };
+    match sweep::run_sweep(&file, &opts, |row| {
+        scenarios::sweep_row(&base, &base_dir, row)
+    }) {
+        Ok(summary) => {
+            eprintln!("{summary}");
+            if summary.complete() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail(e),
+    }
 }
 
 fn cmd_tui(_a: TuiArgs) -> ExitCode {

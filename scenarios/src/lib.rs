@@ -39,3 +39,22 @@ pub fn prepare(src: &Source, sets: &[String], base_dir: &Path) -> Result<build::
     build::apply_defaults(&mut loaded.value);
     build::build(&loaded, base_dir)
 }
+
+/// Runs one sweep row: the base scenario with the row's overrides and seed, returning the
+/// flattened JSON report (the sweep's CSV columns).
+pub fn sweep_row(
+    base: &Source,
+    base_dir: &Path,
+    row: &sweep::Row,
+) -> Result<Vec<(String, sweep::Value)>, String> {
+    let mut sets: Vec<String> = row
+        .overrides
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    sets.push(format!("run.seed={}", row.seed));
+    let built = prepare(base, &sets, base_dir).map_err(|e| e.to_string())?;
+    let out = runner::run(&built, &runner::RunOptions::default()).map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(&out.report).map_err(|e| e.to_string())?;
+    Ok(sweep::flatten_json(&json))
+}
