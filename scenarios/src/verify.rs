@@ -131,10 +131,10 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         let seq = num(&e["seq"]);
         match e["ev"].as_str().unwrap_or("") {
             "seq" => {
-                if let Some((&prev, _)) = writes.last_key_value() {
-                    if seq != prev + 1 {
-                        problems.push(format!("sequence numbers not dense: {seq} after {prev}"));
-                    }
+                if let Some((&prev, _)) = writes.last_key_value()
+                    && seq != prev + 1
+                {
+                    problems.push(format!("sequence numbers not dense: {seq} after {prev}"));
                 }
                 let recs = e["recs"]
                     .as_array()
@@ -185,12 +185,13 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                         "site {site}: apply {seq} before its token and data arrived (invariant 1)"
                     ));
                 }
-                if ordered {
-                    if let Some(&last) = s.applied.last() {
-                        if seq <= last {
-                            problems.push(format!("site {site}: apply {seq} after {last}: not in sequence order (invariant 1)"));
-                        }
-                    }
+                if ordered
+                    && let Some(&last) = s.applied.last()
+                    && seq <= last
+                {
+                    problems.push(format!(
+                        "site {site}: apply {seq} after {last}: not in sequence order (invariant 1)"
+                    ));
                 }
                 s.applied.push(seq);
             }
