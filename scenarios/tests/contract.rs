@@ -185,3 +185,29 @@ fn the_checker_catches_tampering() {
         "{p:?}"
     );
 }
+
+/// Suspension (link outage beyond the timeout), bitmap, resynchronisation: the outputs
+/// still agree, drained and with a disaster during the resynchronisation.
+#[test]
+fn outputs_agree_through_suspension_and_resync() {
+    let base = [
+        "run.length=12s",
+        "link.outages=[{ at = \"2s\", until = \"6s\" }]",
+        "copy.flow={ policy = \"suspend\", threshold = 1500, timeout = \"500ms\", resync_after = \"500ms\" }",
+    ];
+    let mut drained: Vec<&str> = base.to_vec();
+    drained.extend(["disaster.at=none", "run.drain=true"]);
+    let r = check("resync-drain", &drained);
+    assert!(
+        !r.model.suspensions.is_empty() && r.model.resyncs.len() == r.model.suspensions.len(),
+        "{:?} {:?}",
+        r.model.suspensions,
+        r.model.resyncs
+    );
+    assert!(r.consistent());
+    let start = r.model.resyncs[0].0;
+    let mid = format!("disaster.at={}ns", start + 300_000_000);
+    let mut struck: Vec<&str> = base.to_vec();
+    struck.extend([mid.as_str(), "disaster.cut_link=true"]);
+    check("resync-disaster", &struck);
+}

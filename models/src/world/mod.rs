@@ -178,6 +178,8 @@ pub enum Ev {
     },
     /// The workload stops (end of the run's length).
     EndWorkload,
+    /// A suspended session starts its resynchronisation.
+    ResyncStart,
 }
 
 /// Who started an I/O, so its completion goes back to the right place.
@@ -350,6 +352,10 @@ pub(crate) struct WriteEntry {
     pub t_read_done: SimTime,
     /// The message carrying its data to each site (`NO_MSG` until it is in one).
     pub data_msg: [u32; MAX_SITES],
+    /// Held in the sidefile until every site secures it.
+    pub sidefile: bool,
+    /// Made while the session was suspended: only marked in the changed-track bitmap.
+    pub bitmap: bool,
 }
 
 /// No message.
@@ -428,8 +434,10 @@ pub(crate) enum MsgKind {
     Establish,
     /// Initial copy of tracks (bytes only).
     InitialCopy,
-    /// A point-in-time copy (`pit`), or a resynchronisation of changed tracks.
+    /// A point-in-time copy (`pit`), applied whole when all of it has arrived.
     Copy,
+    /// A resynchronisation of the tracks changed while suspended, written as it arrives.
+    Resync,
 }
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
@@ -473,6 +481,10 @@ pub struct WorldStats {
     pub sidefile_peak: u64,
     /// Session suspensions (time, reason).
     pub suspensions: Vec<(u64, String)>,
+    /// Resynchronisations: (start time ns, first and last sequence number copied).
+    pub resyncs: Vec<(u64, u64, u64)>,
+    /// When each site had received a whole resynchronisation copy, ns.
+    pub resync_done: Vec<(String, u64)>,
     /// Messages sent to the secondaries and their bytes.
     pub messages: u64,
     /// Message bytes.
@@ -520,6 +532,9 @@ pub struct World {
     pub(crate) workload_on: bool,
     pub(crate) draining: bool,
     pub(crate) suspended: bool,
+    /// Writes made while suspended (the changed-track bitmap), in sequence order.
+    pub(crate) bitmap: Vec<u64>,
+    pub(crate) resync_scheduled: bool,
     pub(crate) over_threshold_since: Option<SimTime>,
     pub(crate) pit_last: u64,
     pub(crate) pit_copies: u32,
@@ -810,6 +825,8 @@ impl World {
             workload_on: true,
             draining: false,
             suspended: false,
+            bitmap: Vec::new(),
+            resync_scheduled: false,
             over_threshold_since: None,
             pit_last: 0,
             pit_copies: 0,
@@ -1064,6 +1081,7 @@ impl Model for World {
             Ev::FaultStart { index } => self.on_fault_start(index, ctx),
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),
             Ev::EndWorkload => self.on_end_workload(ctx),
+            Ev::ResyncStart => self.on_resync_start(ctx),
         }
     }
 }

@@ -13,6 +13,12 @@ impl World {
     /// A write to a duplexed extent starts its data phase: send the token to the
     /// serializer (xrc modes) or number it now (the other modes).
     pub(crate) fn write_started(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        if self.suspended {
+            // Suspended session: the write is numbered for the record (and the checker)
+            // but only marked in the changed-track bitmap; nothing waits for the copy.
+            self.assign_seq(io, ctx);
+            return;
+        }
         match self.mode() {
             Mode::Xrc | Mode::XrcPrt => {
                 self.ios[io as usize].needs_seq = true;
@@ -106,12 +112,23 @@ impl World {
             t_read_start: SimTime::ZERO,
             t_read_done: SimTime::ZERO,
             data_msg: [super::NO_MSG; MAX_SITES],
+            sidefile: false,
+            bitmap: false,
         });
         self.seq_of_write.insert(write_id, seq);
         self.oracle
             .on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
         let mode = self.mode();
+        if self.suspended {
+            self.entry_mut(seq).expect("just pushed").bitmap = true;
+            self.bitmap.push(seq);
+            if data_done {
+                self.write_data_ready(io, ctx);
+            }
+            return;
+        }
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+            self.entry_mut(seq).expect("just pushed").sidefile = true;
             self.sidefile += 1;
             self.stats.sidefile_peak = self.stats.sidefile_peak.max(self.sidefile);
             self.check_suspend(ctx);
@@ -154,6 +171,9 @@ impl World {
         e.data_ready = true;
         e.t_ready = ctx.now();
         let sites = e.sites;
+        if e.bitmap {
+            return;
+        }
         while self
             .entry(self.data_ready_prefix + 1)
             .is_some_and(|e| e.data_ready)
@@ -528,7 +548,8 @@ impl World {
             e.secured = e.secured.with(s);
             let all = e.secured.0 & e.sites.0 == e.sites.0;
             let io = e.io;
-            if all && matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
+            if all && e.sidefile {
+                e.sidefile = false;
                 self.sidefile = self.sidefile.saturating_sub(1);
             }
             if mode == Mode::Sync
@@ -547,7 +568,172 @@ impl World {
             self.over_threshold_since = None;
         }
         self.retire_writes();
+        self.maybe_schedule_resync(ctx);
         self.check_drained(ctx);
+    }
+
+    /// A suspended session whose backlog has drained resynchronises after the configured
+    /// delay.
+    fn maybe_schedule_resync(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if let super::FlowControl::Suspend { resync_after, .. } = self.cfg.copy.flow
+            && self.suspended
+            && !self.resync_scheduled
+            && self.sidefile == 0
+        {
+            self.resync_scheduled = true;
+            ctx.schedule_in(resync_after, self.serializer.comp, Ev::ResyncStart);
+        }
+    }
+
+    /// Resynchronisation: the session goes back to duplex (new writes flow as usual) and
+    /// the changed records of the writes made while suspended are copied over, in track
+    /// order, each with its latest content, and written at the secondary as they arrive:
+    /// until the whole copy is in, the secondary is not consistent (the checker shows it if
+    /// a disaster strikes then).
+    pub(crate) fn on_resync_start(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        self.suspended = false;
+        self.resync_scheduled = false;
+        self.over_threshold_since = None;
+        if self
+            .bitmap
+            .iter()
+            .any(|&q| self.entry(q).is_some_and(|e| !e.data_ready))
+        {
+            // A write made while suspended is still in progress: copy once it is in.
+            self.suspended = true;
+            self.resync_scheduled = true;
+            ctx.schedule_in(
+                SimDuration::from_millis(1),
+                self.serializer.comp,
+                Ev::ResyncStart,
+            );
+            return;
+        }
+        let covered = std::mem::take(&mut self.bitmap);
+        let (Some(&from), Some(&to)) = (covered.first(), covered.last()) else {
+            return;
+        };
+        let per_seq = self.set_latest_content(&covered) / covered.len() as u64;
+        if let Some(tw) = &mut self.oracle.trace {
+            tw.other(
+                ctx.now(),
+                "resync",
+                &format!(",\"from_seq\":{from},\"to_seq\":{to}"),
+            );
+        }
+        self.stats.resyncs.push((ctx.now().as_nanos(), from, to));
+        let copy = self.next_copy_id();
+        for site in 0..self.out.len() {
+            let mut seqs: Vec<u64> = covered
+                .iter()
+                .copied()
+                .filter(|&q| {
+                    self.entry(q)
+                        .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
+                })
+                .collect();
+            // The bitmap is walked by track, not by sequence number.
+            seqs.sort_by_key(|&q| {
+                let e = self.entry(q).expect("in table");
+                (e.vol, e.span.first.track(), q)
+            });
+            self.sites[site].resync_range = Some((from, to));
+            self.send_copy(site, seqs, MsgKind::Resync, copy, per_seq, ctx);
+        }
+    }
+
+    /// A fresh copy number (point-in-time copies and resynchronisations).
+    fn next_copy_id(&mut self) -> u32 {
+        self.pit_copies += 1;
+        self.pit_copies
+    }
+
+    /// Marks the writes `covered` (in sequence order) as shipping, for each record, the
+    /// content of the latest of them that wrote it; returns the bytes of distinct records.
+    fn set_latest_content(&mut self, covered: &[u64]) -> u64 {
+        let mut latest: super::FastMap<u64, WriteId> = Default::default();
+        for &q in covered {
+            let e = self
+                .entry(q)
+                .expect("covered writes are in the table until secured");
+            for a in e.span.iter() {
+                latest.insert(record_key(e.vol, a), e.write_id);
+            }
+        }
+        let mut distinct: u64 = 0;
+        let mut counted: super::FastMap<u64, ()> = Default::default();
+        for &q in covered {
+            let e = self.entry(q).expect("in table");
+            let per_rec = e.bytes as u64 / e.span.n.max(1) as u64;
+            let mut ws = Vec::with_capacity(e.span.n as usize);
+            for a in e.span.iter() {
+                let k = record_key(e.vol, a);
+                ws.push(latest[&k]);
+                if counted.insert(k, ()).is_none() {
+                    distinct += per_rec;
+                }
+            }
+            let own = e.write_id;
+            let shipped = ws.iter().any(|&w| w != own).then(|| ws.into_boxed_slice());
+            self.entry_mut(q).expect("in table").shipped = shipped;
+        }
+        distinct
+    }
+
+    /// Sends the writes `seqs` to `site` as a copy of `kind` in messages of at most the
+    /// batch size, charging `per_seq` data bytes per write (the copy's distinct record bytes
+    /// spread over its writes: a record written twice is copied once).
+    fn send_copy(
+        &mut self,
+        site: usize,
+        seqs: Vec<u64>,
+        kind: MsgKind,
+        copy: u32,
+        per_seq: u64,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
+        if seqs.is_empty() {
+            return;
+        }
+        let limit = self.cfg.copy.batch_bytes.max(1);
+        let mut parts: Vec<(Vec<u64>, u64)> = vec![(Vec::new(), sizes::HEADER as u64)];
+        for q in seqs {
+            let e = self.entry(q).expect("in table");
+            let size = sizes::data_field(e.span.n as usize, per_seq);
+            let last = parts.last_mut().expect("non-empty");
+            if !last.0.is_empty() && last.1 + size > limit {
+                parts.push((Vec::new(), sizes::HEADER as u64));
+            }
+            let last = parts.last_mut().expect("non-empty");
+            last.0.push(q);
+            last.1 += size;
+        }
+        let total = parts.len() as u32;
+        for (part, bytes) in parts {
+            let o = &mut self.out[site];
+            let msg_no = o.next_msg_no;
+            o.next_msg_no += 1;
+            let id = self.msgs.insert(SimMessage {
+                msg_no,
+                kind,
+                data: part,
+                bytes,
+                copy,
+                copy_msgs: total,
+                ..Default::default()
+            }) as u32;
+            for &q in &self.msgs[id as usize].data.clone() {
+                if let Some(e) = self.entry_mut(q) {
+                    e.data_msg[site] = id;
+                }
+            }
+            self.stats.messages += 1;
+            self.stats.message_bytes += bytes;
+            self.link_enqueue(site, id, ctx);
+        }
     }
 
     /// `pit`: a point-in-time copy of every write numbered since the previous copy whose
@@ -579,75 +765,20 @@ impl World {
             return;
         }
         self.pit_last = upto;
-        // Latest writer of each changed record within the copy.
-        let mut latest: super::FastMap<u64, WriteId> = Default::default();
-        for q in from..=upto {
-            let e = self
-                .entry(q)
-                .expect("numbered writes are in the table until secured");
-            for a in e.span.iter() {
-                latest.insert(record_key(e.vol, a), e.write_id);
-            }
-        }
-        let mut distinct_bytes: u64 = 0;
-        let mut counted: super::FastMap<u64, ()> = Default::default();
-        for q in from..=upto {
-            let e = self.entry(q).expect("in table");
-            let per_rec = e.bytes as u64 / e.span.n.max(1) as u64;
-            let mut ws = Vec::with_capacity(e.span.n as usize);
-            for a in e.span.iter() {
-                let k = record_key(e.vol, a);
-                ws.push(latest[&k]);
-                if counted.insert(k, ()).is_none() {
-                    distinct_bytes += per_rec;
-                }
-            }
-            let own = e.write_id;
-            let shipped = ws.iter().any(|&w| w != own).then(|| ws.into_boxed_slice());
-            self.entry_mut(q).expect("in table").shipped = shipped;
-        }
-        self.pit_copies += 1;
-        let copy = self.pit_copies;
-        let n_sites = self.out.len();
-        for site in 0..n_sites {
-            let seqs: Vec<u64> = (from..=upto)
+        let covered: Vec<u64> = (from..=upto).collect();
+        let distinct = self.set_latest_content(&covered);
+        let per_seq = distinct / covered.len() as u64;
+        let copy = self.next_copy_id();
+        for site in 0..self.out.len() {
+            let seqs: Vec<u64> = covered
+                .iter()
+                .copied()
                 .filter(|&q| {
                     self.entry(q)
                         .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
                 })
                 .collect();
-            if seqs.is_empty() {
-                continue;
-            }
-            let limit = self.cfg.copy.batch_bytes.max(1);
-            let per_seq = distinct_bytes / (upto - from + 1);
-            let chunk = ((limit / per_seq.max(1)).max(1)) as usize;
-            let parts: Vec<Vec<u64>> = seqs.chunks(chunk).map(|c| c.to_vec()).collect();
-            let total = parts.len() as u32;
-            for part in parts {
-                let o = &mut self.out[site];
-                let msg_no = o.next_msg_no;
-                o.next_msg_no += 1;
-                let bytes = sizes::HEADER as u64 + part.len() as u64 * (per_seq + sizes::token(1));
-                let id = self.msgs.insert(SimMessage {
-                    msg_no,
-                    kind: MsgKind::Copy,
-                    tokens: Vec::new(),
-                    data: part,
-                    bytes,
-                    copy,
-                    copy_msgs: total,
-                    ..Default::default()
-                }) as u32;
-                for &q in &self.msgs[id as usize].data.clone() {
-                    if let Some(e) = self.entry_mut(q) {
-                        e.data_msg[site] = id;
-                    }
-                }
-                self.stats.messages += 1;
-                self.stats.message_bytes += bytes;
-                self.link_enqueue(site, id, ctx);
-            }
+            self.send_copy(site, seqs, MsgKind::Copy, copy, per_seq, ctx);
         }
     }
 }

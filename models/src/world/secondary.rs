@@ -31,6 +31,9 @@ pub(crate) struct Pending {
     pub complete: bool,
     /// 0 waiting, 1 being written, 2 written.
     pub state: u8,
+    /// Written as soon as it arrived, out of order (`naive`, resynchronisation): its
+    /// `apply` event is reported when its write ends, not in queue order.
+    pub immediate: bool,
 }
 
 /// The secondary side of one site.
@@ -65,6 +68,8 @@ pub struct Secondary {
     pub recovered: bool,
     /// Sequence number of the newest written entry.
     retired_seq: u64,
+    /// The sequence numbers of the resynchronisation being received, if any.
+    pub(crate) resync_range: Option<(u64, u64)>,
 }
 
 impl Secondary {
@@ -87,6 +92,7 @@ impl Secondary {
             recovering: false,
             recovered: false,
             retired_seq: 0,
+            resync_range: None,
         }
     }
 
@@ -166,7 +172,7 @@ impl World {
                     self.token_arrived(site, seq, ctx);
                 }
                 for &seq in &msg.data {
-                    self.data_arrived(site, seq, ctx);
+                    self.data_arrived(site, seq, false, ctx);
                 }
                 self.check_deferred(site, ctx);
                 self.schedule_applies(site, ctx);
@@ -180,10 +186,31 @@ impl World {
                     let (_, mut seqs) = s.copies.remove(&msg.copy).expect("present");
                     seqs.sort_unstable();
                     for seq in seqs {
-                        self.data_arrived(site, seq, ctx);
+                        self.data_arrived(site, seq, false, ctx);
                     }
                     self.schedule_applies(site, ctx);
                 }
+            }
+            MsgKind::Resync => {
+                // Tracks copied while resynchronising are written as they come.
+                for &seq in &msg.data {
+                    self.data_arrived(site, seq, true, ctx);
+                }
+                let s = &mut self.sites[site];
+                let c = s.copies.entry(msg.copy).or_insert((0, Vec::new()));
+                c.0 += 1;
+                if c.0 == msg.copy_msgs {
+                    s.copies.remove(&msg.copy);
+                    s.resync_range = None;
+                    let name = self.cfg.sites[site].name.clone();
+                    self.stats
+                        .resync_done
+                        .push((name.clone(), ctx.now().as_nanos()));
+                    if let Some(tw) = &mut self.oracle.trace {
+                        tw.other(ctx.now(), "resync_done", &format!(",\"site\":\"{name}\""));
+                    }
+                }
+                self.schedule_applies(site, ctx);
             }
         }
     }
@@ -208,7 +235,7 @@ impl World {
         self.oracle.on_token_rx(ctx.now(), SiteId(site as u8), seq);
     }
 
-    fn data_arrived(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+    fn data_arrived(&mut self, site: usize, seq: u64, immediate: bool, ctx: &mut Ctx<'_, Ev>) {
         self.token_arrived(site, seq, ctx);
         let Some(ord) = self.ord_of(site, seq) else {
             return;
@@ -227,7 +254,8 @@ impl World {
         } else {
             self.report_complete(site, ord, ctx);
         }
-        if self.mode() == Mode::Naive {
+        if immediate || self.mode() == Mode::Naive {
+            self.sites[site].slot(ord).immediate = true;
             self.start_apply(site, ord, ctx);
         }
     }
@@ -295,6 +323,8 @@ impl World {
                     self.sites[site].next_sched += 1;
                     self.start_apply(site, ord, ctx);
                 }
+                // Already written out of order (resynchronisation).
+                Some(p) if p.complete => self.sites[site].next_sched += 1,
                 _ => return,
             }
         }
@@ -371,21 +401,21 @@ impl World {
         self.sites[s].inflight -= 1;
         self.sites[s].slot(ord).state = 2;
         let now = ctx.now();
-        let naive = self.mode() == Mode::Naive;
-        if naive {
+        let immediate = self.sites[s].slot(ord).immediate;
+        if immediate {
             self.oracle.on_apply(now, SiteId(site), io.seq);
         }
         loop {
             let sec = &mut self.sites[s];
             match sec.pending.front() {
                 Some(p) if p.state == 2 => {
-                    let seq = p.seq;
+                    let (seq, oob) = (p.seq, p.immediate);
                     sec.pending.pop_front();
                     sec.base += 1;
                     sec.retired += 1;
                     sec.retired_seq = seq;
                     sec.next_sched = sec.next_sched.max(sec.base);
-                    if !naive {
+                    if !oob {
                         self.oracle.on_apply(now, SiteId(site), seq);
                     }
                 }
