@@ -114,6 +114,9 @@ pub struct SiteReport {
     pub data_loss_window_ns: u64,
     /// The same lag, sampled over the run.
     pub rpo_ns: Percentiles,
+    /// Extension: per write, the time from its sequence number to its token and data
+    /// being at the site (the replication delay).
+    pub replication_delay_ns: Percentiles,
     /// The recovered image equals the primary image after writes 1..k for some k.
     pub prefix_consistent: bool,
     /// The largest such k.
@@ -153,6 +156,8 @@ struct SiteTruth {
     /// Shipped content that differs from the write's own, by sequence number.
     shipped: BTreeMap<u64, Vec<WriteId>>,
     rpo: Summary,
+    /// Per write: sequencing to complete (token and data) at the site.
+    replication: Summary,
     report: Option<SiteReport>,
 }
 
@@ -244,6 +249,7 @@ impl Oracle {
                 undo_floor: 0,
                 shipped: BTreeMap::new(),
                 rpo: Summary::new(),
+                replication: Summary::new(),
                 report: None,
             })
             .collect();
@@ -400,10 +406,15 @@ impl Oracle {
 
     /// `token_rx`: the token of `seq` reached `site`.
     pub fn on_token_rx(&mut self, t: SimTime, site: SiteId, seq: u64) {
+        let t_seq = self.write(seq).map(|w| w.t_seq);
         let st = &mut self.sites[site.0 as usize];
         st.highest_token = st.highest_token.max(seq);
         if let Some(r) = st.find(seq) {
+            let was = r.token && r.data;
             r.token = true;
+            if !was && r.data {
+                st.replication.record((t - t_seq.unwrap_or(t)).as_nanos());
+            }
         }
         st.advance_a();
         if let Some(tw) = &mut self.trace {
@@ -414,7 +425,7 @@ impl Oracle {
     /// `data_rx`: the update data of `seq` reached `site`, carrying `shipped` content.
     pub fn on_data_rx(&mut self, t: SimTime, site: SiteId, seq: u64, shipped: Shipped<'_>) {
         let Some(w) = self.write(seq) else { return };
-        let (vol, span, writer) = (w.vol, w.span, w.writer);
+        let (vol, span, writer, t_seq) = (w.vol, w.span, w.writer, w.t_seq);
         let st = &mut self.sites[site.0 as usize];
         if let Shipped::Writers(ws) = shipped
             && ws.iter().any(|&x| x != writer)
@@ -422,7 +433,11 @@ impl Oracle {
             st.shipped.insert(seq, ws.to_vec());
         }
         if let Some(r) = st.find(seq) {
+            let was = r.token && r.data;
             r.data = true;
+            if !was && r.token {
+                st.replication.record((t - t_seq).as_nanos());
+            }
         }
         st.advance_a();
         if let Some(tw) = &mut self.trace {
@@ -577,6 +592,7 @@ impl Oracle {
             lost_datasets,
             data_loss_window_ns: window,
             rpo_ns: st.rpo.percentiles(),
+            replication_delay_ns: st.replication.percentiles(),
             prefix_consistent: consistent_seq.is_some(),
             consistent_seq,
             mismatched_records: mismatched,

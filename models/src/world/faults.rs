@@ -79,7 +79,10 @@ impl World {
                     if self.movers[m].busy {
                         self.movers[m].busy = false;
                         for &seq in batch.iter().rev() {
-                            self.movers[m].queue.push_front(seq);
+                            let ss = self
+                                .entry(seq)
+                                .map_or(0, |e| self.volumes[e.vol.0 as usize].ss.0 as usize);
+                            self.movers[m].queues[ss].push_front(seq);
                         }
                     }
                     self.trace_fault(ctx.now(), "mover_crash", &format!(",\"mover\":{m}"));

@@ -368,7 +368,8 @@ pub const MAX_SITES: usize = 8;
 #[derive(Clone, Debug)]
 pub(crate) struct Serializer {
     pub comp: ComponentId,
-    pub queue: VecDeque<u32>,
+    /// Waiting tokens: I/O slot and arrival time.
+    pub queue: VecDeque<(u32, SimTime)>,
     pub busy: bool,
     pub next_seq: u64,
     pub tokens: u64,
@@ -379,8 +380,11 @@ pub(crate) struct Serializer {
 #[derive(Clone, Debug)]
 pub(crate) struct Mover {
     pub comp: ComponentId,
-    /// Sequence numbers handed to it, in order.
-    pub queue: VecDeque<u64>,
+    /// Sequence numbers handed to it, per storage control (by index), in order: each
+    /// storage control's sidefile is read on its own.
+    pub queues: Vec<VecDeque<u64>>,
+    /// The storage control to try first at the next read (round robin).
+    pub next_ss: usize,
     pub busy: bool,
     pub alive: bool,
     /// The read in progress: sequence numbers.
@@ -493,6 +497,10 @@ pub struct WorldStats {
     pub mover_reads: u64,
     /// Re-update groups formed by the accommodation.
     pub reupdate_groups: u64,
+    /// Tokens the serializer numbered, and their total wait before service, ns.
+    pub serializer_tokens: u64,
+    /// Total wait of tokens at the serializer before their service started, ns.
+    pub serializer_wait_ns: u64,
     /// Updates shipped with newer data than their own (base design).
     pub newer_data_shipped: u64,
 }
@@ -744,7 +752,8 @@ impl World {
         for m in 0..cfg.copy.movers.max(1) {
             movers.push(Mover {
                 comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
-                queue: VecDeque::new(),
+                queues: vec![VecDeque::new(); cfg.subsystems.len()],
+                next_ss: 0,
                 busy: false,
                 alive: true,
                 batch: Vec::new(),
@@ -990,7 +999,12 @@ impl World {
             writes_in_flight: self.ios.len() as u64,
             serializer_queue: self.serializer.queue.len() as u64,
             sidefile: self.sidefile,
-            mover_queue: self.movers.iter().map(|m| m.queue.len() as u64).sum(),
+            mover_queue: self
+                .movers
+                .iter()
+                .flat_map(|m| m.queues.iter())
+                .map(|q| q.len() as u64)
+                .sum(),
             last_seq: self.serializer.next_seq,
             sites: self
                 .sites

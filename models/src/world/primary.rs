@@ -39,7 +39,7 @@ impl World {
         if !self.primary_alive || !self.ios.contains(io as usize) {
             return;
         }
-        self.serializer.queue.push_back(io);
+        self.serializer.queue.push_back((io, ctx.now()));
         if !self.serializer.busy {
             self.serializer.busy = true;
             let d = self.cfg.copy.serializer_service;
@@ -53,9 +53,15 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        if let Some(io) = self.serializer.queue.pop_front()
+        if let Some((io, arrived)) = self.serializer.queue.pop_front()
             && self.ios.contains(io as usize)
         {
+            // Its service started one service time ago.
+            let started = ctx
+                .now()
+                .saturating_since(SimTime::ZERO + self.cfg.copy.serializer_service);
+            self.stats.serializer_tokens += 1;
+            self.stats.serializer_wait_ns += started.as_nanos().saturating_sub(arrived.as_nanos());
             self.serializer.tokens += 1;
             self.assign_seq(io, ctx);
             let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
@@ -140,7 +146,8 @@ impl World {
         }
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
             let m = self.mover_of(vol);
-            self.movers[m].queue.push_back(seq);
+            let ss = self.volumes[vol.0 as usize].ss.0 as usize;
+            self.movers[m].queues[ss].push_back(seq);
         }
         if data_done {
             self.write_data_ready(io, ctx);
@@ -212,29 +219,47 @@ impl World {
         let mut batch = std::mem::take(&mut self.movers[m].batch);
         batch.clear();
         let mut bytes = 0u64;
-        let mut first_ss = None;
         let mut writers: Vec<WriteId> = Vec::new();
+        let n_ss = self.movers[m].queues.len();
+        let mut chosen = None;
+        // The first storage control (round robin) whose oldest token has its data in.
+        for k in 0..n_ss {
+            let ss = (self.movers[m].next_ss + k) % n_ss;
+            if self.storage[ss].dead {
+                // Lost: its data can never be read.
+                self.movers[m].queues[ss].clear();
+                continue;
+            }
+            while let Some(&seq) = self.movers[m].queues[ss].front() {
+                if self.entry(seq).is_none() {
+                    self.movers[m].queues[ss].pop_front();
+                } else {
+                    break;
+                }
+            }
+            if let Some(&seq) = self.movers[m].queues[ss].front()
+                && self.entry(seq).is_some_and(|e| e.data_ready)
+            {
+                chosen = Some(ss);
+                break;
+            }
+        }
+        let Some(ss) = chosen else {
+            self.movers[m].batch = batch;
+            return;
+        };
+        self.movers[m].next_ss = (ss + 1) % n_ss;
         while batch.len() < limit {
-            let Some(&seq) = self.movers[m].queue.front() else {
+            let Some(&seq) = self.movers[m].queues[ss].front() else {
                 break;
             };
-            let Some(e) = self.entry(seq) else {
-                self.movers[m].queue.pop_front();
-                continue;
-            };
+            let e = self
+                .entry(seq)
+                .expect("tokens in a mover queue have their entry");
             if !e.data_ready {
                 break;
             }
             let vol = e.vol;
-            let ss = self.volumes[vol.0 as usize].ss;
-            if self.storage[ss.0 as usize].dead {
-                // Its storage control is lost: the data can never be read.
-                self.movers[m].queue.pop_front();
-                continue;
-            }
-            if *first_ss.get_or_insert(ss) != ss {
-                break;
-            }
             // Capture what the records hold now.
             let own = e.write_id;
             writers.clear();
@@ -275,14 +300,13 @@ impl World {
                 e.group_end = group_end;
             }
             bytes += e.bytes as u64;
-            self.movers[m].queue.pop_front();
+            self.movers[m].queues[ss].pop_front();
             batch.push(seq);
         }
         if batch.is_empty() {
             self.movers[m].batch = batch;
             return;
         }
-        let ss = first_ss.expect("a batch has a storage control").0 as usize;
         let rate = self.storage[ss].timing.rate;
         let d = self.cfg.copy.mover_read_overhead + SimDuration::for_bytes(bytes, rate);
         let mv = &mut self.movers[m];
