@@ -164,9 +164,10 @@ fn runs_for_real_under_tmux() {
     }
     let t = Tmux::new("run");
     t.start("run", "NO_COLOR=1");
-    let s = t.wait_for("running", 60);
+    // (libtest prints "running 1 test" first: wait for the screen itself.)
+    let s = t.wait_for("Pending write queue", 60);
     assert!(s.contains("xrcsim"), "{s}");
-    assert!(s.contains("Pending write queue"), "{s}");
+    assert!(s.contains("▶ running"), "{s}");
     assert!(s.contains("Data-loss window"), "{s}");
     t.keys(&["?"]);
     t.wait_for("? or Esc closes", 10);
@@ -210,7 +211,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     }
     let t = Tmux::new("ctrlc");
     t.start("run", "");
-    t.wait_for("running", 60);
+    t.wait_for("Pending write queue", 60);
     t.keys(&["C-c"]);
     t.wait_for("EXIT=0", 20);
     assert_restored(&t);
