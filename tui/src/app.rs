@@ -15,7 +15,7 @@ use models::types::SiteId;
 use models::world::{Fault, Mode};
 use scenarios::build::Built;
 use scenarios::report::Report;
-use scenarios::runner::{self, Sim};
+use scenarios::runner::{self, Feeder, Sim};
 use sim::{ComponentId, SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -52,6 +52,11 @@ pub const SLICE: Duration = Duration::from_millis(20);
 pub const MAX_EVENTS_PER_TICK: u64 = 400_000;
 /// Tries remembered for comparison.
 const TRIES: usize = 8;
+/// A trace workload is fed at every multiple of this simulated time (the same instants
+/// whatever the frames, so replays are exact)...
+const FEED_EVERY: SimDuration = SimDuration::from_millis(500);
+/// ... this far ahead (as the runner does).
+const FEED_AHEAD: SimDuration = SimDuration::from_secs(2);
 
 /// How the application starts.
 #[derive(Clone, Debug)]
@@ -169,6 +174,28 @@ pub struct App {
     fps: Option<f64>,
     replay_from: SimTime,
     theme: Theme,
+    /// The SPC trace feeder of a trace workload.
+    feeder: Option<Feeder>,
+    /// When the feeder is next topped up.
+    next_feed: SimTime,
+    /// A failure that stops the simulation (a bad trace line).
+    failed: Option<String>,
+}
+
+/// A simulation of `b` at time zero, with its trace feeder (fed to its first horizon).
+fn fresh(b: &Built) -> Result<(Sim, ComponentId, Option<Feeder>), String> {
+    let mut sim = runner::start(b, true).map_err(|e| e.to_string())?;
+    let id = world_id(&sim)?;
+    let feeder = match &b.trace {
+        Some(plan) => {
+            let mut f = Feeder::open(plan.clone()).map_err(|e| e.to_string())?;
+            f.feed(&mut sim, id, SimTime::ZERO + FEED_AHEAD)
+                .map_err(|e| e.to_string())?;
+            Some(f)
+        }
+        None => None,
+    };
+    Ok((sim, id, feeder))
 }
 
 fn world_id(sim: &Sim) -> Result<ComponentId, String> {
@@ -191,15 +218,7 @@ fn scheduled_disaster(b: &Built) -> Option<SimTime> {
 impl App {
     /// A new application over scenario `built` (with tracing on, to feed the log).
     pub fn new(built: Built, opts: Options) -> Result<App, String> {
-        if built.trace.is_some() {
-            return Err(
-                "the terminal UI does not replay SPC trace workloads (workload.trace) yet; \
-                 use `xrcsim run`, or a synthetic workload"
-                    .into(),
-            );
-        }
-        let sim = runner::start(&built, true).map_err(|e| e.to_string())?;
-        let world_id = world_id(&sim)?;
+        let (sim, world_id, feeder) = fresh(&built)?;
         let metrics = Metrics::new(sim.model());
         let mut app = App {
             scheduled_disaster: scheduled_disaster(&built),
@@ -230,6 +249,9 @@ impl App {
             fps: None,
             replay_from: SimTime::ZERO,
             theme: Theme { color: opts.color },
+            feeder,
+            next_feed: SimTime::ZERO + FEED_EVERY,
+            failed: None,
         };
         app.after_events(false);
         Ok(app)
@@ -328,6 +350,14 @@ impl App {
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
+    /// A failure that stopped the simulation (a bad line in a trace workload).
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+    /// Whether the workload replays an SPC trace.
+    pub fn trace_driven(&self) -> bool {
+        self.built.trace.is_some()
+    }
     /// Whether the user asked to quit.
     pub fn should_quit(&self) -> bool {
         self.quit
@@ -357,6 +387,11 @@ impl App {
     /// Does what the user asked.
     pub fn handle(&mut self, a: Action) {
         self.message = None;
+        if self.failed.is_some()
+            && matches!(a, Action::TogglePlay | Action::Step | Action::Disaster)
+        {
+            return self.say("the simulation stopped on the error below: m rebuilds, q quits");
+        }
         match a {
             Action::TogglePlay => match &mut self.phase {
                 Phase::Done => self.say("the run is over: b branches back, m tries the next mode"),
@@ -463,18 +498,30 @@ impl App {
         match self.phase {
             Phase::Live | Phase::Recovering => {
                 self.playing = false;
-                let stop = self.stop_before_disaster(SimTime::MAX);
-                match self.sim.next_event_time() {
-                    Some(t) if t > stop => {
-                        // The next event is the scheduled disaster's instant: snapshot first.
-                        self.sim.run_until(stop);
-                        self.take_snapshot();
-                        self.say(format!("snapshot before the disaster at {}", stop));
+                if self.failed.is_some() {
+                    return;
+                }
+                // Pass the boundaries before the next event (trace feeding, the snapshot
+                // before a scheduled disaster), then dispatch that one event.
+                loop {
+                    let stop = self.boundary(SimTime::MAX);
+                    match self.sim.next_event_time() {
+                        Some(t) if t <= stop => {
+                            self.sim.step();
+                            break;
+                        }
+                        next if stop < SimTime::MAX => {
+                            self.sim.run_until(stop);
+                            self.at_boundary();
+                            if next.is_none() && self.failed.is_some() {
+                                break;
+                            }
+                        }
+                        _ => {
+                            self.say("no event left");
+                            break;
+                        }
                     }
-                    Some(_) => {
-                        self.sim.step();
-                    }
-                    None => self.say("no event left"),
                 }
                 let exhausted = self.sim.next_event_time().is_none();
                 self.after_events(exhausted);
@@ -520,6 +567,34 @@ impl App {
         let Some(s) = &self.snapshot else {
             return self.say("nothing to branch back to: no disaster has struck yet");
         };
+        if self.feeder.is_some() {
+            // A trace file's reading position cannot be snapshotted: replay to the instant
+            // instead (exact: feeding happens at fixed simulated instants).
+            let at = s.at;
+            return match fresh(&self.built) {
+                Ok((sim, id, feeder)) => {
+                    self.metrics = Metrics::new(sim.model());
+                    self.sim = sim;
+                    self.world_id = id;
+                    self.feeder = feeder;
+                    self.failed = None;
+                    self.next_feed = SimTime::ZERO + FEED_EVERY;
+                    self.manual_strike = None;
+                    self.report = None;
+                    self.phase = Phase::Replaying {
+                        target: at,
+                        strike: false,
+                        resume: false,
+                    };
+                    self.log
+                        .note(0, &format!("branch: replaying the trace workload to {at}"));
+                    self.say(format!(
+                        "branch: replaying to {at}, just before the disaster"
+                    ));
+                }
+                Err(e) => self.say(e),
+            };
+        }
         self.sim = s.sim.clone();
         self.metrics = s.metrics.clone();
         self.phase = Phase::Live;
@@ -542,13 +617,9 @@ impl App {
         let next = Mode::ALL[(i + 1) % Mode::ALL.len()];
         let mut b = self.base.clone();
         b.world.copy.mode = next;
-        let sim = match runner::start(&b, true) {
-            Ok(s) => s,
+        let (sim, id, feeder) = match fresh(&b) {
+            Ok(x) => x,
             Err(e) => return self.say(format!("mode {}: {e}", next.name())),
-        };
-        let id = match world_id(&sim) {
-            Ok(id) => id,
-            Err(e) => return self.say(e),
         };
         let (target, strike, resume) = match self.phase {
             Phase::Replaying {
@@ -566,6 +637,9 @@ impl App {
         self.metrics = Metrics::new(sim.model());
         self.sim = sim;
         self.world_id = id;
+        self.feeder = feeder;
+        self.next_feed = SimTime::ZERO + FEED_EVERY;
+        self.failed = None;
         self.built = b;
         self.snapshot = None;
         self.manual_strike = None;
@@ -594,6 +668,10 @@ impl App {
         let before = self.sim.now();
         let started = Instant::now();
         match self.phase {
+            Phase::Replaying { .. } if self.failed.is_some() => {
+                self.phase = Phase::Live;
+                self.playing = false;
+            }
             Phase::Replaying {
                 target,
                 strike,
@@ -657,16 +735,49 @@ impl App {
         }
     }
 
+    /// The next instant before `target` at which the loop must stop to act: feed the
+    /// trace, or snapshot before a scheduled disaster; else `target`.
+    fn boundary(&self, target: SimTime) -> SimTime {
+        let mut stop = self.stop_before_disaster(target);
+        if self.feeder.as_ref().is_some_and(|f| !f.exhausted()) && self.failed.is_none() {
+            stop = stop.min(self.next_feed);
+        }
+        stop
+    }
+
+    /// At a boundary: feed the trace, take the snapshot before a scheduled disaster.
+    fn at_boundary(&mut self) {
+        let now = self.sim.now();
+        if now >= self.next_feed
+            && let Some(f) = self.feeder.as_mut()
+        {
+            let horizon = self.next_feed + FEED_AHEAD;
+            if let Err(e) = f.feed(&mut self.sim, self.world_id, horizon) {
+                self.failed = Some(e.to_string());
+                self.playing = false;
+            }
+            self.next_feed += FEED_EVERY;
+        }
+        if let Some(t) = self.scheduled_disaster
+            && self.sim.model().primary_alive()
+            && now.as_nanos().checked_add(1) == Some(t.as_nanos())
+            && self.snapshot.as_ref().is_none_or(|s| s.at != now)
+        {
+            self.flush_trace();
+            self.take_snapshot();
+        }
+    }
+
     /// Runs events up to `target` within the slice budget. Returns whether the event queue
     /// ran dry.
     fn advance(&mut self, target: SimTime, max_speed: bool) -> bool {
         let start = self.slice.map(|b| (Instant::now(), b));
         let mut n: u64 = 0;
         loop {
-            if self.sim.model().finished() {
+            if self.sim.model().finished() || self.failed.is_some() {
                 return false;
             }
-            let stop = self.stop_before_disaster(target);
+            let stop = self.boundary(target);
             match self.sim.next_event_time() {
                 Some(t) if t <= stop => {
                     self.sim.step();
@@ -682,24 +793,28 @@ impl App {
                         }
                     }
                 }
-                Some(_) => {
-                    if max_speed && stop == target {
-                        // Nothing is due before the horizon: jump to the next event.
-                        self.sim.step();
-                        n += 1;
-                        continue;
+                next => {
+                    if stop == target {
+                        match next {
+                            None => return true,
+                            Some(_) if max_speed => {
+                                // Nothing is due before the horizon: go to the next event.
+                                self.sim.step();
+                                n += 1;
+                                continue;
+                            }
+                            Some(_) => {}
+                        }
                     }
                     if self.sim.now() < stop {
                         self.sim.run_until(stop);
                     }
                     if stop < target {
-                        self.flush_trace();
-                        self.take_snapshot();
+                        self.at_boundary();
                         continue;
                     }
                     return false;
                 }
-                None => return true,
             }
         }
     }

@@ -223,6 +223,9 @@ fn label(s: &str, w: usize, th: &Theme) -> Span<'static> {
 
 /// The run state as the header shows it.
 pub fn state_label(app: &App) -> String {
+    if app.failure().is_some() {
+        return "stopped: see below".into();
+    }
     match app.phase() {
         Phase::Replaying { .. } => format!(
             "replaying {:.0}%",
@@ -307,7 +310,12 @@ fn key_of(a: Action) -> String {
 }
 
 fn footer(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
-    let line = if app.typing() {
+    let line = if let Some(e) = app.failure() {
+        Line::from(vec![
+            Span::styled(" stopped ", th.bad()),
+            Span::raw(format!(" {e}")),
+        ])
+    } else if app.typing() {
         Line::from(vec![
             Span::styled(" / ", th.tag()),
             Span::raw(" log filter: "),

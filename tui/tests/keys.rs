@@ -435,16 +435,89 @@ fn a_budgeted_slice_returns_in_time_at_full_speed() {
     assert!(a.sim().now() > SimTime::ZERO);
 }
 
+fn trace_app(sets: &[&str]) -> App {
+    App::new(
+        common::trace_built(sets),
+        Options {
+            speed: REAL_TIME,
+            slice: None,
+            playing: false,
+            color: false,
+        },
+    )
+    .unwrap()
+}
+
 #[test]
-fn spc_trace_workloads_are_refused_with_a_reason() {
+fn spc_trace_workloads_are_fed_and_branching_replays_them() {
+    let mut a = trace_app(&["disaster.at=none"]);
+    assert!(a.trace_driven());
+    assert_eq!(a.failure(), None);
+    keys(&mut a, " ");
+    for _ in 0..40 {
+        a.tick(FRAME);
+    }
+    assert!(
+        a.sim().model().gauges().last_seq > 0,
+        "the trace drives writes"
+    );
+    let t = a.sim().now();
+    keys(&mut a, "d");
+    until_done(&mut a, 200);
+    let first = site0(&a);
+    // No snapshot of a file's read position: `b` replays to the instant, exactly.
+    keys(&mut a, "b");
+    assert!(matches!(a.phase(), Phase::Replaying { target, .. } if target == t));
+    until_replayed(&mut a, 1000);
+    assert_eq!(a.phase(), Phase::Live);
+    assert_eq!(a.sim().now(), t);
+    assert!(!a.playing());
+    keys(&mut a, "d");
+    until_done(&mut a, 200);
+    assert_eq!(site0(&a), first);
+    // Stepping through feeding boundaries works event by event.
+    let mut b = trace_app(&["disaster.at=none"]);
+    for _ in 0..2000 {
+        keys(&mut b, "n");
+    }
+    assert!(b.sim().now() > SimTime::ZERO);
+    assert_eq!(b.sim().counters().dispatched, 2000);
+    assert_eq!(b.failure(), None);
+}
+
+#[test]
+fn a_bad_trace_line_stops_the_simulation_with_the_reason() {
+    // ASU 1 of the trace mapped nowhere: its first line is refused.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let b = scenarios::prepare(
         &scenarios::Source::new("baseline.toml (built in)", scenarios::BASELINE),
         &["workload.trace=traces/small-oltp.spc".to_string()],
         &dir,
     )
-    .expect("a trace scenario builds");
-    assert!(b.trace.is_some());
-    let e = App::new(b, Options::default()).err().unwrap();
-    assert!(e.contains("workload.trace"), "{e}");
+    .unwrap();
+    let mut a = App::new(
+        b,
+        Options {
+            speed: REAL_TIME,
+            slice: None,
+            playing: true,
+            color: false,
+        },
+    )
+    .unwrap();
+    for _ in 0..200 {
+        a.tick(FRAME);
+    }
+    let e = a.failure().expect("the bad line stops the run").to_string();
+    assert!(e.contains("ASU 1"), "{e}");
+    assert!(!a.playing());
+    let t = a.sim().now();
+    a.tick(FRAME);
+    assert_eq!(a.sim().now(), t, "nothing runs after the failure");
+    keys(&mut a, "d");
+    assert!(
+        a.sim().model().primary_alive(),
+        "no disaster on a stopped run"
+    );
+    assert!(ui::state_label(&a).starts_with("stopped"));
 }

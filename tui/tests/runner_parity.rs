@@ -44,6 +44,28 @@ fn a_scheduled_disaster_reports_exactly_as_the_runner() {
 }
 
 #[test]
+fn a_trace_workload_reports_exactly_as_the_runner() {
+    let b = trace_built(&["disaster.at=7s"]);
+    let want = run(&b, &RunOptions::default()).unwrap().report;
+    assert!(want.primary.writes > 0);
+    let mut a = tui::App::new(
+        b,
+        tui::Options {
+            speed: tui::app::REAL_TIME,
+            slice: None,
+            playing: false,
+            color: false,
+        },
+    )
+    .unwrap();
+    play_to_done(&mut a, Duration::from_millis(50));
+    let got = a.report().unwrap();
+    assert_eq!(got.sites, want.sites);
+    assert_eq!(got.primary, want.primary);
+    assert_eq!(got.trace_hash, want.trace_hash);
+}
+
+#[test]
 fn a_disaster_struck_by_hand_recovers_as_one_scheduled_at_that_instant() {
     // An instant no event falls on, so the two orders of same-time events cannot differ.
     let at = "1500000001ns";

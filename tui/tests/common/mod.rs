@@ -64,3 +64,26 @@ pub fn screen(b: &TestBackend) -> String {
     }
     out
 }
+
+/// The baseline replaying the shipped SPC trace (both ASUs mapped, 20 times as fast).
+pub fn trace_built(sets: &[&str]) -> Built {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut all: Vec<String> = [
+        "workload.trace=traces/small-oltp.spc",
+        "workload.trace_asus.0=[\"PRI000\",\"PRI001\",\"PRI002\",\"PRI003\"]",
+        "workload.trace_asus.1=[\"PRI004\",\"PRI005\",\"PRI006\",\"PRI007\"]",
+        "workload.trace_speed=20",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    all.extend(sets.iter().map(|s| s.to_string()));
+    let b = prepare(
+        &Source::new("baseline.toml (built in)", BASELINE),
+        &all,
+        &dir,
+    )
+    .expect("a trace scenario builds");
+    assert!(b.trace.is_some());
+    b
+}
