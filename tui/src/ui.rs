@@ -279,7 +279,14 @@ fn header(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     {
         let want = SPEEDS[app.speed()];
         if want == MAX_SPEED || (a * 1e9) < want as f64 * 0.9 {
-            spans.push(Span::styled(format!(" (achieved {a:.3})"), th.dim()));
+            let txt = if a >= 10.0 {
+                format!("{a:.0}")
+            } else if a >= 1.0 {
+                format!("{a:.1}")
+            } else {
+                format!("{a:.3}")
+            };
+            spans.push(Span::styled(format!(" (achieved {txt} s/s)"), th.dim()));
         }
     }
     match (app.manual_strike(), app.scheduled_disaster()) {
@@ -1094,10 +1101,10 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         let after_b = g.last_seq.saturating_sub(b);
         if after_b > 0 {
             list.push(Line::from(Span::styled(
-                if w.primary_alive() {
-                    format!("+{after_b} after B: tokens not here yet")
-                } else {
-                    format!("+{after_b} after B: tokens never came")
+                match (w.primary_alive(), cfg.sites.len() > 1) {
+                    (true, false) => format!("+{after_b} after B: tokens not here yet"),
+                    (false, false) => format!("+{after_b} after B: tokens never came"),
+                    (_, true) => format!("+{after_b} numbered after B (all sites)"),
                 },
                 th.dim(),
             )));

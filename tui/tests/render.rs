@@ -185,3 +185,47 @@ fn no_color_means_no_colour_and_colour_never_sets_a_background() {
             .all(|c| c.bg == Color::Reset)
     );
 }
+
+/// Two secondary sites (claim 3: each fed some or all extents): both in the topology, `s`
+/// switches the queue, link and window panels between them.
+#[test]
+fn two_sites() {
+    let text = format!(
+        "{}\n[[sites]]\nname = \"S2\"\nvolumes = [\"PRI000\", \"PRI001\"]\nlink = {{ distance_km = 3000 }}\n",
+        scenarios::BASELINE
+    );
+    let b = scenarios::prepare(
+        &scenarios::Source::new("two-sites.toml", &text),
+        &[],
+        std::path::Path::new("."),
+    )
+    .expect("two sites build");
+    let mut a = App::new(
+        b,
+        Options {
+            speed: REAL_TIME,
+            slice: None,
+            playing: true,
+            color: false,
+        },
+    )
+    .unwrap();
+    play(&mut a, Duration::from_secs(2), FRAME);
+    a.handle(Action::TogglePlay);
+    let s = render(&a, 160, 48);
+    assert!(s.contains("→ site S1") && s.contains("→ site S2"), "{s}");
+    assert!(s.contains("Pending write queue · S1"));
+    a.handle(Action::NextSite);
+    let s = render(&a, 160, 48);
+    assert!(s.contains("Pending write queue · S2"), "{s}");
+    assert!(s.contains("Link → S2 · 3000 km"), "{s}");
+    assert!(s.contains("Data-loss window · S2"), "{s}");
+    insta::assert_snapshot!("two_sites_s2_160x48", s);
+    a.handle(Action::NextSite);
+    assert_eq!(a.site(), 0);
+    a.handle(Action::Disaster);
+    to_done(&mut a);
+    let s = render(&a, 160, 48);
+    assert_eq!(a.report().unwrap().sites.len(), 2);
+    assert!(s.contains("S1  A") && s.contains("S2  A"), "{s}");
+}
