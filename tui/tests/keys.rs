@@ -521,3 +521,30 @@ fn a_bad_trace_line_stops_the_simulation_with_the_reason() {
     );
     assert!(ui::state_label(&a).starts_with("stopped"));
 }
+
+#[test]
+fn rates_are_differences_of_running_totals_over_the_last_simulated_second() {
+    let mut a = app(&[]);
+    keys(&mut a, " ");
+    for _ in 0..40 {
+        a.tick(FRAME);
+    }
+    let w2 = a.sim().model().oracle.primary_stats().0;
+    for _ in 0..20 {
+        a.tick(FRAME);
+    }
+    let now = a.sim().now();
+    assert_eq!(now, SimTime::ZERO + SimDuration::from_secs(3));
+    let w3 = a.sim().model().oracle.primary_stats().0;
+    let m = a.metrics();
+    assert_eq!(m.rate(now, |t| t.host_writes), (w3 - w2) as f64);
+    // Every numbered write is counted once by storage control and once by host.
+    let seqs = a.sim().model().gauges().last_seq;
+    assert_eq!(m.now.seqs, seqs);
+    assert_eq!(m.now.seq_by_ss.iter().sum::<u64>(), seqs);
+    assert_eq!(m.now.seq_by_host.iter().sum::<u64>(), seqs);
+    assert!(m.now.applied[0] > 0 && m.now.applied[0] <= seqs);
+    // Link utilisation samples are per mille.
+    assert!(m.util[0].iter().all(|u| *u <= 1000));
+    assert!(m.util[0].iter().any(|u| *u > 0));
+}

@@ -15,6 +15,9 @@ use tui::term::{EventSource, TerminalEvents, run_app};
 
 const CHILD: &str = "XRCSIM_TUI_TMUX_CHILD";
 
+/// One TUI at a time (the frame-rate check should not compete with the others).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The program tmux runs: `run` (the TUI over a short baseline) or `panic` (a TUI whose
 /// input source panics after a few frames). Not a test by itself: ignored unless the tmux
 /// test runs it inside a terminal.
@@ -162,6 +165,7 @@ fn runs_for_real_under_tmux() {
         eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let t = Tmux::new("run");
     t.start("run", "NO_COLOR=1");
     // (libtest prints "running 1 test" first: wait for the screen itself.)
@@ -209,6 +213,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
         eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let t = Tmux::new("ctrlc");
     t.start("run", "");
     t.wait_for("Pending write queue", 60);
@@ -223,6 +228,7 @@ fn a_panic_restores_the_terminal_and_shows_the_message() {
         eprintln!("skipped: tmux is not installed (apt-get install -y tmux)");
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let t = Tmux::new("panic");
     t.start("panic", "");
     let s = t.wait_for("EXIT=", 60);
