@@ -310,8 +310,19 @@ fn cmd_sweep(a: SweepArgs) -> ExitCode {
     }
 }
 
-fn cmd_tui(_a: TuiArgs) -> ExitCode {
-    fail("the terminal UI is not available in this build yet")
+fn cmd_tui(a: TuiArgs) -> ExitCode {
+    let (src, dir) = match source(a.scenario.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let built = match prepare(&src, &a.common.sets(), &dir) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    match tui::run(built) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
 }
 
 fn main() -> ExitCode {

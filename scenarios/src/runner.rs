@@ -79,8 +79,9 @@ impl Output {
     }
 }
 
-/// Feeds an SPC trace to the replaying application ahead of the simulation.
-struct Feeder {
+/// Feeds an SPC trace to the replaying application ahead of the simulation (the runner's,
+/// and the TUI's).
+pub struct Feeder {
     plan: TracePlan,
     reader: SpcReader<BufReader<File>>,
     pending: Option<(SimTime, u16, u64, u16, bool)>,
@@ -89,7 +90,8 @@ struct Feeder {
 }
 
 impl Feeder {
-    fn open(plan: TracePlan) -> Result<Feeder, RunError> {
+    /// Opens the trace of `plan`.
+    pub fn open(plan: TracePlan) -> Result<Feeder, RunError> {
         let f = File::open(&plan.path).map_err(|e| {
             RunError::Io(format!(
                 "cannot read trace file `{}`: {e}",
@@ -110,8 +112,18 @@ impl Feeder {
         })
     }
 
-    /// Feeds operations up to `horizon`.
-    fn feed(&mut self, sim: &mut Sim, me: ComponentId, horizon: SimTime) -> Result<(), RunError> {
+    /// Whether every operation of the trace has been fed.
+    pub fn exhausted(&self) -> bool {
+        self.done && self.pending.is_none()
+    }
+
+    /// Feeds operations up to `horizon` (`me`: the world's component).
+    pub fn feed(
+        &mut self,
+        sim: &mut Sim,
+        me: ComponentId,
+        horizon: SimTime,
+    ) -> Result<(), RunError> {
         self.buf.clear();
         loop {
             if let Some(op) = self.pending {

@@ -1,0 +1,209 @@
+//! Live figures the screen shows, derived from the world's running totals and gauges and
+//! from the trace lines of each frame: rates (differences of totals over a window of
+//! simulated time), and short histories for the sparklines and the data-loss window chart.
+//! Everything here is bounded in memory and deterministic (no wall clock).
+
+use crate::log::{ev_of, field_str};
+use models::types::SiteId;
+use models::world::World;
+use sim::{SimDuration, SimTime};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Samples kept in each history (sparklines, chart).
+pub const HISTORY: usize = 600;
+/// Rates are computed over this much simulated time.
+pub const RATE_WINDOW: SimDuration = SimDuration::from_millis(1000);
+/// A rate sample is kept at most this often (simulated time).
+const SAMPLE_EVERY: SimDuration = SimDuration::from_millis(10);
+
+/// Running totals at one instant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Host writes completed (every host).
+    pub host_writes: u64,
+    /// Replicated writes numbered (sequence numbers assigned), by host; the last slot
+    /// counts writes to volumes several hosts write.
+    pub seq_by_host: Vec<u64>,
+    /// Replicated writes numbered, by storage control.
+    pub seq_by_ss: Vec<u64>,
+    /// Sequence numbers assigned.
+    pub seqs: u64,
+    /// Mover reads of changed data.
+    pub mover_reads: u64,
+    /// Messages sent to the secondaries.
+    pub messages: u64,
+    /// Tokens received, by site.
+    pub token_rx: Vec<u64>,
+    /// Updates applied, by site.
+    pub applied: Vec<u64>,
+    /// Link transmission time, ns, by site.
+    pub link_busy_ns: Vec<u64>,
+}
+
+/// The figures. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// Totals now.
+    pub now: Totals,
+    samples: VecDeque<(SimTime, Totals)>,
+    /// Volume index by VOLSER (to place `seq` lines).
+    vol_index: BTreeMap<String, usize>,
+    /// Storage control of each volume.
+    vol_ss: Vec<usize>,
+    /// Host writing each volume (`hosts.len()`: several or none).
+    vol_host: Vec<usize>,
+    site_names: Vec<String>,
+    paths: Vec<u64>,
+    /// Link utilisation per frame, per mille, by site.
+    pub util: Vec<VecDeque<u64>>,
+    /// Bytes in flight per frame, by site.
+    pub bytes_in_flight: Vec<VecDeque<u64>>,
+    /// Data-loss window per frame: (simulated seconds, milliseconds), by site.
+    pub lag: Vec<VecDeque<(f64, f64)>>,
+    last_t: SimTime,
+}
+
+impl Metrics {
+    /// Figures for `w` at its start.
+    pub fn new(w: &World) -> Metrics {
+        let cfg = w.config();
+        let n_hosts = cfg.hosts.len();
+        let mut vol_host = vec![usize::MAX; cfg.volumes.len()];
+        for (h, host) in cfg.hosts.iter().enumerate() {
+            for a in &host.apps {
+                for (v, _) in &a.datasets {
+                    let slot = &mut vol_host[v.0 as usize];
+                    *slot = if *slot == usize::MAX || *slot == h {
+                        h
+                    } else {
+                        n_hosts
+                    };
+                }
+            }
+        }
+        for s in &mut vol_host {
+            if *s == usize::MAX {
+                *s = n_hosts;
+            }
+        }
+        let n_sites = cfg.sites.len();
+        let mut m = Metrics {
+            now: Totals {
+                seq_by_host: vec![0; n_hosts + 1],
+                seq_by_ss: vec![0; cfg.subsystems.len()],
+                token_rx: vec![0; n_sites],
+                applied: vec![0; n_sites],
+                link_busy_ns: vec![0; n_sites],
+                ..Totals::default()
+            },
+            samples: VecDeque::new(),
+            vol_index: cfg
+                .volumes
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.volser.clone(), i))
+                .collect(),
+            vol_ss: cfg.volumes.iter().map(|v| v.subsystem.0 as usize).collect(),
+            vol_host,
+            site_names: cfg.sites.iter().map(|s| s.name.clone()).collect(),
+            paths: (0..n_sites)
+                .map(|i| w.link_paths(i).max(1) as u64)
+                .collect(),
+            util: vec![VecDeque::new(); n_sites],
+            bytes_in_flight: vec![VecDeque::new(); n_sites],
+            lag: vec![VecDeque::new(); n_sites],
+            last_t: SimTime::ZERO,
+        };
+        m.samples.push_back((SimTime::ZERO, m.now.clone()));
+        m
+    }
+
+    fn site_of(&self, line: &[u8]) -> Option<usize> {
+        let s = field_str(line, b"\"site\":\"")?;
+        self.site_names.iter().position(|n| n.as_bytes() == s)
+    }
+
+    /// Counts the trace lines of one frame.
+    pub fn count_trace(&mut self, batch: &[u8]) {
+        for line in batch.split(|&b| b == b'\n') {
+            match ev_of(line) {
+                b"seq" => {
+                    self.now.seqs += 1;
+                    let vol = field_str(line, b"\"vol\":\"")
+                        .and_then(|v| std::str::from_utf8(v).ok())
+                        .and_then(|v| self.vol_index.get(v).copied());
+                    if let Some(v) = vol {
+                        self.now.seq_by_ss[self.vol_ss[v]] += 1;
+                        self.now.seq_by_host[self.vol_host[v]] += 1;
+                    }
+                }
+                b"token_rx" => {
+                    if let Some(s) = self.site_of(line) {
+                        self.now.token_rx[s] += 1;
+                    }
+                }
+                b"apply" => {
+                    if let Some(s) = self.site_of(line) {
+                        self.now.applied[s] += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Takes the world's totals and gauges at `now` (after a frame's events).
+    pub fn observe(&mut self, w: &World, now: SimTime) {
+        let (writes, _, _) = w.oracle.primary_stats();
+        self.now.host_writes = writes;
+        self.now.mover_reads = w.stats.mover_reads;
+        self.now.messages = w.stats.messages;
+        let g = w.gauges();
+        let dt = now.saturating_since(self.last_t).as_nanos();
+        for (i, sg) in g.sites.iter().enumerate() {
+            let busy = sg.link_busy_ns;
+            let d_busy = busy.saturating_sub(self.now.link_busy_ns[i]);
+            self.now.link_busy_ns[i] = busy;
+            if dt > 0 {
+                let pm = (d_busy as u128 * 1000 / (dt as u128 * self.paths[i] as u128)) as u64;
+                push(&mut self.util[i], pm.min(1000));
+                push(&mut self.bytes_in_flight[i], sg.link_bytes_in_flight);
+                let lag = w.oracle.lag(SiteId(i as u8), now).as_nanos();
+                push(
+                    &mut self.lag[i],
+                    (now.as_nanos() as f64 / 1e9, lag as f64 / 1e6),
+                );
+            }
+        }
+        if dt > 0 {
+            self.last_t = now;
+        }
+        let last = self.samples.back().map_or(SimTime::ZERO, |s| s.0);
+        if now >= last + SAMPLE_EVERY || now < last {
+            self.samples.push_back((now, self.now.clone()));
+        }
+        // Keep one sample older than the window.
+        while self.samples.len() > 2 && self.samples[1].0 + RATE_WINDOW <= now {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Per simulated second, over the rate window, of the total `f` picks.
+    pub fn rate(&self, now: SimTime, f: impl Fn(&Totals) -> u64) -> f64 {
+        let Some((t0, old)) = self.samples.front() else {
+            return 0.0;
+        };
+        let dt = now.saturating_since(*t0).as_nanos();
+        if dt == 0 {
+            return 0.0;
+        }
+        f(&self.now).saturating_sub(f(old)) as f64 * 1e9 / dt as f64
+    }
+}
+
+fn push<T>(h: &mut VecDeque<T>, v: T) {
+    if h.len() >= HISTORY {
+        h.pop_front();
+    }
+    h.push_back(v);
+}

@@ -1,0 +1,1196 @@
+//! Drawing: the whole screen from an `&App`, nothing else ([`draw`]). The layout is a pure
+//! function of the terminal size and the app ([`panes`]), so the terminal loop uses the same
+//! rectangles to route mouse clicks.
+
+use crate::app::{App, MAX_SPEED, Phase, SPEEDS};
+use crate::keymap::{Action, MOUSE_HELP, Panel, input_keymap, keymap};
+use crate::log::{Kind, pretty};
+use crate::theme::Theme;
+use models::types::SiteId;
+use models::world::secondary::PendingView;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::{self, Marker};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, BorderType, Chart, Clear, Dataset, GraphType, LineGauge, Paragraph, Sparkline,
+};
+use scenarios::report::Report;
+use sim::SimTime;
+
+/// The smallest terminal the screen is drawn in (below it: a "too small" message).
+pub const MIN_WIDTH: u16 = 80;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Where each part of the screen goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Panes {
+    /// The header bar.
+    pub header: Rect,
+    /// Topology (or the recovery result).
+    pub topology: Rect,
+    /// Link utilisation and bytes in flight.
+    pub link: Rect,
+    /// Data-loss window.
+    pub loss: Rect,
+    /// Event log.
+    pub log: Rect,
+    /// Pending write queue.
+    pub queue: Rect,
+    /// The footer bar (key hints, messages, the filter being typed).
+    pub footer: Rect,
+}
+
+impl Panes {
+    /// The panel at column `x`, row `y`.
+    pub fn panel_at(&self, x: u16, y: u16) -> Option<Panel> {
+        let hit = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+        [
+            (self.topology, Panel::Topology),
+            (self.link, Panel::Link),
+            (self.loss, Panel::Loss),
+            (self.log, Panel::Log),
+            (self.queue, Panel::Queue),
+        ]
+        .into_iter()
+        .find(|(r, _)| hit(*r))
+        .map(|(_, p)| p)
+    }
+}
+
+/// The layout for a terminal of size `area` (`None`: too small).
+pub fn panes(area: Rect, app: &App) -> Option<Panes> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let right = (body.width * 38 / 100).max(34);
+    let [left, queue] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right)]).areas(body);
+    let h = left.height;
+    let (want, share) = if app.report().is_some() {
+        (report_lines(app) as u16 + 2, 55)
+    } else {
+        (topology_lines(app) as u16 + 2, 45)
+    };
+    let top = want.min(h * share / 100).max(5);
+    let rest = h.saturating_sub(top);
+    let mid = (rest / 2).clamp(6, 14).min(rest.saturating_sub(4));
+    let [topology, middle, log] = Layout::vertical([
+        Constraint::Length(top),
+        Constraint::Length(mid),
+        Constraint::Fill(1),
+    ])
+    .areas(left);
+    let [link, loss] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    Some(Panes {
+        header,
+        topology,
+        link,
+        loss,
+        log,
+        queue,
+        footer,
+    })
+}
+
+/// Draws the whole screen.
+pub fn draw(f: &mut Frame, app: &App) {
+    let th = app.theme();
+    let area = f.area();
+    let Some(p) = panes(area, app) else {
+        let msg = vec![
+            Line::from(Span::styled("terminal too small", th.bold())),
+            Line::from(format!(
+                "{}x{}: xrcsim tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+                area.width, area.height
+            )),
+            Line::from("enlarge the window, or q to quit"),
+        ];
+        let y = area.height.saturating_sub(3) / 2;
+        let r = Rect::new(area.x, area.y + y, area.width, area.height.min(3));
+        f.render_widget(
+            Paragraph::new(msg)
+                .alignment(Alignment::Center)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            r,
+        );
+        return;
+    };
+    header(f, p.header, app, &th);
+    if app.report().is_some() {
+        report(f, p.topology, app, &th);
+    } else {
+        topology(f, p.topology, app, &th);
+    }
+    link(f, p.link, app, &th);
+    loss(f, p.loss, app, &th);
+    log(f, p.log, app, &th);
+    queue(f, p.queue, app, &th);
+    footer(f, p.footer, app, &th);
+    if app.help() {
+        help(f, area, &th);
+    }
+}
+
+// ----- formatting -----
+
+/// `12.345678 s`.
+pub fn secs(t: SimTime) -> String {
+    let ns = t.as_nanos();
+    format!(
+        "{}.{:06} s",
+        ns / 1_000_000_000,
+        (ns % 1_000_000_000) / 1000
+    )
+}
+
+/// A duration in ns as `850 ns`, `12.5 us`, `23.456 ms`, `12.35 s`.
+pub fn dur(ns: u64) -> String {
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} us", ns as f64 / 1e3)
+    } else if ns < 10_000_000_000 {
+        format!("{:.3} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+/// Bytes as `512 B`, `34.1 kB`, `2.10 MB`, `1.20 GB`.
+pub fn bytes(b: u64) -> String {
+    let f = b as f64;
+    if f >= 1e9 {
+        format!("{:.2} GB", f / 1e9)
+    } else if f >= 1e6 {
+        format!("{:.2} MB", f / 1e6)
+    } else if f >= 1e3 {
+        format!("{:.1} kB", f / 1e3)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// A rate per simulated second: `452/s`, `12.3k/s`.
+pub fn rate(r: f64) -> String {
+    if r >= 10_000.0 {
+        format!("{:.1}k/s", r / 1e3)
+    } else {
+        format!("{r:.0}/s")
+    }
+}
+
+/// A speed in simulated seconds per wall second.
+pub fn speed_label(i: usize) -> String {
+    let sp = SPEEDS[i.min(SPEEDS.len() - 1)];
+    if sp == MAX_SPEED {
+        "max".into()
+    } else {
+        let s = sp as f64 / 1e9;
+        if s >= 1.0 {
+            format!("{s:.0} s/s")
+        } else {
+            format!("{s} s/s")
+        }
+    }
+}
+
+fn block<'a>(title: impl Into<Line<'a>>, focused: bool, th: &Theme) -> Block<'a> {
+    Block::bordered()
+        .title(title.into().style(th.title()))
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { th.focus() } else { th.border() })
+}
+
+fn label(s: &str, w: usize, th: &Theme) -> Span<'static> {
+    Span::styled(format!("{s:<w$}"), th.dim())
+}
+
+// ----- header and footer -----
+
+/// The run state as the header shows it.
+pub fn state_label(app: &App) -> String {
+    if app.failure().is_some() {
+        return "stopped: see below".into();
+    }
+    match app.phase() {
+        Phase::Replaying { .. } => format!(
+            "replaying {:.0}%",
+            app.replay_progress().unwrap_or(0.0) * 100.0
+        ),
+        Phase::Live if app.playing() => "running".into(),
+        Phase::Live => "paused".into(),
+        Phase::Recovering if app.playing() => "disaster: recovering".into(),
+        Phase::Recovering => "disaster: recovering (paused)".into(),
+        Phase::Done if app.report().is_some_and(|r| r.disaster_at_ns.is_some()) => {
+            "disaster: recovered".into()
+        }
+        Phase::Done => "ended: evaluated".into(),
+    }
+}
+
+fn header(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let sep = || Span::styled(" │ ", th.dim());
+    let state = state_label(app);
+    let st_style = match app.phase() {
+        Phase::Live if app.playing() => th.good().add_modifier(Modifier::BOLD),
+        Phase::Live => th.bold(),
+        Phase::Recovering | Phase::Done => th.bad(),
+        Phase::Replaying { .. } => th.warn().add_modifier(Modifier::BOLD),
+    };
+    let icon = match app.phase() {
+        Phase::Live if app.playing() => "▶ ",
+        Phase::Live => "‖ ",
+        Phase::Replaying { .. } => "↻ ",
+        _ => "✖ ",
+    };
+    let mut spans = vec![
+        Span::styled(" xrcsim ", th.tag()),
+        Span::raw(" "),
+        Span::styled(app.built().world.name.clone(), th.bold()),
+        sep(),
+        Span::raw("mode "),
+        Span::styled(app.mode().name(), th.bold()),
+        sep(),
+        Span::raw(format!("seed {}", app.built().world.run.seed)),
+        sep(),
+        Span::raw(format!("t {}", secs(app.sim().now()))),
+        sep(),
+        Span::styled(format!("{icon}{state}"), st_style),
+        sep(),
+        Span::raw(format!("speed {}", speed_label(app.speed()))),
+    ];
+    if let Some(a) = app.achieved_speed()
+        && app.playing()
+        && matches!(app.phase(), Phase::Live | Phase::Recovering)
+    {
+        let want = SPEEDS[app.speed()];
+        if want == MAX_SPEED || (a * 1e9) < want as f64 * 0.9 {
+            let txt = if a >= 10.0 {
+                format!("{a:.0}")
+            } else if a >= 1.0 {
+                format!("{a:.1}")
+            } else {
+                format!("{a:.3}")
+            };
+            spans.push(Span::styled(format!(" (achieved {txt} s/s)"), th.dim()));
+        }
+    }
+    match (app.manual_strike(), app.scheduled_disaster()) {
+        (Some(t), _) => {
+            spans.push(sep());
+            spans.push(Span::styled(format!("struck at {}", secs(t)), th.bad()));
+        }
+        (None, Some(t)) if app.sim().model().primary_alive() => {
+            spans.push(sep());
+            spans.push(Span::raw(format!("disaster scheduled {}", secs(t))));
+        }
+        _ => {}
+    }
+    if let Some(fps) = app.fps() {
+        spans.push(sep());
+        spans.push(Span::styled(format!("fps {fps:.0}"), th.dim()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), r);
+}
+
+/// The first key of `a` in the keymap (for the footer's hints).
+fn key_of(a: Action) -> String {
+    keymap()
+        .iter()
+        .find(|(_, x, _)| *x == a)
+        .map(|(k, _, _)| k.label())
+        .unwrap_or_default()
+}
+
+fn footer(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let line = if let Some(e) = app.failure() {
+        Line::from(vec![
+            Span::styled(" stopped ", th.bad()),
+            Span::raw(format!(" {e}")),
+        ])
+    } else if app.typing() {
+        Line::from(vec![
+            Span::styled(" / ", th.tag()),
+            Span::raw(" log filter: "),
+            Span::styled(format!("{}█", app.log().filter().text), th.bold()),
+            Span::styled("   Enter keep · Esc clear", th.dim()),
+        ])
+    } else if let Some(m) = app.message() {
+        Line::from(vec![
+            Span::styled(" ▸ ", th.tag()),
+            Span::raw(format!(" {m}")),
+        ])
+    } else {
+        let hints = [
+            (key_of(Action::ToggleHelp), "help"),
+            (key_of(Action::TogglePlay), "play"),
+            (key_of(Action::Step), "step"),
+            (
+                format!("{}/{}", key_of(Action::Faster), key_of(Action::Slower)),
+                "speed",
+            ),
+            (key_of(Action::Disaster), "disaster"),
+            (key_of(Action::Branch), "branch"),
+            (key_of(Action::CycleMode), "mode"),
+            (key_of(Action::CycleFilter), "filter"),
+            (key_of(Action::StartSearch), "search"),
+            (key_of(Action::Quit), "quit"),
+        ];
+        let mut spans = vec![Span::raw(" ")];
+        for (k, what) in hints {
+            spans.push(Span::styled(k, th.tag()));
+            spans.push(Span::raw(format!(" {what}  ")));
+        }
+        Line::from(spans)
+    };
+    f.render_widget(Paragraph::new(line), r);
+}
+
+// ----- topology -----
+
+fn primary_subsystems(app: &App) -> Vec<usize> {
+    app.built()
+        .world
+        .subsystems
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.site.is_none())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn topology_lines(app: &App) -> usize {
+    1 + primary_subsystems(app).len() + 2 + 2 * app.built().world.sites.len()
+}
+
+fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let w = app.sim().model();
+    let cfg = w.config();
+    let m = app.metrics();
+    let now = app.sim().now();
+    let g = w.gauges();
+    const L: usize = 13;
+    let mut lines = Vec::new();
+    // Hosts.
+    let mut spans = vec![label("hosts", L, th)];
+    for (h, host) in cfg.hosts.iter().enumerate() {
+        spans.push(Span::styled(host.name.clone(), th.bold()));
+        spans.push(Span::raw(format!(
+            " {}  ",
+            rate(m.rate(now, |t| t.seq_by_host[h]))
+        )));
+    }
+    let shared = m.rate(now, |t| t.seq_by_host[cfg.hosts.len()]);
+    if shared > 0.0 {
+        spans.push(Span::raw(format!("shared volumes {}  ", rate(shared))));
+    }
+    spans.push(Span::styled(
+        format!("(all writes {})", rate(m.rate(now, |t| t.host_writes))),
+        th.dim(),
+    ));
+    lines.push(Line::from(spans));
+    // Storage controls.
+    for ss in primary_subsystems(app) {
+        let sg = w.storage_gauges(ss);
+        let cache = (sg.cache_tracks * 100)
+            .checked_div(sg.cache_capacity)
+            .unwrap_or(0);
+        let nvs = (sg.nvs_used * 100).checked_div(sg.nvs_bytes).unwrap_or(0);
+        lines.push(Line::from(vec![
+            label(&format!("↓ {}", cfg.subsystems[ss].name), L, th),
+            Span::raw(format!(
+                "{} writes  cache {cache}%  NVS {nvs}% ({})  path wait {}",
+                rate(m.rate(now, |t| t.seq_by_ss[ss])),
+                bytes(sg.nvs_used),
+                sg.path_wait
+            )),
+        ]));
+    }
+    // Serializer, sidefile, movers.
+    lines.push(Line::from(vec![
+        label("↓ serializer", L, th),
+        Span::raw(format!(
+            "queue {}  last seq {}  {} numbered",
+            g.serializer_queue,
+            g.last_seq,
+            rate(m.rate(now, |t| t.seqs))
+        )),
+    ]));
+    lines.push(Line::from(vec![
+        label("↓ movers", L, th),
+        Span::raw(format!(
+            "{} mover(s)  queue {}  sidefile {}  reads {}  messages {}",
+            cfg.copy.movers.max(1),
+            g.mover_queue,
+            g.sidefile,
+            rate(m.rate(now, |t| t.mover_reads)),
+            rate(m.rate(now, |t| t.messages))
+        )),
+    ]));
+    for (i, s) in g.sites.iter().enumerate() {
+        let name = &cfg.sites[i].name;
+        let util = m.util[i].back().copied().unwrap_or(0);
+        let up = if s.link_up {
+            Span::styled("up", th.good())
+        } else {
+            Span::styled("DOWN", th.bad())
+        };
+        lines.push(Line::from(vec![
+            label(&format!("↓ link {name}"), L, th),
+            Span::raw(format!(
+                "on wire {} ({})  queued {}  util {}.{}%  ",
+                s.link_in_flight,
+                bytes(s.link_bytes_in_flight),
+                s.link_queue,
+                util / 10,
+                util % 10
+            )),
+            up,
+        ]));
+        lines.push(Line::from(vec![
+            label(&format!("→ site {name}"), L, th),
+            Span::raw(format!("pending {}  writing {}  ", s.pending, s.applying)),
+            Span::styled(format!("A {}", s.consistency_seq), th.good()),
+            Span::raw("  "),
+            Span::styled(format!("B {}", s.highest_token_seq), th.warn()),
+            Span::raw(format!("  applied {}", rate(m.rate(now, |t| t.applied[i])))),
+        ]));
+    }
+    let title = Line::from(vec![
+        Span::raw(" Topology "),
+        Span::styled(
+            if w.primary_alive() {
+                "hosts → storage controls → serializer → movers → link → secondary "
+            } else {
+                "primary site lost "
+            },
+            th.dim(),
+        ),
+    ]);
+    f.render_widget(
+        Paragraph::new(lines).block(block(title, app.focus() == Panel::Topology, th)),
+        r,
+    );
+}
+
+// ----- recovery report -----
+
+fn report_lines(app: &App) -> usize {
+    let Some(r) = app.report() else { return 0 };
+    2 + 5 * r.sites.len()
+        + if app.tries().len() > 1 {
+            1 + app.tries().len()
+        } else {
+            0
+        }
+}
+
+fn verdict(s: &scenarios::report::SiteOut, th: &Theme) -> Vec<Span<'static>> {
+    let c = &s.core;
+    if c.prefix_consistent && c.dependent_write_violations == 0 {
+        vec![
+            Span::styled("CONSISTENT", th.good().add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                ": image = primary after writes 1..{}",
+                c.consistent_seq.unwrap_or(0)
+            )),
+        ]
+    } else {
+        vec![
+            Span::styled("INCONSISTENT", th.bad()),
+            Span::raw(format!(
+                ": {} records differ from A, {} dependent-write violations",
+                c.mismatched_records, c.dependent_write_violations
+            )),
+        ]
+    }
+}
+
+fn report(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let Some(rep): Option<&Report> = app.report() else {
+        return;
+    };
+    let mut lines = Vec::new();
+    lines.push(Line::from(vec![
+        Span::styled(
+            match rep.disaster_at_ns {
+                Some(t) => format!("disaster at {}", secs(SimTime::from_nanos(t))),
+                None => "no disaster: evaluated at the end".into(),
+            },
+            th.bold(),
+        ),
+        Span::raw(format!(
+            " · {} · seed {} · {} writes",
+            rep.mode, rep.seed, rep.primary.writes
+        )),
+    ]));
+    for s in &rep.sites {
+        let c = &s.core;
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", c.site), th.bold()),
+            Span::styled(format!(" A {} ", c.consistency_seq), th.marker()),
+            Span::styled(" consistency point · ", th.dim()),
+            Span::styled(format!(" B {} ", c.highest_token_seq), th.marker()),
+            Span::styled(" last token", th.dim()),
+        ]));
+        let mut v = vec![Span::raw("  ")];
+        v.extend(verdict(s, th));
+        lines.push(Line::from(v));
+        let lost_style = if c.lost_writes > 0 {
+            th.bad()
+        } else {
+            th.good()
+        };
+        let mut ds = c
+            .lost_datasets
+            .iter()
+            .take(6)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if c.lost_datasets.len() > 6 {
+            ds.push_str(&format!(" and {} more", c.lost_datasets.len() - 6));
+        }
+        lines.push(Line::from(vec![
+            Span::raw("  lost "),
+            Span::styled(
+                format!("{} writes ({})", c.lost_writes, bytes(c.lost_bytes)),
+                lost_style,
+            ),
+            Span::raw(if ds.is_empty() {
+                String::new()
+            } else {
+                format!(": {ds}")
+            }),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("  data-loss window "),
+            Span::styled(dur(c.data_loss_window_ns), th.bold()),
+        ]));
+        lines.push(Line::from(Span::raw(format!(
+            "  A..B: {} complete, {} without data · {} tokens never came",
+            c.pending_complete, c.pending_incomplete, c.never_received
+        ))));
+    }
+    if app.tries().len() > 1 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {:<8} {:>14} {:>9} {:>7} {:>12}  verdict",
+                "tries", "disaster", "A", "lost", "window"
+            ),
+            th.dim(),
+        )));
+        for t in app.tries() {
+            let s = t.sites.first();
+            lines.push(Line::from(vec![
+                Span::raw(format!(
+                    "  {:<8} {:>14} {:>9} {:>7} {:>12}  ",
+                    t.mode,
+                    t.disaster_at.map(secs).unwrap_or_else(|| "end".into()),
+                    s.map_or(0, |s| s.a),
+                    s.map_or(0, |s| s.lost_writes),
+                    dur(s.map_or(0, |s| s.window_ns)),
+                )),
+                if t.sites.iter().all(|s| s.consistent) {
+                    Span::styled("consistent", th.good())
+                } else {
+                    Span::styled("INCONSISTENT", th.bad())
+                },
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        format!(
+            "  {} back to before the disaster · {} same instant, next mode",
+            key_of(Action::Branch),
+            key_of(Action::CycleMode)
+        ),
+        th.dim(),
+    )));
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block(
+                " Recovery result ",
+                app.focus() == Panel::Topology,
+                th,
+            )),
+        r,
+    );
+}
+
+// ----- link -----
+
+fn tail<T: Copy>(v: &std::collections::VecDeque<T>, n: usize) -> Vec<T> {
+    v.iter().skip(v.len().saturating_sub(n)).copied().collect()
+}
+
+fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let i = app.site();
+    let cfg = &app.built().world;
+    let Some(site) = cfg.sites.get(i) else { return };
+    let title = format!(
+        " Link → {} · {} km · {:.3} Mbit/s ",
+        site.name,
+        site.link.distance_km,
+        site.link.bandwidth_bps as f64 / 1e6
+    );
+    let b = block(title, app.focus() == Panel::Link, th);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    if inner.height < 3 {
+        return;
+    }
+    let m = app.metrics();
+    let g = app.sim().model().gauges();
+    let sg = g.sites.get(i).cloned().unwrap_or_default();
+    let k = ((inner.height.saturating_sub(3)) / 2).max(1);
+    let [l1, s1, l2, s2, l3] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(k),
+        Constraint::Length(1),
+        Constraint::Length(k),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    let w = inner.width as usize;
+    let util = tail(&m.util[i], w);
+    let cur = util.last().copied().unwrap_or(0);
+    let avg = if util.is_empty() {
+        0
+    } else {
+        util.iter().sum::<u64>() / util.len() as u64
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            label("utilisation ", 12, th),
+            Span::styled(format!("{}.{}%", cur / 10, cur % 10), th.bold()),
+            Span::styled(format!("  avg {}.{}%", avg / 10, avg % 10), th.dim()),
+        ])),
+        l1,
+    );
+    f.render_widget(
+        Sparkline::default().data(&util).max(1000).style(th.plot()),
+        s1,
+    );
+    let bif = tail(&m.bytes_in_flight[i], w);
+    let peak = bif.iter().copied().max().unwrap_or(0);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            label("in flight ", 12, th),
+            Span::styled(bytes(sg.link_bytes_in_flight), th.bold()),
+            Span::styled(format!("  peak {}", bytes(peak)), th.dim()),
+        ])),
+        l2,
+    );
+    f.render_widget(
+        Sparkline::default()
+            .data(&bif)
+            .max(peak.max(1))
+            .style(th.plot2()),
+        s2,
+    );
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            label("messages ", 12, th),
+            Span::raw(format!(
+                "{} on the wire · {} queued · {}",
+                sg.link_in_flight,
+                sg.link_queue,
+                if sg.link_up { "up" } else { "DOWN" }
+            )),
+        ])),
+        l3,
+    );
+}
+
+// ----- data-loss window -----
+
+/// A 1-2-5 ceiling of `v` (milliseconds), at least 1.
+fn nice_ceiling(v: f64) -> f64 {
+    let mut c = 1.0;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            if c * m >= v {
+                return c * m;
+            }
+        }
+        c *= 10.0;
+        if c > 1e12 {
+            return v;
+        }
+    }
+}
+
+fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let i = app.site();
+    let Some(site) = app.built().world.sites.get(i) else {
+        return;
+    };
+    let b = block(
+        format!(" Data-loss window · {} ", site.name),
+        app.focus() == Panel::Loss,
+        th,
+    );
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    if inner.height < 2 {
+        return;
+    }
+    let w = app.sim().model();
+    let now_ns = if w.primary_alive() {
+        w.oracle.lag(SiteId(i as u8), app.sim().now()).as_nanos()
+    } else {
+        // After the disaster the window is frozen at the instant the primary was lost.
+        let at = w.oracle.disaster_at().unwrap_or(app.sim().now());
+        w.oracle.lag(SiteId(i as u8), at).as_nanos()
+    };
+    let pts: Vec<(f64, f64)> = app.metrics().lag[i].iter().copied().collect();
+    let peak = pts.iter().map(|p| p.1).fold(now_ns as f64 / 1e6, f64::max);
+    let scale = nice_ceiling(peak.max(0.001));
+    let [g, c] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    f.render_widget(
+        LineGauge::default()
+            .ratio((now_ns as f64 / 1e6 / scale).clamp(0.0, 1.0))
+            .label(Line::from(vec![
+                Span::styled(format!("{:>11}", dur(now_ns)), th.bold()),
+                Span::styled(format!(" of {scale} ms "), th.dim()),
+            ]))
+            .filled_style(th.bad())
+            .unfilled_style(th.dim())
+            .filled_symbol(symbols::line::THICK_HORIZONTAL)
+            .unfilled_symbol(symbols::line::HORIZONTAL),
+        g,
+    );
+    if c.height < 3 || pts.is_empty() {
+        return;
+    }
+    let x0 = pts.first().map_or(0.0, |p| p.0);
+    let x1 = pts.last().map_or(1.0, |p| p.0).max(x0 + 1e-6);
+    let ds = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(th.plot())
+        .data(&pts);
+    let chart = Chart::new(vec![ds])
+        .x_axis(
+            Axis::default()
+                .bounds([x0, x1])
+                .labels([format!("{x0:.3}s"), format!("{x1:.3}s")])
+                .style(th.dim()),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, scale])
+                .labels(["0".to_string(), format!("{scale}ms")])
+                .style(th.dim()),
+        );
+    f.render_widget(chart, c);
+}
+
+// ----- event log -----
+
+fn ev_style(ev: &str, th: &Theme) -> Style {
+    match ev {
+        "seq" => th.text(),
+        "write_done" => th.dim(),
+        "token_rx" => th.warn(),
+        "data_rx" => th.held(),
+        "apply" => th.good(),
+        "ui" => th.bold(),
+        _ => th.bad(),
+    }
+}
+
+fn log(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let lg = app.log();
+    let flt = lg.filter();
+    let mut title = vec![
+        Span::raw(" Event log "),
+        Span::styled(format!("filter {}", flt.kind.label()), th.bold()),
+    ];
+    if !flt.text.is_empty() {
+        title.push(Span::styled(format!(" \"{}\"", flt.text), th.bold()));
+    }
+    title.push(Span::styled(
+        format!(" · {} shown of {} ", lg.lines().len(), lg.seen),
+        th.dim(),
+    ));
+    if app.log_scroll() > 0 {
+        title.push(Span::styled(format!("↑{} ", app.log_scroll()), th.warn()));
+    }
+    let b = block(Line::from(title), app.focus() == Panel::Log, th);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let h = inner.height as usize;
+    let lines = lg.lines();
+    let end = lines.len().saturating_sub(app.log_scroll());
+    let start = end.saturating_sub(h);
+    let mut out = Vec::with_capacity(h);
+    for l in lines.range(start..end) {
+        let (t, ev, rest) = pretty(l);
+        out.push(Line::from(vec![
+            Span::styled(format!("{t:>12} "), th.dim()),
+            Span::styled(format!("{ev:<10} "), ev_style(&ev, th)),
+            Span::raw(rest),
+        ]));
+    }
+    if out.is_empty() {
+        out.push(Line::from(Span::styled(
+            if flt.kind == Kind::All && flt.text.is_empty() {
+                "no event yet"
+            } else {
+                "no kept event passes the filter (f: next type, Esc: clear the text)"
+            },
+            th.dim(),
+        )));
+    }
+    f.render_widget(Paragraph::new(out), inner);
+}
+
+// ----- pending write queue (Fig. 5) -----
+
+/// How an entry of the pending write queue stands, for drawing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryState {
+    /// Being written to the secondary DASD.
+    Writing,
+    /// Written, waiting for earlier entries to retire.
+    Written,
+    /// Token and data, at or below A: will be written next.
+    Ready,
+    /// Token and data above A: held behind an incomplete entry (Fig. 5's 131 and 135).
+    Held,
+    /// Token and data, held back for its re-update group.
+    Grouped,
+    /// Token, no data yet.
+    TokenOnly,
+    /// Data without its token.
+    DataOnly,
+    /// Neither: a later token has arrived, this one not yet.
+    NoToken,
+}
+
+impl EntryState {
+    /// Classifies entry `v` against point A.
+    pub fn of(v: &PendingView, a: u64) -> EntryState {
+        if v.writing {
+            EntryState::Writing
+        } else if v.written {
+            EntryState::Written
+        } else if v.complete && v.token && v.seq <= a {
+            EntryState::Ready
+        } else if v.complete {
+            EntryState::Held
+        } else if v.token && v.data {
+            EntryState::Grouped
+        } else if v.token {
+            EntryState::TokenOnly
+        } else if v.data {
+            EntryState::DataOnly
+        } else {
+            EntryState::NoToken
+        }
+    }
+    /// Its glyph in the overview strip.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            EntryState::Writing => "▶",
+            EntryState::Written => "▷",
+            EntryState::Ready => "█",
+            EntryState::Held => "▓",
+            EntryState::Grouped => "◇",
+            EntryState::TokenOnly => "▒",
+            EntryState::DataOnly => "◆",
+            EntryState::NoToken => "░",
+        }
+    }
+    /// What it means, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EntryState::Writing => "writing to the secondary DASD",
+            EntryState::Written => "written, earlier ones still writing",
+            EntryState::Ready => "complete: token + data",
+            EntryState::Held => "complete, held: an earlier entry is incomplete",
+            EntryState::Grouped => "data held for its re-update group",
+            EntryState::TokenOnly => "token, no data yet",
+            EntryState::DataOnly => "data, no token",
+            EntryState::NoToken => "no token yet (a later one arrived)",
+        }
+    }
+    fn style(self, th: &Theme) -> Style {
+        match self {
+            EntryState::Writing | EntryState::Written => th.good().add_modifier(Modifier::BOLD),
+            EntryState::Ready => th.good(),
+            EntryState::Held | EntryState::Grouped => th.held(),
+            EntryState::TokenOnly => th.warn(),
+            EntryState::DataOnly | EntryState::NoToken => th.bad(),
+        }
+    }
+}
+
+fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
+    let i = app.site();
+    let w = app.sim().model();
+    let cfg = w.config();
+    let Some(site) = cfg.sites.get(i) else { return };
+    let g = w.gauges();
+    let sg = g.sites.get(i).cloned().unwrap_or_default();
+    let (a, b) = (sg.consistency_seq, sg.highest_token_seq);
+    let title = Line::from(vec![
+        Span::raw(" Pending write queue · "),
+        Span::styled(site.name.clone(), th.bold()),
+        Span::styled(" (Fig. 5) ", th.dim()),
+    ]);
+    let blk = block(title, app.focus() == Panel::Queue, th);
+    let inner = blk.inner(r);
+    f.render_widget(blk, r);
+    let entries: Vec<(u64, PendingView)> = w.pending_queue(i).collect();
+    let states: Vec<EntryState> = entries.iter().map(|(_, v)| EntryState::of(v, a)).collect();
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(Line::from(vec![
+        Span::styled(format!("A {a}"), th.marker()),
+        Span::raw(" "),
+        Span::styled(format!("B {b}"), th.marker()),
+        Span::raw(format!(
+            "  {} pending, {} writing",
+            entries.len(),
+            sg.applying
+        )),
+    ]));
+    // The overview strip: every entry as one cell (or the worst of several per cell when
+    // the queue is longer than the strip), with A and B marked under it.
+    let strip_rows = if inner.height >= 30 { 3 } else { 2 };
+    let cells = (width * strip_rows).max(1);
+    let per = entries.len().div_ceil(cells).max(1);
+    let last_a = entries
+        .iter()
+        .rposition(|(_, v)| v.token && v.seq != 0 && v.seq <= a);
+    let b_pos = entries.iter().rposition(|(_, v)| v.token && v.seq == b);
+    let n_cells = entries.len().div_ceil(per);
+    for row in 0..strip_rows {
+        let from = row * width;
+        if from >= n_cells && row > 0 {
+            break;
+        }
+        let mut spans = Vec::new();
+        let mut marks = vec![' '; width];
+        for c in from..(from + width).min(n_cells) {
+            let lo = c * per;
+            let hi = ((c + 1) * per).min(entries.len());
+            let worst = states[lo..hi]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(EntryState::Ready);
+            spans.push(Span::styled(worst.glyph(), worst.style(th)));
+            if last_a.is_some_and(|p| p >= lo && p < hi) {
+                marks[c - from] = 'A';
+            }
+            if b_pos.is_some_and(|p| p >= lo && p < hi) {
+                marks[c - from] = if marks[c - from] == 'A' { '*' } else { 'B' };
+            }
+        }
+        if entries.is_empty() && row == 0 {
+            spans.push(Span::styled(
+                "empty: every update received is written",
+                th.dim(),
+            ));
+        }
+        lines.push(Line::from(spans));
+        let m: String = marks.into_iter().collect();
+        lines.push(Line::from(Span::styled(
+            m.trim_end().to_string(),
+            th.bold(),
+        )));
+    }
+    let mut legend = Vec::new();
+    for s in [
+        EntryState::Ready,
+        EntryState::Held,
+        EntryState::TokenOnly,
+        EntryState::NoToken,
+        EntryState::Writing,
+    ] {
+        legend.push(Span::styled(s.glyph(), s.style(th)));
+        legend.push(Span::styled(
+            match s {
+                EntryState::Ready => " ok ",
+                EntryState::Held => " held ",
+                EntryState::TokenOnly => " token ",
+                EntryState::NoToken => " gap ",
+                _ => " writing ",
+            },
+            th.dim(),
+        ));
+    }
+    if per > 1 {
+        legend.push(Span::styled(format!("({per}/cell)"), th.dim()));
+    }
+    lines.push(Line::from(legend));
+    // The list, oldest first, with the A and B lines drawn where Fig. 5 draws them.
+    let rule = |text: String, th: &Theme| {
+        let pad = width.saturating_sub(text.chars().count() + 4);
+        Line::from(vec![
+            Span::raw("── "),
+            Span::styled(text, th.marker()),
+            Span::raw(format!(" {}", "─".repeat(pad))),
+        ])
+    };
+    let first_above_a = entries
+        .iter()
+        .position(|(_, v)| !(v.token && v.seq != 0 && v.seq <= a))
+        .unwrap_or(entries.len());
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let skip = app.queue_scroll().min(entries.len());
+    let mut list: Vec<Line> = Vec::new();
+    if skip > 0 {
+        list.push(Line::from(Span::styled(
+            format!("↑ {skip} earlier entries"),
+            th.dim(),
+        )));
+    }
+    for (k, ((ord, v), st)) in entries.iter().zip(&states).enumerate().skip(skip) {
+        if list.len() >= room {
+            break;
+        }
+        if k == first_above_a {
+            list.push(rule(format!("A {a}: consistency point"), th));
+        }
+        let seq = if v.token && v.seq != 0 {
+            format!("{:>9}", v.seq)
+        } else {
+            format!("{:>9}", format!("#{ord}"))
+        };
+        list.push(Line::from(vec![
+            Span::styled(format!("{} ", st.glyph()), st.style(th)),
+            Span::styled(seq, th.bold()),
+            Span::raw(format!(
+                "  {}{}  ",
+                if v.token { "T" } else { "·" },
+                if v.data { "D" } else { "·" }
+            )),
+            Span::styled(st.describe(), st.style(th)),
+        ]));
+        if v.token && v.seq == b {
+            list.push(rule(format!("B {b}: last token received"), th));
+        }
+    }
+    if list.len() < room {
+        if first_above_a == entries.len() && skip <= entries.len() {
+            list.push(rule(format!("A {a}: consistency point"), th));
+        }
+        if b_pos.is_none() {
+            list.push(rule(format!("B {b}: last token received"), th));
+        }
+        let after_b = g.last_seq.saturating_sub(b);
+        if after_b > 0 {
+            list.push(Line::from(Span::styled(
+                match (w.primary_alive(), cfg.sites.len() > 1) {
+                    (true, false) => format!("+{after_b} after B: tokens not here yet"),
+                    (false, false) => format!("+{after_b} after B: tokens never came"),
+                    (_, true) => format!("+{after_b} numbered after B (all sites)"),
+                },
+                th.dim(),
+            )));
+        }
+    }
+    lines.extend(list);
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+// ----- help overlay -----
+
+/// The help overlay's rows: (keys, what they do), one row per action, keys from the
+/// keymap in table order; then the typing keys and the mouse.
+pub fn help_rows() -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<(Action, &str)> = Vec::new();
+    for (k, a, d) in keymap() {
+        if let Some(pos) = seen.iter().position(|(x, y)| x == a && y == d) {
+            rows[pos].0.push_str(&format!(" {}", k.label()));
+        } else {
+            seen.push((*a, d));
+            rows.push((k.label(), d.to_string()));
+        }
+    }
+    rows.push((String::new(), "while typing a log filter (/):".into()));
+    seen.clear();
+    let start = rows.len();
+    for (k, a, d) in input_keymap() {
+        if let Some(pos) = seen.iter().position(|(x, y)| x == a && y == d) {
+            rows[start + pos].0.push_str(&format!(" {}", k.label()));
+        } else {
+            seen.push((*a, d));
+            rows.push((k.label(), d.to_string()));
+        }
+    }
+    rows.push(("other".into(), "added to the filter".into()));
+    rows.push((String::new(), "mouse:".into()));
+    for (k, d) in MOUSE_HELP {
+        rows.push((k.to_string(), d.to_string()));
+    }
+    rows
+}
+
+fn help(f: &mut Frame, area: Rect, th: &Theme) {
+    let rows = help_rows();
+    let key_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4) + 2;
+    let cols = if rows.len() + 4 > area.height as usize {
+        2
+    } else {
+        1
+    };
+    let per_col = rows.len().div_ceil(cols);
+    let desc_w = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(10);
+    let col_w = key_w + desc_w + 3;
+    let w = ((col_w * cols + 2) as u16).min(area.width);
+    let h = ((per_col + 2) as u16).min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    f.render_widget(Clear, r);
+    let blk = Block::bordered()
+        .border_type(BorderType::Double)
+        .title(Line::from(" Keys ").style(th.title()))
+        .title_bottom(Line::from(" ? or Esc closes ").style(th.dim()));
+    let inner = blk.inner(r);
+    f.render_widget(blk, r);
+    let areas = Layout::horizontal(vec![Constraint::Fill(1); cols]).split(inner);
+    for (c, chunk) in rows.chunks(per_col).enumerate() {
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|(k, d)| {
+                if k.is_empty() {
+                    Line::from(Span::styled(format!(" {d}"), th.bold()))
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!(" {k:<w$}", w = key_w - 1), th.bold()),
+                        Span::raw(d.clone()),
+                    ])
+                }
+            })
+            .collect();
+        if let Some(a) = areas.get(c) {
+            f.render_widget(Paragraph::new(lines), *a);
+        }
+    }
+}
