@@ -207,16 +207,12 @@ fn queue_picture(trace: &str, site: &str, a: u64, b: u64) -> String {
         let e: Value = serde_json::from_str(line).unwrap();
         let seq = e["seq"].as_u64().unwrap_or(0);
         let here = e["site"].as_str() == Some(site);
+        let to_here = e["sites"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|s| s.as_str() == Some(site)));
         match e["ev"].as_str().unwrap_or("") {
-            "seq" => {
-                if e["sites"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|s| s.as_str() == Some(site))
-                {
-                    routed.insert(seq);
-                }
+            "seq" if to_here => {
+                routed.insert(seq);
             }
             "token_rx" if here => {
                 token.insert(seq);
@@ -280,7 +276,10 @@ fn fig5_pending_queue_has_complete_entries_and_gaps_between_a_and_b() {
         s.consistency_seq, s.highest_token_seq
     );
     let above: &str = pic.trim_start_matches('#');
-    assert!(above.starts_with('t'), "A+1 must be a token without data: {pic}");
+    assert!(
+        above.starts_with('t'),
+        "A+1 must be a token without data: {pic}"
+    );
     assert!(
         above.contains('C'),
         "a complete entry must follow a gap: {pic}"
@@ -354,7 +353,10 @@ fn sync_pays_the_round_trip_and_loses_no_acknowledged_write() {
         ms(xs.data_loss_window_ns),
         ms(ss.data_loss_window_ns)
     );
-    assert!(xa > 0, "xrc should lose acknowledged writes at this disaster");
+    assert!(
+        xa > 0,
+        "xrc should lose acknowledged writes at this disaster"
+    );
     assert_eq!(sa, 0, "sync must never lose a write it acknowledged");
 }
 
@@ -404,7 +406,9 @@ fn naive_copy_is_fuzzy_and_xrc_is_consistent() {
 #[test]
 fn naive_is_inconsistent_at_most_disaster_instants_xrc_at_none() {
     let mut fuzzy = 0;
-    let instants = ["9.3s", "9.45s", "9.6s", "9.75s", "9.9s", "10.05s", "10.2s", "10.35s"];
+    let instants = [
+        "9.3s", "9.45s", "9.6s", "9.75s", "9.9s", "10.05s", "10.2s", "10.35s",
+    ];
     for t in instants {
         let at = format!("disaster.at={t}");
         let n = run_scenario("naive-fuzzy.toml", &[&at], false);
@@ -591,7 +595,10 @@ fn pacing_bounds_the_lag_when_the_mover_is_the_bottleneck() {
     };
     let none = "copy.flow={ policy = \"none\" }";
     let pacing = "copy.flow={ policy = \"pacing\", threshold = 50, level = 12 }";
-    let (n15, n30) = (run_at(none, "disaster.at=15s"), run_at(none, "disaster.at=30s"));
+    let (n15, n30) = (
+        run_at(none, "disaster.at=15s"),
+        run_at(none, "disaster.at=30s"),
+    );
     let (p15, p30) = (
         run_at(pacing, "disaster.at=15s"),
         run_at(pacing, "disaster.at=30s"),
@@ -609,7 +616,10 @@ fn pacing_bounds_the_lag_when_the_mover_is_the_bottleneck() {
     assert!((1.7..=2.3).contains(&(w(&n30) / w(&n15))));
     assert_eq!(n30.model.paced_writes, 0);
     assert!(p30.model.paced_writes > 0 && p30.model.pacing_delay_ns > 0);
-    assert!(w(&p30) < 2.0 && w(&p30) < w(&p15) * 1.5 + 0.5, "pacing bounds the lag");
+    assert!(
+        w(&p30) < 2.0 && w(&p30) < w(&p15) * 1.5 + 0.5,
+        "pacing bounds the lag"
+    );
     assert!(p30.sites[0].core.rpo_ns.max < n30.sites[0].core.rpo_ns.max / 4);
     // ... at the price of the host's response time.
     assert!(p30.primary.write_response_ns.p50 > 10 * n30.primary.write_response_ns.p50);
@@ -721,7 +731,10 @@ fn spc_writes(path: &Path) -> (u64, u64) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut n = 0;
     let mut bytes = 0;
-    for l in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let f: Vec<&str> = l.split(',').map(str::trim).collect();
         if f[3].eq_ignore_ascii_case("w") {
             n += 1;
@@ -799,10 +812,7 @@ fn trace_driven_replicates_every_byte_of_the_trace() {
 // Large.
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "performance scenario: run with --release"
-)]
+#[cfg_attr(debug_assertions, ignore = "performance scenario: run with --release")]
 fn large_scenario_runs_10000_volumes() {
     let path = file("large.toml");
     let src = read_file(&path).unwrap();
