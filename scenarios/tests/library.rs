@@ -841,3 +841,78 @@ fn large_scenario_runs_10000_volumes() {
     assert!(r.sites[0].core.data_loss_window_ns < 100_000_000);
     assert!(r.writes_per_wall_s > 0.0 && r.wall_s < 60.0);
 }
+
+// ----------------------------------------------------------------------------------------
+// Sweeps, end to end.
+
+/// Runs library sweep `name` into a temporary directory; returns (results, its directory).
+fn run_library_sweep(name: &str) -> (scenarios::sweep::ResultTable, PathBuf) {
+    use scenarios::sweep::{SweepOptions, load_sweep, read_results, run_sweep};
+    let sweep = load_sweep(file(&format!("sweeps/{name}"))).unwrap();
+    let base = read_file(&sweep.base).unwrap();
+    let base_dir = sweep.base.parent().unwrap().to_path_buf();
+    let dir = tmp(&format!("sweep-{name}"));
+    let opts = SweepOptions {
+        jobs: Some(2),
+        quiet: true,
+        ..SweepOptions::new(&dir)
+    };
+    let summary = run_sweep(&sweep, &opts, |row| {
+        scenarios::sweep_row(&base, &base_dir, row)
+    })
+    .unwrap();
+    assert!(summary.complete(), "{name}: {summary}");
+    let table = read_results(&dir.join("results.csv")).unwrap();
+    assert_eq!(table.records.len(), sweep.row_count());
+    (table, dir)
+}
+
+/// Mean of numeric column `y` over the records whose column `x` is `v`.
+fn mean_where(t: &scenarios::sweep::ResultTable, x: &str, v: &str, y: &str) -> f64 {
+    let (cx, cy) = (t.column(x).unwrap(), t.column(y).unwrap());
+    let ys: Vec<f64> = t
+        .records
+        .iter()
+        .filter(|r| r[cx] == v)
+        .map(|r| r[cy].parse::<f64>().unwrap())
+        .collect();
+    assert!(!ys.is_empty(), "no rows with {x} = {v}");
+    ys.iter().sum::<f64>() / ys.len() as f64
+}
+
+#[test]
+fn bandwidth_sweep_window_falls_as_the_link_grows() {
+    let (t, dir) = run_library_sweep("bandwidth.toml");
+    let x = "link.bandwidth_mbps";
+    let y = "sites.0.data_loss_window_ns";
+    let w: Vec<f64> = ["1.544", "44.736", "155.52", "1000.0", "10000.0"]
+        .iter()
+        .map(|v| mean_where(&t, x, v, y) / 1e6)
+        .collect();
+    println!("bandwidth sweep, mean window (ms): {w:?}");
+    assert!(w[0] > 5_000.0, "T1 is overloaded: {w:?}");
+    assert!(w[1] < 50.0 && w[1] > w[2], "{w:?}");
+    assert!(w[2..].iter().all(|&x| x < 20.0), "{w:?}");
+    assert!(dir.join("window-vs-bandwidth.svg").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn modes_sweep_shows_what_each_mode_trades() {
+    let (t, dir) = run_library_sweep("modes.toml");
+    let x = "copy.mode";
+    let p50 = |m: &str| mean_where(&t, x, m, "primary.write_response_ns.p50") / 1e6;
+    let win = |m: &str| mean_where(&t, x, m, "sites.0.data_loss_window_ns") / 1e6;
+    let viol = |m: &str| mean_where(&t, x, m, "sites.0.dependent_write_violations");
+    for m in ["xrc", "xrc-prt", "naive", "pit"] {
+        assert!(p50(m) < 1.0, "{m}: p50 {} ms", p50(m));
+    }
+    assert!(p50("sync") > 3.0);
+    assert!(win("sync") < win("xrc") && win("xrc") < win("pit"));
+    assert_eq!(
+        viol("xrc") + viol("xrc-prt") + viol("sync") + viol("pit"),
+        0.0
+    );
+    assert!(viol("naive") > 0.0);
+    std::fs::remove_dir_all(&dir).ok();
+}
