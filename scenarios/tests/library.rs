@@ -1,0 +1,918 @@
+//! The scenario library (`scenarios/*.toml`, `scenarios/sweeps/*.toml`): every file loads,
+//! and every scenario shows what its header promises, checked on the report and, where the
+//! outputs are small enough, by the independent checker (`scenarios::verify::verify`) on
+//! the trace, image and report files.
+//!
+//! Tests marked `#[ignore = "needs: ..."]` state a behaviour the model does not have yet;
+//! they run with `cargo test -p scenarios --release --test library -- --ignored`.
+
+use scenarios::report::{Report, human};
+use scenarios::runner::{RunOptions, run};
+use scenarios::verify::verify;
+use scenarios::{prepare, read_file};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// `scenarios/NAME`.
+fn file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// A fresh temporary directory for one run's files.
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xrcsim-library-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One run of a library scenario, with its three output files when asked for.
+struct Out {
+    report: Report,
+    trace: Option<String>,
+}
+
+/// Runs library scenario `name` with `--set` overrides. With `check`, writes the trace,
+/// image and report and has the independent checker recompute and compare them.
+fn run_scenario(name: &str, sets: &[&str], check: bool) -> Out {
+    let path = file(name);
+    let src = read_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let built = prepare(&src, &sets, path.parent().unwrap())
+        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"));
+    if !check {
+        let out = run(&built, &RunOptions::default()).expect("run");
+        return Out {
+            report: out.report,
+            trace: None,
+        };
+    }
+    let tag: String = format!("{name}-{}", sets.join("-"))
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let dir = tmp(&tag);
+    let opts = RunOptions {
+        trace: Some(dir.join("t.jsonl")),
+        image: Some(dir.join("i.csv")),
+        progress: false,
+    };
+    let out = run(&built, &opts).expect("run");
+    let report_json = serde_json::to_string(&out.report).unwrap();
+    let trace = std::fs::read_to_string(dir.join("t.jsonl")).unwrap();
+    let image = std::fs::read_to_string(dir.join("i.csv")).unwrap();
+    let v = verify(
+        &trace,
+        &image,
+        &report_json,
+        built.world.run.length.as_nanos(),
+    );
+    assert!(
+        v.problems.is_empty(),
+        "{name} {sets:?}: the checker disagrees with the outputs: {:#?}",
+        v.problems
+    );
+    assert_eq!(v.sites.len(), out.report.sites.len(), "{name}");
+    std::fs::remove_dir_all(&dir).ok();
+    Out {
+        report: out.report,
+        trace: Some(trace),
+    }
+}
+
+fn consistent(r: &Report) -> bool {
+    r.consistent()
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Every `scenarios/*.toml` and `scenarios/sweeps/*.toml`, sorted.
+fn library_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(file(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "Cargo.toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+// ----------------------------------------------------------------------------------------
+// Every file loads.
+
+#[test]
+fn every_scenario_file_loads_and_has_a_header() {
+    let files = library_files(".");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "baseline.toml",
+        "fig5.toml",
+        "sync-vs-async.toml",
+        "naive-fuzzy.toml",
+        "rapid-update.toml",
+        "multi-secondary.toml",
+        "overload.toml",
+        "outage.toml",
+        "trace-driven.toml",
+        "large.toml",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+    for p in &files {
+        let src = read_file(p).unwrap();
+        let built = prepare(&src, &[], p.parent().unwrap())
+            .unwrap_or_else(|e| panic!("{} does not load: {e}", p.display()));
+        assert!(!built.world.volumes.is_empty());
+        // The header: a comment saying what it shows and how to run it.
+        let name = p.file_name().unwrap().to_string_lossy();
+        assert!(
+            src.text.starts_with('#'),
+            "{name} must start with a comment header"
+        );
+        let header: String = src
+            .text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            header.contains(&format!("scenarios/{name}")) || name == "baseline.toml",
+            "{name}: the header should give the command that runs it"
+        );
+    }
+}
+
+#[test]
+fn every_sweep_file_loads_and_every_row_builds() {
+    let files = library_files("sweeps");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "distance.toml",
+        "bandwidth.toml",
+        "batching.toml",
+        "movers.toml",
+        "write-rate.toml",
+        "modes.toml",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
+    }
+    for p in &files {
+        let sweep = scenarios::sweep::load_sweep(p)
+            .unwrap_or_else(|e| panic!("{} does not load: {e}", p.display()));
+        let base = read_file(&sweep.base).unwrap();
+        let rows = sweep.rows();
+        assert!(!rows.is_empty());
+        assert!(
+            rows.len() <= 100,
+            "{}: {} rows; keep library sweeps small",
+            p.display(),
+            rows.len()
+        );
+        // Every row's overrides build (a misspelt key or value fails here, not mid-sweep).
+        for row in rows.iter().filter(|r| r.seed == sweep.seeds[0]) {
+            let mut sets: Vec<String> = row
+                .overrides
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            sets.push(format!("run.seed={}", row.seed));
+            prepare(&base, &sets, sweep.base.parent().unwrap()).unwrap_or_else(|e| {
+                panic!("{} row {}: {e}", p.display(), row.index);
+            });
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// fig5: the pending write queue at the disaster.
+
+/// The pending write queue of `site` at the end of a trace, from A-3 to B+3: `#` applied,
+/// `C` complete (token and data), `t` token without data, `.` routed, token never received.
+fn queue_picture(trace: &str, site: &str, a: u64, b: u64) -> String {
+    let mut token = BTreeSet::new();
+    let mut data = BTreeSet::new();
+    let mut applied = BTreeSet::new();
+    let mut routed = BTreeSet::new();
+    for line in trace.lines().skip(1) {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let seq = e["seq"].as_u64().unwrap_or(0);
+        let here = e["site"].as_str() == Some(site);
+        let to_here = e["sites"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|s| s.as_str() == Some(site)));
+        match e["ev"].as_str().unwrap_or("") {
+            "seq" if to_here => {
+                routed.insert(seq);
+            }
+            "token_rx" if here => {
+                token.insert(seq);
+            }
+            "data_rx" if here => {
+                data.insert(seq);
+            }
+            "apply" if here => {
+                applied.insert(seq);
+            }
+            _ => {}
+        }
+    }
+    let last = routed.iter().next_back().copied().unwrap_or(b);
+    let mut s = String::new();
+    for q in a.saturating_sub(3).max(1)..=last.min(b + 3) {
+        if !routed.contains(&q) {
+            continue;
+        }
+        s.push(if applied.contains(&q) {
+            '#'
+        } else if token.contains(&q) && data.contains(&q) {
+            'C'
+        } else if token.contains(&q) {
+            't'
+        } else {
+            '.'
+        });
+    }
+    s
+}
+
+#[test]
+fn fig5_pending_queue_has_complete_entries_and_gaps_between_a_and_b() {
+    let out = run_scenario("fig5.toml", &[], true);
+    let r = &out.report;
+    let s = &r.sites[0].core;
+    assert_eq!(r.disaster_at_ns, Some(10_000_000_000));
+    assert!(
+        s.pending_complete > 0 && s.pending_incomplete > 0,
+        "Fig. 5 needs complete entries and gaps between A and B: {s:?}"
+    );
+    assert!(s.consistency_seq < s.highest_token_seq);
+    assert_eq!(
+        s.lost_writes,
+        s.pending_complete + s.pending_incomplete + s.never_received
+    );
+    assert!(consistent(r), "{s:?}");
+    assert_eq!(s.consistent_seq, Some(s.consistency_seq));
+    assert!(!s.lost_datasets.is_empty());
+    // The picture: applied up to A, then a gap (A+1 has no data), then complete entries
+    // mixed with gaps up to B.
+    let pic = queue_picture(
+        out.trace.as_deref().unwrap(),
+        &s.site,
+        s.consistency_seq,
+        s.highest_token_seq,
+    );
+    println!(
+        "fig5 queue from A-3 (A = {}, B = {}): {pic}",
+        s.consistency_seq, s.highest_token_seq
+    );
+    let above: &str = pic.trim_start_matches('#');
+    assert!(
+        above.starts_with('t'),
+        "A+1 must be a token without data: {pic}"
+    );
+    assert!(
+        above.contains('C'),
+        "a complete entry must follow a gap: {pic}"
+    );
+    assert_eq!(
+        above.chars().filter(|&c| c == 'C').count() as u64,
+        s.pending_complete
+    );
+    assert_eq!(
+        above.chars().filter(|&c| c == 't').count() as u64,
+        s.pending_incomplete
+    );
+    let text = human(r, false);
+    assert!(text.contains(&format!(
+        "between A and B {} complete, {} without data",
+        s.pending_complete, s.pending_incomplete
+    )));
+}
+
+// ----------------------------------------------------------------------------------------
+// sync vs async.
+
+/// Writes the host was told were complete (`write_done` before the disaster) that are
+/// above the site's consistency point: acknowledged writes the disaster lost.
+fn acknowledged_lost(trace: &str, a: u64) -> u64 {
+    let mut disaster = u64::MAX;
+    let mut done: Vec<(u64, u64)> = Vec::new();
+    for line in trace.lines().skip(1) {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let t = e["t"].as_u64().unwrap();
+        match e["ev"].as_str().unwrap() {
+            "write_done" => done.push((t, e["seq"].as_u64().unwrap())),
+            "disaster" => disaster = t,
+            _ => {}
+        }
+    }
+    done.iter()
+        .filter(|&&(t, q)| t <= disaster && q > a)
+        .count() as u64
+}
+
+#[test]
+fn sync_pays_the_round_trip_and_loses_no_acknowledged_write() {
+    let x = run_scenario("sync-vs-async.toml", &["copy.mode=xrc"], true);
+    let s = run_scenario("sync-vs-async.toml", &["copy.mode=sync"], true);
+    let (xr, sr) = (&x.report, &s.report);
+    assert_eq!((xr.mode.as_str(), sr.mode.as_str()), ("xrc", "sync"));
+    // 300 km: 2 x 300 x 5 us = 3 ms round trip; sync also transmits the data and waits
+    // for the secondary's write (under a millisecond here).
+    let rtt = 3.0;
+    let diff = ms(sr.primary.write_response_ns.p50) - ms(xr.primary.write_response_ns.p50);
+    println!(
+        "sync-vs-async: p50 xrc {:.3} ms, sync {:.3} ms, difference {diff:.3} ms",
+        ms(xr.primary.write_response_ns.p50),
+        ms(sr.primary.write_response_ns.p50)
+    );
+    assert!(
+        diff >= rtt && diff <= rtt + 1.5,
+        "sync - xrc response p50 = {diff} ms, expected the 3 ms round trip plus < 1.5 ms"
+    );
+    // Loss: xrc loses a few ms of writes, some of them acknowledged; sync none acknowledged.
+    let (xs, ss) = (&xr.sites[0].core, &sr.sites[0].core);
+    assert!(consistent(xr) && consistent(sr));
+    assert!(xs.lost_writes > 0 && xs.data_loss_window_ns > 0);
+    assert!(ss.data_loss_window_ns < xs.data_loss_window_ns);
+    assert!(ss.rpo_ns.mean < xs.rpo_ns.mean);
+    let xa = acknowledged_lost(x.trace.as_deref().unwrap(), xs.consistency_seq);
+    let sa = acknowledged_lost(s.trace.as_deref().unwrap(), ss.consistency_seq);
+    println!(
+        "acknowledged writes lost: xrc {xa}, sync {sa}; windows {:.3} / {:.3} ms",
+        ms(xs.data_loss_window_ns),
+        ms(ss.data_loss_window_ns)
+    );
+    assert!(
+        xa > 0,
+        "xrc should lose acknowledged writes at this disaster"
+    );
+    assert_eq!(sa, 0, "sync must never lose a write it acknowledged");
+}
+
+#[test]
+fn sync_response_follows_the_distance() {
+    // 100 km vs 300 km: the sync penalty changes by the round-trip difference, 2 ms.
+    let p50 = |km: &str| {
+        let o = run_scenario(
+            "sync-vs-async.toml",
+            &[
+                "copy.mode=sync",
+                &format!("link.distance_km={km}"),
+                "run.length=12s",
+                "disaster.at=10s",
+            ],
+            false,
+        );
+        ms(o.report.primary.write_response_ns.p50)
+    };
+    let (near, far) = (p50("100"), p50("300"));
+    assert!(
+        (far - near - 2.0).abs() < 0.3,
+        "sync p50 {near} ms at 100 km, {far} ms at 300 km: expected 2 ms apart"
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// naive vs xrc.
+
+#[test]
+fn naive_copy_is_fuzzy_and_xrc_is_consistent() {
+    let n = run_scenario("naive-fuzzy.toml", &[], true);
+    let r = &n.report;
+    assert_eq!(r.mode, "naive");
+    let s = &r.sites[0].core;
+    assert!(
+        !consistent(r),
+        "naive at the scenario's disaster should be inconsistent: {s:?}"
+    );
+    assert!(s.mismatched_records > 0 || s.dependent_write_violations > 0);
+    assert!(human(r, false).contains("INCONSISTENT"));
+    let x = run_scenario("naive-fuzzy.toml", &["copy.mode=xrc"], true);
+    assert!(consistent(&x.report), "{:?}", x.report.sites[0].core);
+    assert!(human(&x.report, false).contains("CONSISTENT: the image equals"));
+}
+
+#[test]
+fn naive_is_inconsistent_at_most_disaster_instants_xrc_at_none() {
+    let mut fuzzy = 0;
+    let instants = [
+        "9.3s", "9.45s", "9.6s", "9.75s", "9.9s", "10.05s", "10.2s", "10.35s",
+    ];
+    for t in instants {
+        let at = format!("disaster.at={t}");
+        let n = run_scenario("naive-fuzzy.toml", &[&at], false);
+        if !consistent(&n.report) {
+            fuzzy += 1;
+        }
+        let x = run_scenario("naive-fuzzy.toml", &[&at, "copy.mode=xrc"], false);
+        assert!(consistent(&x.report), "xrc at {t}");
+        let p = run_scenario("naive-fuzzy.toml", &[&at, "copy.mode=xrc-prt"], false);
+        assert!(consistent(&p.report), "xrc-prt at {t}");
+    }
+    assert!(
+        fuzzy * 2 >= instants.len(),
+        "naive inconsistent at only {fuzzy} of {} instants",
+        instants.len()
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// rapid update: the re-update accommodation and the positive return token.
+
+#[test]
+fn rapid_update_needs_the_accommodation_or_the_positive_return_token() {
+    let base = run_scenario("rapid-update.toml", &[], true);
+    let off = run_scenario(
+        "rapid-update.toml",
+        &["copy.reupdate_accommodation=false"],
+        true,
+    );
+    let prt = run_scenario("rapid-update.toml", &["copy.mode=xrc-prt"], true);
+    let (b, o, p) = (&base.report, &off.report, &prt.report);
+    println!(
+        "rapid-update: newer data shipped {} / {} / {}, groups {} / {} / {}",
+        b.model.newer_data_shipped,
+        o.model.newer_data_shipped,
+        p.model.newer_data_shipped,
+        b.model.reupdate_groups,
+        o.model.reupdate_groups,
+        p.model.reupdate_groups
+    );
+    // Hot records are re-updated before the mover reads them.
+    assert!(b.model.newer_data_shipped > 100);
+    assert_eq!(b.model.reupdate_groups, b.model.newer_data_shipped);
+    assert!(consistent(b), "{:?}", b.sites[0].core);
+    // Without the accommodation the same updates ship newer data as ordinary updates.
+    assert_eq!(o.model.newer_data_shipped, b.model.newer_data_shipped);
+    assert_eq!(o.model.reupdate_groups, 0);
+    let os = &o.sites[0].core;
+    assert!(!consistent(o), "accommodation off should be caught: {os:?}");
+    assert!(os.mismatched_records > 0);
+    assert!(!os.prefix_consistent);
+    // The positive return token has nothing to accommodate.
+    assert_eq!(p.model.newer_data_shipped, 0);
+    assert_eq!(p.model.reupdate_groups, 0);
+    assert!(consistent(p), "{:?}", p.sites[0].core);
+    // A group is applied whole, so the accommodation's A is never above prt's.
+    assert!(b.sites[0].core.consistency_seq <= p.sites[0].core.consistency_seq);
+}
+
+// ----------------------------------------------------------------------------------------
+// Several secondaries (claim 3).
+
+#[test]
+fn each_secondary_recovers_its_own_volumes_consistently() {
+    let out = run_scenario("multi-secondary.toml", &[], true);
+    let r = &out.report;
+    assert_eq!(r.sites.len(), 3);
+    assert!(consistent(r));
+    // The data sets each site holds (from the scenario: DBn.LOG/DATA on PRI00{2n,2n+1}).
+    let holds: BTreeMap<&str, Vec<&str>> = [
+        ("S1", vec!["DB0", "DB1", "DB2"]),
+        ("S2", vec!["DB2", "DB3"]),
+        ("S3", vec!["DB0", "DB3"]),
+    ]
+    .into_iter()
+    .collect();
+    // Writes routed per site, recounted from the trace's `sites` lists.
+    let mut routed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut to_vol: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in out.trace.as_deref().unwrap().lines().skip(1) {
+        let e: Value = serde_json::from_str(line).unwrap();
+        if e["ev"] == "seq" {
+            for s in e["sites"].as_array().unwrap() {
+                let s = s.as_str().unwrap().to_string();
+                *routed.entry(s.clone()).or_default() += 1;
+                to_vol
+                    .entry(s)
+                    .or_default()
+                    .insert(e["vol"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    let vols = |s: &str| -> BTreeSet<String> {
+        let v: &[&str] = match s {
+            "S1" => &["PRI000", "PRI001", "PRI002", "PRI003", "PRI004", "PRI005"],
+            "S2" => &["PRI004", "PRI005", "PRI006", "PRI007"],
+            _ => &["PRI000", "PRI001", "PRI006", "PRI007"],
+        };
+        v.iter().map(|x| x.to_string()).collect()
+    };
+    for site in &r.sites {
+        let c = &site.core;
+        assert_eq!(routed[&c.site], c.writes_routed, "{}", c.site);
+        assert_eq!(to_vol[&c.site], vols(&c.site), "{}", c.site);
+        for ds in &c.lost_datasets {
+            let db = ds.split('.').next().unwrap();
+            assert!(
+                holds[c.site.as_str()].contains(&db),
+                "{} lost {ds}, which it does not hold",
+                c.site
+            );
+        }
+        assert!(c.lost_writes > 0, "{}", c.site);
+    }
+    // Every write goes to at least one site; DB0 and DB2 to two.
+    let all: u64 = r.primary.writes;
+    assert!(r.sites.iter().map(|s| s.core.writes_routed).sum::<u64>() > all);
+    // Farther and thinner links lag more: S1 (50 km, 1 Gbit/s) < S3 (800 km, OC-3) < S2
+    // (3,000 km, T3).
+    let rpo = |name: &str| {
+        r.sites
+            .iter()
+            .find(|s| s.core.site == name)
+            .unwrap()
+            .core
+            .rpo_ns
+            .mean
+    };
+    println!(
+        "multi-secondary RPO mean: S1 {:.3} ms, S3 {:.3} ms, S2 {:.3} ms",
+        ms(rpo("S1")),
+        ms(rpo("S3")),
+        ms(rpo("S2"))
+    );
+    assert!(rpo("S1") < rpo("S3") && rpo("S3") < rpo("S2"));
+    // Site S2 is 15 ms away one way: its lag includes at least that.
+    assert!(rpo("S2") > 15_000_000);
+}
+
+// ----------------------------------------------------------------------------------------
+// Overload.
+
+#[test]
+fn overload_without_flow_control_lags_further_behind_the_longer_it_runs() {
+    let early = run_scenario("overload.toml", &["disaster.at=15s"], false).report;
+    let late = run_scenario("overload.toml", &[], true).report;
+    let (e, l) = (&early.sites[0].core, &late.sites[0].core);
+    let (we, wl) = (
+        e.data_loss_window_ns as f64 / 1e9,
+        l.data_loss_window_ns as f64 / 1e9,
+    );
+    println!(
+        "overload: window {we:.2} s at 15 s, {wl:.2} s at 30 s; RPO p99 {:.2} s",
+        l.rpo_ns.p99 as f64 / 1e9
+    );
+    // 90 writes/s offered, about 45/s carried: the lag grows half a second per second.
+    assert!((1.7..=2.3).contains(&(wl / we)), "{we} s then {wl} s");
+    assert!((12.0..=17.0).contains(&wl), "{wl} s");
+    assert!(late.link.utilization > 0.95);
+    assert!(l.rpo_ns.p99 > 10_000_000_000);
+    assert!(consistent(&late));
+    // The same workload on an OC-3 keeps up.
+    let fast = run_scenario("overload.toml", &["link.bandwidth_mbps=155.52"], false).report;
+    assert!(fast.sites[0].core.data_loss_window_ns < 100_000_000);
+}
+
+/// Overrides that make the data mover, not the link, the bottleneck: one record set per
+/// read, 1.5 ms per read, 900 writes/s over an OC-3.
+const MOVER_BOUND: [&str; 5] = [
+    "copy.mode=xrc-prt",
+    "link.bandwidth_mbps=155.52",
+    "copy.mover_batch=1",
+    "copy.mover_read_overhead=1.5ms",
+    "workload.write_rate=900",
+];
+
+#[test]
+fn pacing_bounds_the_lag_when_the_mover_is_the_bottleneck() {
+    let run_at = |flow: &str, at: &str| {
+        let mut sets: Vec<&str> = MOVER_BOUND.to_vec();
+        sets.push(flow);
+        sets.push(at);
+        run_scenario("overload.toml", &sets, false).report
+    };
+    let none = "copy.flow={ policy = \"none\" }";
+    let pacing = "copy.flow={ policy = \"pacing\", threshold = 50, level = 12 }";
+    let (n15, n30) = (
+        run_at(none, "disaster.at=15s"),
+        run_at(none, "disaster.at=30s"),
+    );
+    let (p15, p30) = (
+        run_at(pacing, "disaster.at=15s"),
+        run_at(pacing, "disaster.at=30s"),
+    );
+    let w = |r: &Report| r.sites[0].core.data_loss_window_ns as f64 / 1e9;
+    println!(
+        "mover-bound: none {:.2} s -> {:.2} s; pacing {:.2} s -> {:.2} s, {} writes paced, {:.1} s added",
+        w(&n15),
+        w(&n30),
+        w(&p15),
+        w(&p30),
+        p30.model.paced_writes,
+        p30.model.pacing_delay_ns as f64 / 1e9
+    );
+    assert!((1.7..=2.3).contains(&(w(&n30) / w(&n15))));
+    assert_eq!(n30.model.paced_writes, 0);
+    assert!(p30.model.paced_writes > 0 && p30.model.pacing_delay_ns > 0);
+    assert!(
+        w(&p30) < 2.0 && w(&p30) < w(&p15) * 1.5 + 0.5,
+        "pacing bounds the lag"
+    );
+    assert!(p30.sites[0].core.rpo_ns.max < n30.sites[0].core.rpo_ns.max / 4);
+    // ... at the price of the host's response time.
+    assert!(p30.primary.write_response_ns.p50 > 10 * n30.primary.write_response_ns.p50);
+    assert!(consistent(&p30) && consistent(&n30));
+}
+
+#[test]
+#[ignore = "needs: flow control that sees a link backlog (pacing acts on residual counts, which a slow link never raises)"]
+fn pacing_bounds_the_lag_when_the_link_is_the_bottleneck() {
+    let r = run_scenario(
+        "overload.toml",
+        &["copy.flow={ policy = \"pacing\", threshold = 50, level = 12 }"],
+        false,
+    )
+    .report;
+    assert!(r.model.paced_writes > 0, "pacing never engaged");
+    assert!(r.model.pacing_delay_ns > 0);
+    let s = &r.sites[0].core;
+    assert!(
+        s.data_loss_window_ns < 5_000_000_000,
+        "window {} ms after 30 s at twice the T1's rate",
+        ms(s.data_loss_window_ns)
+    );
+}
+
+#[test]
+#[ignore = "needs: link utilization capped at 1 (a transmission running past the disaster is counted whole)"]
+fn link_utilization_never_exceeds_one() {
+    for at in ["disaster.at=10s", "disaster.at=30s"] {
+        let r = run_scenario("overload.toml", &[at], false).report;
+        assert!(
+            r.link.utilization <= 1.0,
+            "{at}: utilization {}",
+            r.link.utilization
+        );
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Link outage.
+
+#[test]
+fn outage_lag_grows_during_the_cut_and_drains_after() {
+    let w = |at: &str| {
+        let o = run_scenario("outage.toml", &[&format!("disaster.at={at}")], false);
+        assert!(consistent(&o.report), "{at}");
+        o.report.sites[0].core.data_loss_window_ns as f64 / 1e9
+    };
+    let (before, d25, d29, d45, d55) = (w("19s"), w("25s"), w("29.9s"), w("45s"), w("55s"));
+    println!(
+        "outage windows: 19 s {before:.3}, 25 s {d25:.3}, 29.9 s {d29:.3}, 45 s {d45:.3}, 55 s {d55:.3} (s)"
+    );
+    assert!(before < 0.1);
+    // During the cut the window grows one second per second.
+    assert!((4.8..=5.3).contains(&d25), "{d25}");
+    assert!((9.7..=10.2).contains(&d29), "{d29}");
+    // Catching up at the link's spare capacity (about 20 s for a 10 s cut at 67% load).
+    assert!(d45 > 1.0 && d45 < d29, "{d45}");
+    assert!(d55 < 0.1, "{d55}");
+    // A disaster during the cut loses more writes than one after recovery.
+    let lost = |at: &str| {
+        run_scenario("outage.toml", &[&format!("disaster.at={at}")], false)
+            .report
+            .sites[0]
+            .core
+            .lost_writes
+    };
+    assert!(lost("25s") > 50 * lost("55s").max(1));
+    // The outputs agree (the scenario's own disaster, during the cut).
+    let r = run_scenario("outage.toml", &[], true).report;
+    assert!(r.model.sidefile_peak > 4000);
+}
+
+#[test]
+fn a_link_cut_fault_is_the_same_as_a_scheduled_outage() {
+    let a = run_scenario("outage.toml", &[], false).report;
+    let b = run_scenario(
+        "outage.toml",
+        &[
+            "link.outages=[]",
+            "faults=[{ kind = \"link_cut\", site = \"S1\", at = \"20s\", until = \"30s\" }]",
+        ],
+        false,
+    )
+    .report;
+    let (x, y) = (&a.sites[0].core, &b.sites[0].core);
+    assert_eq!(x.consistency_seq, y.consistency_seq);
+    assert_eq!(x.data_loss_window_ns, y.data_loss_window_ns);
+}
+
+#[test]
+#[ignore = "needs: the time data waits for a cut link attributed to the link (link_queue or an outage stage), not to propagation"]
+fn outage_wait_is_not_attributed_to_propagation() {
+    let r = run_scenario("outage.toml", &[], false).report;
+    let att = &r.sites[0].delay_attribution;
+    // 300 km is 1.5 ms one way; the 5 s of lag at the disaster are the cut.
+    assert!(
+        att["propagation"] < 0.2,
+        "propagation share {} during a link outage",
+        att["propagation"]
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// Trace-driven.
+
+/// (write operations, bytes written) of an SPC trace file.
+fn spc_writes(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut n = 0;
+    let mut bytes = 0;
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        if f[3].eq_ignore_ascii_case("w") {
+            n += 1;
+            bytes += f[2].parse::<u64>().unwrap();
+        }
+    }
+    (n, bytes)
+}
+
+#[test]
+fn trace_driven_replays_the_spc_trace() {
+    let (trace_writes, _) = spc_writes(&file("traces/small-oltp.spc"));
+    assert_eq!(trace_writes, 3122);
+    // The scenario's disaster, inside the busiest second of the trace.
+    let out = run_scenario("trace-driven.toml", &[], true);
+    let r = &out.report;
+    assert!(consistent(r));
+    let s = &r.sites[0].core;
+    for ds in &s.lost_datasets {
+        assert!(
+            ds.starts_with("OLTP.") || ds.starts_with("FILESRV.D"),
+            "{ds}"
+        );
+    }
+    // The trace's writes before the disaster, one operation each (more when split).
+    let before = std::fs::read_to_string(file("traces/small-oltp.spc"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[3].eq_ignore_ascii_case("w") && f[4].trim().parse::<f64>().unwrap() < 223.1
+        })
+        .count() as u64;
+    assert!(
+        s.writes_routed >= before,
+        "{} writes routed, the trace has {before} before the disaster",
+        s.writes_routed
+    );
+    // The whole trace, drained: every write replicated, nothing lost.
+    let all = run_scenario(
+        "trace-driven.toml",
+        &["disaster.at=none", "run.drain=true"],
+        true,
+    )
+    .report;
+    let a = &all.sites[0].core;
+    assert!(all.drained && consistent(&all));
+    assert!(a.writes_routed >= trace_writes, "{}", a.writes_routed);
+    assert!(a.writes_routed <= trace_writes + 50);
+    assert_eq!(a.writes_applied, a.writes_routed);
+    assert_eq!(a.lost_writes, 0);
+}
+
+#[test]
+#[ignore = "needs: writes that span a track boundary (LR domain over consecutive tracks); now they end in unit check"]
+fn trace_driven_replicates_every_byte_of_the_trace() {
+    let (_, trace_bytes) = spc_writes(&file("traces/small-oltp.spc"));
+    let r = run_scenario(
+        "trace-driven.toml",
+        &["disaster.at=none", "run.drain=true"],
+        false,
+    )
+    .report;
+    assert_eq!(r.model.unit_checks, 0, "I/Os ended in unit check");
+    // Every record a write touches is written whole: at least the trace's bytes.
+    assert!(
+        r.primary.bytes >= trace_bytes,
+        "{} bytes written, the trace writes {trace_bytes}",
+        r.primary.bytes
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// Large.
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "performance scenario: run with --release")]
+fn large_scenario_runs_10000_volumes() {
+    let path = file("large.toml");
+    let src = read_file(&path).unwrap();
+    let built = prepare(&src, &[], path.parent().unwrap()).unwrap();
+    let w = &built.world;
+    let primaries = w
+        .volumes
+        .iter()
+        .filter(|v| w.subsystems[v.subsystem.0 as usize].site.is_none())
+        .count();
+    assert_eq!(primaries, 10_000);
+    assert_eq!(
+        w.subsystems.iter().filter(|s| s.site.is_none()).count(),
+        100
+    );
+    assert_eq!(w.copy.pairs.len(), 10_000);
+    assert_eq!(w.hosts.len(), 4);
+    let out = run(&built, &RunOptions::default()).unwrap();
+    let r = &out.report;
+    println!(
+        "large: {} writes, {} events in {:.2} s wall: {:.0} writes per wall second",
+        r.primary.writes, r.events, r.wall_s, r.writes_per_wall_s
+    );
+    assert!(r.primary.writes > 80_000);
+    assert!(consistent(r));
+    assert!(r.sites[0].core.data_loss_window_ns < 100_000_000);
+    assert!(r.writes_per_wall_s > 0.0 && r.wall_s < 60.0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Sweeps, end to end.
+
+/// Runs library sweep `name` into a temporary directory; returns (results, its directory).
+fn run_library_sweep(name: &str) -> (scenarios::sweep::ResultTable, PathBuf) {
+    use scenarios::sweep::{SweepOptions, load_sweep, read_results, run_sweep};
+    let sweep = load_sweep(file(&format!("sweeps/{name}"))).unwrap();
+    let base = read_file(&sweep.base).unwrap();
+    let base_dir = sweep.base.parent().unwrap().to_path_buf();
+    let dir = tmp(&format!("sweep-{name}"));
+    let opts = SweepOptions {
+        jobs: Some(2),
+        quiet: true,
+        ..SweepOptions::new(&dir)
+    };
+    let summary = run_sweep(&sweep, &opts, |row| {
+        scenarios::sweep_row(&base, &base_dir, row)
+    })
+    .unwrap();
+    assert!(summary.complete(), "{name}: {summary}");
+    let table = read_results(&dir.join("results.csv")).unwrap();
+    assert_eq!(table.records.len(), sweep.row_count());
+    (table, dir)
+}
+
+/// Mean of numeric column `y` over the records whose column `x` is `v`.
+fn mean_where(t: &scenarios::sweep::ResultTable, x: &str, v: &str, y: &str) -> f64 {
+    let (cx, cy) = (t.column(x).unwrap(), t.column(y).unwrap());
+    let ys: Vec<f64> = t
+        .records
+        .iter()
+        .filter(|r| r[cx] == v)
+        .map(|r| r[cy].parse::<f64>().unwrap())
+        .collect();
+    assert!(!ys.is_empty(), "no rows with {x} = {v}");
+    ys.iter().sum::<f64>() / ys.len() as f64
+}
+
+#[test]
+fn bandwidth_sweep_window_falls_as_the_link_grows() {
+    let (t, dir) = run_library_sweep("bandwidth.toml");
+    let x = "link.bandwidth_mbps";
+    let y = "sites.0.data_loss_window_ns";
+    let w: Vec<f64> = ["1.544", "44.736", "155.52", "1000.0", "10000.0"]
+        .iter()
+        .map(|v| mean_where(&t, x, v, y) / 1e6)
+        .collect();
+    println!("bandwidth sweep, mean window (ms): {w:?}");
+    assert!(w[0] > 5_000.0, "T1 is overloaded: {w:?}");
+    assert!(w[1] < 50.0 && w[1] > w[2], "{w:?}");
+    assert!(w[2..].iter().all(|&x| x < 20.0), "{w:?}");
+    assert!(dir.join("window-vs-bandwidth.svg").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn modes_sweep_shows_what_each_mode_trades() {
+    let (t, dir) = run_library_sweep("modes.toml");
+    let x = "copy.mode";
+    let p50 = |m: &str| mean_where(&t, x, m, "primary.write_response_ns.p50") / 1e6;
+    let win = |m: &str| mean_where(&t, x, m, "sites.0.data_loss_window_ns") / 1e6;
+    let viol = |m: &str| mean_where(&t, x, m, "sites.0.dependent_write_violations");
+    for m in ["xrc", "xrc-prt", "naive", "pit"] {
+        assert!(p50(m) < 1.0, "{m}: p50 {} ms", p50(m));
+    }
+    assert!(p50("sync") > 3.0);
+    assert!(win("sync") < win("xrc") && win("xrc") < win("pit"));
+    assert_eq!(
+        viol("xrc") + viol("xrc-prt") + viol("sync") + viol("pit"),
+        0.0
+    );
+    assert!(viol("naive") > 0.0);
+    std::fs::remove_dir_all(&dir).ok();
+}
