@@ -14,11 +14,11 @@ name = "SYS{h}"
 [[hosts.apps]]
 name = "APP{h}"
 datasets = ["*.DATA"]
-workload = {{ kind = "poisson", rate = 450, datasets = [{slots}] }}
+workload = {{ kind = "poisson", rate = 120, datasets = [{slots}] }}
 '''
     return f'''# Benchmark world `{name}`: {desc}.
-# Eight hosts each run one Poisson writer: 450 single-record 4 KB writes per second, uniform
-# over every 8th volume's data set (host h: volumes h, h+8, h+16, ...), so 3,600 simulated
+# Eight hosts each run one Poisson writer: 120 single-record 4 KB writes per second, uniform
+# over every 8th volume's data set (host h: volumes h, h+8, h+16, ...), so 960 simulated
 # host writes per second in total whatever the number of volumes: `large` (10,000 volumes)
 # and `poisson16` (16 volumes) differ only in the size of the configuration. Every primary
 # volume is shadowed by `xrc` to one site over a 1 Gbit/s link at 100 km; the secondary
@@ -65,7 +65,7 @@ movers = 4
 if __name__ == "__main__":
     with open("large.toml", "w") as f:
         f.write(gen("large", 100, 10000,
-                    "10,000 x 3390-3 volumes on 100 storage controls, 3,600 writes/s"))
+                    "10,000 x 3390-3 volumes on 100 storage controls, 960 writes/s"))
     with open("poisson16.toml", "w") as f:
         f.write(gen("poisson16", 2, 16,
-                    "16 x 3390-3 volumes on 2 storage controls, 3,600 writes/s (the counterpart of large)"))
+                    "16 x 3390-3 volumes on 2 storage controls, 960 writes/s (the counterpart of large)"))

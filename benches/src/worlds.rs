@@ -12,6 +12,7 @@
 
 use models::world::WorldConfig;
 use scenarios::build::Built;
+use scenarios::report::Report;
 use scenarios::runner::{RunOptions, run};
 use scenarios::{Source, prepare};
 use sim::SimDuration;
@@ -73,14 +74,37 @@ impl Bench {
 
     /// The world built for a run of `length` simulated time with `seed`.
     pub fn built(self, length: SimDuration, seed: u64) -> Result<Built, String> {
-        let sets = vec![format!("run.length={length}"), format!("run.seed={seed}")];
+        self.built_with(length, seed, &Variant::default())
+    }
+
+    /// [`Bench::built`] with the changes of `variant`.
+    pub fn built_with(
+        self,
+        length: SimDuration,
+        seed: u64,
+        variant: &Variant,
+    ) -> Result<Built, String> {
+        let mut sets = vec![format!("run.length={length}"), format!("run.seed={seed}")];
+        sets.extend(variant.sets.iter().cloned());
         let mut built =
             prepare(&self.source(), &sets, Path::new(".")).map_err(|e| e.to_string())?;
         if self == Bench::Primary16 {
             primary_only(&mut built.world)?;
         }
+        if let Some(t) = variant.tracks {
+            shrink_datasets(&mut built.world, t);
+        }
         Ok(built)
     }
+}
+
+/// Changes to a benchmark world (for experiments; the figures use the worlds as written).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Variant {
+    /// Cut every data set to this many tracks ([`shrink_datasets`]).
+    pub tracks: Option<u64>,
+    /// Scenario overrides, `key=value` as `xrcsim run --set` takes them.
+    pub sets: Vec<String>,
 }
 
 /// Removes every secondary site, volume pair, secondary storage control and secondary
@@ -116,6 +140,17 @@ pub fn primary_only(cfg: &mut WorldConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// Cuts every data set of `cfg` to its first `tracks` tracks (at least one), so that a
+/// short run touches every record and the world's content stops growing early: what is
+/// left to grow with run length is then bookkeeping, not data.
+pub fn shrink_datasets(cfg: &mut WorldConfig, tracks: u64) {
+    for v in &mut cfg.volumes {
+        for d in &mut v.datasets {
+            d.last_track = d.last_track.min(d.first_track + tracks.max(1) - 1);
+        }
+    }
+}
+
 /// What one measured run did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Measured {
@@ -149,15 +184,27 @@ impl Measured {
 
 /// Builds `bench` and runs it for `length` (no trace, no image) through the runner.
 pub fn measure(bench: Bench, length: SimDuration, seed: u64) -> Result<Measured, String> {
+    measure_with_report(bench, length, seed, &Variant::default()).map(|(m, _)| m)
+}
+
+/// [`measure`] of a [`Variant`] of the world, also returning the run's report (the
+/// `xrcsim run --json` document).
+pub fn measure_with_report(
+    bench: Bench,
+    length: SimDuration,
+    seed: u64,
+    variant: &Variant,
+) -> Result<(Measured, Report), String> {
     let t0 = Instant::now();
-    let built = bench.built(length, seed)?;
+    let built = bench.built_with(length, seed, variant)?;
     let out = run(&built, &RunOptions::default()).map_err(|e| e.to_string())?;
     let total = t0.elapsed().as_secs_f64();
-    Ok(Measured {
+    let m = Measured {
         length_s: length.as_secs_f64(),
         writes: out.report.primary.writes,
         events: out.report.events,
         wall_s: out.report.wall_s,
         other_s: (total - out.report.wall_s).max(0.0),
-    })
+    };
+    Ok((m, out.report))
 }

@@ -2,10 +2,14 @@
 //! `docs/performance.md` for what each means, its goal and the figures).
 //!
 //! ```text
-//! perf run NAME [--length DUR] [--seed S]   one measurement in this process
+//! perf run NAME [--length DUR] [--seed S] [--tracks T] [--set K=V]... [--report true]
+//!                                           one measurement in this process (--tracks:
+//!                                           every data set cut to T tracks; --set: a
+//!                                           scenario override; --report: the run's JSON
+//!                                           report on stderr)
 //!      NAME: primary16 | xrc16 | poisson16 | large   (a world, simulated for DUR)
 //!            oracle                                  (the oracle alone, --writes N)
-//! perf memory [--bench NAME] [--length DUR] [--factor K]
+//! perf memory [--bench NAME] [--length DUR] [--factor K] [--tracks T] [--set K=V]...
 //!      peak RSS of a run of DUR and of K x DUR, each in a fresh process
 //! perf all [--repeat R] [--quick]
 //!      every measurement R times (each in a fresh process, rounds interleaved), the
@@ -18,27 +22,29 @@
 
 use benches::mem::{peak_rss_kib, rss_kib};
 use benches::oracle_load::OracleDriver;
-use benches::worlds::{Bench, measure};
+use benches::worlds::{Bench, Variant, measure_with_report};
 use serde_json::{Value, json};
 use sim::SimDuration;
 use std::process::{Command, ExitCode};
 use std::str::FromStr;
 
 const USAGE: &str = "usage:
-  perf run NAME [--length DUR] [--seed S] [--writes N]
+  perf run NAME [--length DUR] [--seed S] [--tracks T] [--set K=V]... [--report true]
+  perf run oracle [--writes N]
        NAME: primary16 | xrc16 | poisson16 | large | oracle
-  perf memory [--bench NAME] [--length DUR] [--factor K]
+  perf memory [--bench NAME] [--length DUR] [--factor K] [--tracks T] [--set K=V]...
   perf all [--repeat R] [--quick]
   DUR is a duration with a unit (60s, 1500ms)";
 
 /// Simulated length of each world's measurement (full and `--quick`).
 fn default_length(b: Bench, quick: bool) -> SimDuration {
-    let s = match b {
-        Bench::Primary16 | Bench::Xrc16 => 60,
-        Bench::Poisson16 | Bench::Large => 30,
-    };
-    SimDuration::from_secs(if quick { s / 6 } else { s })
+    // 173,000 writes (oltp16, 1,440 writes/s) or 115,000 (poisson16 and large, 960/s).
+    let _ = b;
+    SimDuration::from_secs(if quick { 20 } else { 120 })
 }
+
+/// Tracks per data set of the memory runs whose content saturates early.
+const SMALL_TRACKS: u64 = 15;
 
 /// Options of a sub-command: `--key value` pairs.
 struct Opts(Vec<(String, String)>);
@@ -72,6 +78,13 @@ impl Opts {
                 .map_err(|e| format!("--{key} {v}: {e} (expected {what})")),
         }
     }
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
     fn check(&self, allowed: &[&str]) -> Result<(), String> {
         for (k, _) in &self.0 {
             if !allowed.contains(&k.as_str()) {
@@ -90,12 +103,23 @@ impl Opts {
 }
 
 /// One world measurement as a JSON line.
-fn run_world(b: Bench, length: SimDuration, seed: u64) -> Result<Value, String> {
-    let m = measure(b, length, seed)?;
+fn run_world(
+    b: Bench,
+    length: SimDuration,
+    seed: u64,
+    variant: &Variant,
+    report: bool,
+) -> Result<Value, String> {
+    let (m, r) = measure_with_report(b, length, seed, variant)?;
+    if report {
+        eprintln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+    }
     Ok(json!({
         "bench": b.name(),
         "length_s": m.length_s,
         "seed": seed,
+        "dataset_tracks": variant.tracks,
+        "sets": variant.sets,
         "writes": m.writes,
         "events": m.events,
         "wall_s": m.wall_s,
@@ -148,12 +172,19 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         let b = Bench::from_name(name).ok_or_else(|| {
             format!("unknown measurement `{name}`; allowed: primary16 xrc16 poisson16 large oracle")
         })?;
-        opts.check(&["length", "seed"])?;
+        opts.check(&["length", "seed", "report", "tracks", "set"])?;
         let length = opts
             .get::<SimDuration>("length", "a duration such as 60s")?
             .unwrap_or(default_length(b, false));
         let seed = opts.get("seed", "an unsigned integer")?.unwrap_or(1);
-        run_world(b, length, seed)?
+        let report = opts
+            .get::<bool>("report", "true or false")?
+            .unwrap_or(false);
+        let variant = Variant {
+            tracks: opts.get("tracks", "a positive integer")?,
+            sets: opts.all("set"),
+        };
+        run_world(b, length, seed, &variant, report)?
     };
     println!("{line}");
     Ok(())
@@ -179,21 +210,29 @@ fn child(args: &[String]) -> Result<Value, String> {
         .map_err(|e| format!("perf {}: bad output `{line}`: {e}", args.join(" ")))
 }
 
-fn memory_pair(b: Bench, length: SimDuration, factor: u64) -> Result<Value, String> {
+fn memory_pair(
+    b: Bench,
+    length: SimDuration,
+    factor: u64,
+    variant: &Variant,
+) -> Result<Value, String> {
     let long = SimDuration::from_nanos(length.as_nanos() * factor);
-    let a = child(&[
-        "run".into(),
-        b.name().into(),
-        "--length".into(),
-        length.to_string(),
-    ])?;
+    let args = |l: SimDuration| {
+        let mut v: Vec<String> = vec!["run".into(), b.name().into(), "--length".into()];
+        v.push(l.to_string());
+        if let Some(t) = variant.tracks {
+            v.push("--tracks".into());
+            v.push(t.to_string());
+        }
+        for x in &variant.sets {
+            v.push("--set".into());
+            v.push(x.clone());
+        }
+        v
+    };
+    let a = child(&args(length))?;
     println!("{a}");
-    let z = child(&[
-        "run".into(),
-        b.name().into(),
-        "--length".into(),
-        long.to_string(),
-    ])?;
+    let z = child(&args(long))?;
     println!("{z}");
     let ka = a["peak_rss_kib"].as_f64().unwrap_or(0.0);
     let kz = z["peak_rss_kib"].as_f64().unwrap_or(0.0);
@@ -201,6 +240,8 @@ fn memory_pair(b: Bench, length: SimDuration, factor: u64) -> Result<Value, Stri
     Ok(json!({
         "bench": format!("memory-{}", b.name()),
         "summary": true,
+        "dataset_tracks": variant.tracks,
+        "sets": variant.sets,
         "short_length_s": length.as_secs_f64(),
         "long_length_s": long.as_secs_f64(),
         "short_peak_rss_kib": ka,
@@ -213,19 +254,23 @@ fn memory_pair(b: Bench, length: SimDuration, factor: u64) -> Result<Value, Stri
 
 fn cmd_memory(args: &[String]) -> Result<(), String> {
     let opts = Opts::parse(args)?;
-    opts.check(&["bench", "length", "factor"])?;
+    opts.check(&["bench", "length", "factor", "tracks", "set"])?;
     let name: String = opts.get("bench", "a world name")?.unwrap_or("xrc16".into());
     let b = Bench::from_name(&name).ok_or_else(|| {
         format!("unknown world `{name}`; allowed: primary16 xrc16 poisson16 large")
     })?;
     let length = opts
         .get::<SimDuration>("length", "a duration such as 60s")?
-        .unwrap_or(SimDuration::from_secs(60));
+        .unwrap_or(SimDuration::from_secs(120));
     let factor = opts
         .get("factor", "a positive integer")?
         .unwrap_or(10u64)
         .max(1);
-    println!("{}", memory_pair(b, length, factor)?);
+    let variant = Variant {
+        tracks: opts.get("tracks", "a positive integer")?,
+        sets: opts.all("set"),
+    };
+    println!("{}", memory_pair(b, length, factor, &variant)?);
     Ok(())
 }
 
@@ -315,9 +360,15 @@ fn cmd_all(args: &[String]) -> Result<(), String> {
                "goal": "<= 1.5", "pass": l / s <= 1.5})
     );
     println!("{}", summary("oracle", "ns_per_write", "", None));
-    let length = SimDuration::from_secs(if quick { 10 } else { 60 });
-    println!("{}", memory_pair(Bench::Xrc16, length, 10)?);
-    println!("{}", memory_pair(Bench::Primary16, length, 10)?);
+    let length = SimDuration::from_secs(if quick { 20 } else { 120 });
+    for b in [Bench::Primary16, Bench::Xrc16] {
+        println!("{}", memory_pair(b, length, 10, &Variant::default())?);
+        let small = Variant {
+            tracks: Some(SMALL_TRACKS),
+            sets: Vec::new(),
+        };
+        println!("{}", memory_pair(b, length, 10, &small)?);
+    }
     Ok(())
 }
 
