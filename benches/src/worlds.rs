@@ -208,3 +208,82 @@ pub fn measure_with_report(
     };
     Ok((m, out.report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::workload::WorkloadSpec;
+
+    #[test]
+    fn benchmark_files_build_the_worlds_they_describe() {
+        let s = SimDuration::from_secs(1);
+        let x = Bench::Xrc16.built(s, 1).unwrap().world;
+        assert_eq!(x.volumes.len(), 32, "16 primary + 16 secondary volumes");
+        assert_eq!(
+            (x.sites.len(), x.copy.pairs.len(), x.hosts.len()),
+            (1, 16, 8)
+        );
+        let p = Bench::Primary16.built(s, 1).unwrap().world;
+        assert_eq!(p.volumes.len(), 16);
+        assert!(p.sites.is_empty() && p.copy.pairs.is_empty());
+        assert!(p.subsystems.iter().all(|ss| ss.site.is_none()));
+        assert_eq!(
+            p.hosts, x.hosts,
+            "the same workload on the same volume indices"
+        );
+        let l = Bench::Large.built(s, 1).unwrap().world;
+        assert_eq!((l.volumes.len(), l.subsystems.len()), (20_000, 101));
+        let q = Bench::Poisson16.built(s, 1).unwrap().world;
+        assert_eq!((q.volumes.len(), q.subsystems.len()), (32, 3));
+        // Same hosts and generators; host h writes every 8th volume's data set.
+        let writer = |h: &models::world::HostConfig| match &h.apps[0].source {
+            models::world::AppSource::Synthetic(WorkloadSpec::Poisson {
+                rate, datasets, ..
+            }) => (*rate, datasets.len()),
+            other => panic!("unexpected workload {other:?}"),
+        };
+        for (hq, hl) in q.hosts.iter().zip(&l.hosts) {
+            assert_eq!(writer(hq), (120.0, 2));
+            assert_eq!(writer(hl), (120.0, 1_250));
+            assert_eq!(
+                (hq.apps[0].datasets.len(), hl.apps[0].datasets.len()),
+                (16, 10_000)
+            );
+        }
+    }
+
+    #[test]
+    fn primary_only_runs_without_remote_copy_and_shrinking_keeps_it_valid() {
+        let s = SimDuration::from_secs(2);
+        let (m, r) = measure_with_report(
+            Bench::Primary16,
+            s,
+            1,
+            &Variant {
+                tracks: Some(15),
+                sets: vec![],
+            },
+        )
+        .unwrap();
+        // 1,440 writes/s offered.
+        assert!((2_000..3_600).contains(&m.writes), "{}", m.writes);
+        assert!(r.sites.is_empty());
+        assert_eq!(r.model.messages, 0);
+        assert_eq!(r.model.mover_reads, 0);
+        assert!(m.events_per_write() > 3.0 && m.events_per_write() < 6.0);
+        let (x, rx) = measure_with_report(Bench::Xrc16, s, 1, &Variant::default()).unwrap();
+        assert_eq!(
+            x.writes, m.writes,
+            "same workload, primary writes unchanged"
+        );
+        assert!(rx.model.messages > 0 && x.events > m.events);
+    }
+
+    #[test]
+    fn primary_only_refuses_interleaved_secondaries() {
+        let mut cfg = WorldConfig::demo(models::world::Mode::Xrc, 1, 2, 10.0, 10.0);
+        // Put a secondary storage control before a primary one.
+        cfg.subsystems.swap(0, 2);
+        assert!(primary_only(&mut cfg).is_err());
+    }
+}
