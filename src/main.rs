@@ -186,6 +186,19 @@ fn source(path: Option<&Path>) -> Result<(Source, PathBuf), String> {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`xrcsim ... | head`) ends the program quietly.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("xrcsim: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("xrcsim: {msg}");
     ExitCode::from(2)
@@ -247,7 +260,7 @@ fn cmd_check(a: CheckArgs) -> ExitCode {
     };
     match prepare(&src, &a.common.sets(), &dir) {
         Ok(b) => {
-            print!("{}", scenarios::build::describe(&b));
+            emit(&scenarios::build::describe(&b));
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -366,6 +366,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     }
     // Pairs: explicit first, then automatic ones for each site's volumes.
     let mut pairs: Vec<PairConfig> = Vec::new();
+    let mut paired: std::collections::BTreeSet<(usize, usize)> = Default::default();
     for (i, p) in s.copy.pairs.iter().enumerate() {
         let at = |k: &str| format!("copy.pairs[{i}].{k}");
         let pv = *vol_idx.get(&p.primary).ok_or_else(|| {
@@ -413,10 +414,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 ),
             ));
         }
-        if pairs
-            .iter()
-            .any(|q| q.primary.0 as usize == pv && q.site == site)
-        {
+        if !paired.insert((pv, site)) {
             return Err(l.error_at(
                 &at("primary"),
                 format!("`{}` is already paired at site {}", p.primary, p.site),
@@ -428,6 +426,9 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             secondary: VolumeId(sv as u32),
         });
     }
+    let user_subsystems = subsystems.len();
+    let mut auto_ss: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut auto_count: BTreeMap<usize, usize> = BTreeMap::new();
     for (si, site) in s.sites.iter().enumerate() {
         let members: Vec<usize> = match &site.volumes {
             None => primaries.clone(),
@@ -455,25 +456,35 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             }
         };
         for pv in members {
-            if pairs
-                .iter()
-                .any(|q| q.primary.0 as usize == pv && q.site == si)
-            {
+            if !paired.insert((pv, si)) {
                 continue;
             }
-            // The site's first storage control, or an automatic one.
-            let ss = match subsystems.iter().position(|x| x.site == Some(si)) {
-                Some(ss) => ss,
-                None => {
-                    let mut x = SubsystemConfig {
-                        name: format!("{}SS", site.name),
-                        site: Some(si),
-                        ..SubsystemConfig::default()
-                    };
-                    x.storage_paths = 8;
-                    subsystems.push(x);
-                    subsystems.len() - 1
+            // The site's own storage controls, round robin; without any, one automatic
+            // storage control at the site for each primary one (the secondary mirrors
+            // the primary's layout, so it is not a bottleneck by construction).
+            let own: Vec<usize> = (0..user_subsystems)
+                .filter(|&x| subsystems[x].site == Some(si))
+                .collect();
+            let ss = if own.is_empty() {
+                let pss = volumes[pv].subsystem.0 as usize;
+                match auto_ss.get(&(si, pss)) {
+                    Some(&x) => x,
+                    None => {
+                        let x = SubsystemConfig {
+                            name: format!("{}.{}", site.name, subsystems[pss].name),
+                            site: Some(si),
+                            storage_paths: subsystems[pss].storage_paths.max(4),
+                            ..SubsystemConfig::default()
+                        };
+                        subsystems.push(x);
+                        auto_ss.insert((si, pss), subsystems.len() - 1);
+                        subsystems.len() - 1
+                    }
                 }
+            } else {
+                let k = auto_count.entry(si).or_insert(0usize);
+                *k += 1;
+                own[(*k - 1) % own.len()]
             };
             let volser = auto_secondary_volser(&volumes[pv].volser, si, &vol_idx);
             vol_idx.insert(volser.clone(), volumes.len());
@@ -747,6 +758,9 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     if c.batch_bytes == 0 {
         return Err(l.error_at("copy.batch_bytes", "must be at least 1 byte"));
     }
+    if c.secondary_paths == 0 {
+        return Err(l.error_at("copy.secondary_paths", "must be at least 1"));
+    }
     if c.apply_parallel == 0 {
         return Err(l.error_at("copy.apply_parallel", "must be at least 1"));
     }
@@ -909,12 +923,14 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             movers: c.movers,
             mover_read_overhead: c.mover_read_overhead,
             mover_batch: c.mover_batch,
+            mover_buffer: c.mover_buffer,
             batch_bytes: c.batch_bytes,
             batch_timer: c.batch_timer,
             reupdate_accommodation: c.reupdate_accommodation,
             flow,
             ack_interval: c.ack_interval,
             apply_parallel: c.apply_parallel,
+            secondary_paths: c.secondary_paths,
             pit_interval: c.pit_interval,
             initial_copy: c.initial_copy,
         },
@@ -1077,7 +1093,33 @@ pub fn describe(b: &Built) -> String {
         }
     );
     for f in &w.faults {
-        let _ = writeln!(o, "fault: {f:?}");
+        let site = |i: &usize| w.sites.get(*i).map_or("?", |s| s.name.as_str());
+        let line = match f {
+            Fault::Disaster { at, cut_link } => format!(
+                "primary-site disaster at {at}{}",
+                if *cut_link { ", link cut with it" } else { "" }
+            ),
+            Fault::SubsystemLoss { at, subsystem } => format!(
+                "storage control {} lost at {at}",
+                w.subsystems[subsystem.0 as usize].name
+            ),
+            Fault::MoverCrash { at, mover, restart } => {
+                format!("data mover {mover} crashes at {at}, restarts after {restart}")
+            }
+            Fault::LinkCut { at, site: s, until } => {
+                format!("link to {} cut at {at}, restored at {until}", site(s))
+            }
+            Fault::SecondarySlowdown {
+                at,
+                site: s,
+                factor,
+                until,
+            } => format!(
+                "secondary DASD of {} {factor}x slower from {at} to {until}",
+                site(s)
+            ),
+        };
+        let _ = writeln!(o, "fault: {line}");
     }
     o
 }

@@ -351,10 +351,15 @@ pub struct CopySpec {
     pub mover_read_overhead: SimDuration,
     /// Most record sets one mover read takes.
     pub mover_batch: u32,
+    /// Record sets the movers hold read but not yet secured; full, they stop reading.
+    pub mover_buffer: u64,
     /// Base design: the re-update accommodation (off shows the hazard).
     pub reupdate_accommodation: bool,
     /// Secondary: writes to the secondary DASD in progress at once.
     pub apply_parallel: u32,
+    /// Secondary: channel paths from the secondary data mover to each of its storage
+    /// controls.
+    pub secondary_paths: u32,
     /// Secondary: acknowledgment interval.
     pub ack_interval: SimDuration,
     /// `pit`: interval between point-in-time copies.
@@ -379,8 +384,10 @@ impl Default for CopySpec {
             token_latency: d.token_latency,
             mover_read_overhead: d.mover_read_overhead,
             mover_batch: d.mover_batch,
+            mover_buffer: d.mover_buffer,
             reupdate_accommodation: d.reupdate_accommodation,
             apply_parallel: d.apply_parallel,
+            secondary_paths: d.secondary_paths,
             ack_interval: d.ack_interval,
             pit_interval: d.pit_interval,
             initial_copy: d.initial_copy,

@@ -342,9 +342,22 @@ impl<'v> Machine<'v> {
         }
     }
 
+    /// Inside a Locate Record domain, the end of a track moves the head to R1 of the next
+    /// track of the extent (ECKD switches heads within the domain); returns that record,
+    /// or no record found at the end of the extent or on an empty track.
+    fn next_track_in_domain(&mut self, out: &mut ChainEffects) -> Result<u8, Sense> {
+        let h = self.head()?;
+        let next = h.track + 1;
+        if !self.in_extent(next) || self.n_records(out, next) == 0 {
+            return Err(no_record_found());
+        }
+        self.seek_to(next, out);
+        Ok(1)
+    }
+
     /// Number of the next user record (R0 skipped). Inside a domain the end of the track
-    /// is no record found; outside, the search wraps once past the index point.
-    fn next_user(&mut self, out: &ChainEffects, in_domain: bool) -> Result<u8, Sense> {
+    /// continues on the next track; outside, the search wraps once past the index point.
+    fn next_user(&mut self, out: &mut ChainEffects, in_domain: bool) -> Result<u8, Sense> {
         let h = self.head()?;
         let n = self.n_records(out, h.track);
         let next = match h.pos {
@@ -355,7 +368,7 @@ impl<'v> Machine<'v> {
             return Ok(next as u8);
         }
         if in_domain {
-            return Err(no_record_found());
+            return self.next_track_in_domain(out);
         }
         self.pass_index()?;
         if n >= 1 {
@@ -565,10 +578,16 @@ impl<'v> Machine<'v> {
             (true, Pos::AfterData(r)) => r as u32 + 1,
             (false, _) => return Err(cr(reject::INVALID_SEQUENCE)),
         };
-        if target > self.n_records(out, h.track) {
-            return Err(no_record_found());
-        }
-        let addr = Cchhr::from_track(h.track, target as u8);
+        let (track, target) = if target > self.n_records(out, h.track) {
+            if !in_domain {
+                return Err(no_record_found());
+            }
+            let r = self.next_track_in_domain(out)?;
+            (self.head()?.track, r as u32)
+        } else {
+            (h.track, target)
+        };
+        let addr = Cchhr::from_track(track, target as u8);
         let (key_len, data_len) = self.format_of(out, addr).ok_or(no_record_found())?;
         self.set_pos(Pos::AfterData(target as u8));
         if data_len == 0 {

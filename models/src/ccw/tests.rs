@@ -331,11 +331,29 @@ fn unknown_codes_and_tic_errors() {
 }
 
 #[test]
+fn a_locate_record_domain_continues_on_the_next_track() {
+    let v = vol();
+    let payloads: Vec<RecordPayload> = (0..14).map(rec).collect();
+    let mut chain = Vec::new();
+    build::update_write(&mut chain, LOG, Cchhr::new(10, 0, 11), &payloads).unwrap();
+    let (st, fx) = run(&chain, &v);
+    assert!(st.is_normal(), "{st:?}");
+    let addrs: Vec<Cchhr> = fx.writes.iter().map(|w| w.addr).collect();
+    assert_eq!(addrs[0], Cchhr::new(10, 0, 11));
+    assert_eq!(addrs[1], Cchhr::new(10, 0, 12));
+    assert_eq!(addrs[2], Cchhr::new(10, 1, 1));
+    assert_eq!(addrs[13], Cchhr::new(10, 1, 12));
+    assert_eq!(fx.tracks_touched, 2);
+}
+
+#[test]
 fn no_record_found_past_the_last_record() {
     let v = vol();
     let payloads: Vec<RecordPayload> = (0..13).map(rec).collect();
     let mut chain = Vec::new();
-    build::update_write(&mut chain, LOG, Cchhr::new(10, 0, 1), &payloads).unwrap();
+    // From R1 of the extent's last track (299 = cylinder 19, head 14): the 13th record
+    // would be past the end of the extent.
+    build::update_write(&mut chain, LOG, Cchhr::new(19, 14, 1), &payloads).unwrap();
     let (st, fx) = run(&chain, &v);
     assert!(st.sense.is_no_record_found(), "{st:?}");
     assert_eq!(st.last_ccw, 14);

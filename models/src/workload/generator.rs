@@ -143,6 +143,7 @@ impl Workload {
     /// Checks the spec (rates > 0, fractions in `[0, 1]`, slots exist and hold records, ...)
     /// and says what is allowed when it refuses.
     pub fn new(spec: &WorkloadSpec, datasets: &[DataSetShape]) -> Result<Workload, String> {
+        let spec = &spec.with_slots(datasets.len());
         spec.validate_for(datasets)?;
         let mut sources = Vec::new();
         match spec {
@@ -939,7 +940,7 @@ mod tests {
                 read_fraction: 0.0,
                 records: Dist::Constant { value: 1.0 },
                 skew: 0.0,
-                datasets: vec![0],
+                datasets: vec![],
             }
         );
         assert!(matches!(

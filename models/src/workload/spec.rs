@@ -29,8 +29,8 @@ pub enum WorkloadSpec {
         /// Zipf exponent of the access frequency over records (default 0: uniform).
         #[serde(default)]
         skew: f64,
-        /// Data-set slots accessed (default `[0]`).
-        #[serde(default = "first_slot")]
+        /// Data-set slots accessed (default: every slot of the application).
+        #[serde(default)]
         datasets: Vec<u16>,
     },
     /// Bursty arrivals: a two-phase Markov-modulated Poisson process (MMPP-2). The process
@@ -55,8 +55,8 @@ pub enum WorkloadSpec {
         /// Zipf exponent over records (default 0: uniform).
         #[serde(default)]
         skew: f64,
-        /// Data-set slots accessed (default `[0]`).
-        #[serde(default = "first_slot")]
+        /// Data-set slots accessed (default: every slot of the application).
+        #[serde(default)]
         datasets: Vec<u16>,
     },
     /// Database transactions at Poisson arrivals, each a dependent chain: (optionally a
@@ -153,9 +153,6 @@ impl Burst {
 
 fn one_record() -> Dist {
     Dist::Constant { value: 1.0 }
-}
-fn first_slot() -> Vec<u16> {
-    vec![0]
 }
 fn one() -> u16 {
     1
@@ -309,6 +306,31 @@ impl WorkloadSpec {
                 Ok(())
             }
         }
+    }
+
+    /// The spec with its empty `datasets` lists (meaning "every slot") filled in for an
+    /// application with `n` data-set slots.
+    pub fn with_slots(&self, n: usize) -> WorkloadSpec {
+        let all = || {
+            (0..n.min(u16::MAX as usize + 1))
+                .map(|i| i as u16)
+                .collect::<Vec<u16>>()
+        };
+        let mut s = self.clone();
+        match &mut s {
+            WorkloadSpec::Poisson { datasets, .. } | WorkloadSpec::OnOff { datasets, .. }
+                if datasets.is_empty() =>
+            {
+                *datasets = all()
+            }
+            WorkloadSpec::Mixed { parts } => {
+                for p in parts.iter_mut() {
+                    *p = p.with_slots(n);
+                }
+            }
+            _ => {}
+        }
+        s
     }
 
     /// Checks the spec against the application's data sets: every slot named exists and

@@ -166,6 +166,10 @@ pub struct CopyConfig {
     pub mover_read_overhead: SimDuration,
     /// Most record sets one mover read takes.
     pub mover_batch: u32,
+    /// The movers' buffer: record sets read but not yet secured by every site. When it is
+    /// full the movers stop reading, so a slow link or secondary shows up as residual counts
+    /// in the storage controls (where write pacing and device blocking look).
+    pub mover_buffer: u64,
     /// Message buffer size: a message leaves when adding to it would pass this many bytes.
     pub batch_bytes: u64,
     /// Message timer: a message leaves this long after its first entry at the latest.
@@ -179,6 +183,9 @@ pub struct CopyConfig {
     pub ack_interval: SimDuration,
     /// Secondary: most updates being written to the secondary DASD at once.
     pub apply_parallel: u32,
+    /// Secondary: channel paths from the secondary data mover to each storage control of
+    /// its site.
+    pub secondary_paths: u32,
     /// `pit`: interval between point-in-time copies.
     pub pit_interval: SimDuration,
     /// Send an initial copy of the duplexed data sets at session start (its traffic competes
@@ -197,12 +204,14 @@ impl Default for CopyConfig {
             movers: 1,
             mover_read_overhead: SimDuration::from_micros(400),
             mover_batch: 64,
+            mover_buffer: 20_000,
             batch_bytes: 256 * 1024,
             batch_timer: SimDuration::from_millis(10),
             reupdate_accommodation: true,
             flow: FlowControl::None,
             ack_interval: SimDuration::from_millis(100),
             apply_parallel: 16,
+            secondary_paths: 8,
             pit_interval: SimDuration::from_secs(3600),
             initial_copy: false,
         }

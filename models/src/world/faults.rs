@@ -48,7 +48,7 @@ impl World {
                 "link_cut",
                 &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
             );
-            self.link_cut(site);
+            self.link_cut(site, ctx.now());
             let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             return;
         }
@@ -96,7 +96,7 @@ impl World {
                         "link_cut",
                         &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
                     );
-                    self.link_cut(site);
+                    self.link_cut(site, ctx.now());
                     let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
                 }
             }
@@ -191,7 +191,7 @@ impl World {
             if let Some(t) = self.out[s].timer.take() {
                 ctx.cancel(t);
             }
-            self.link_sender_dies(s, cut_link);
+            self.link_sender_dies(s, cut_link, ctx.now());
         }
         for s in 0..self.sites.len() {
             self.maybe_start_recovery(s, ctx);
@@ -279,6 +279,19 @@ impl World {
                 marks[5] = m.tx_done;
             }
         }
+        // While the link is down, a message waiting to be sent waits for the link.
+        let outage_from = match (msg, self.out[site].link.down_since()) {
+            (Some(m), Some(down)) if m.tx_start == SimTime::ZERO && m.sent > SimTime::ZERO => {
+                Some(down.max(m.sent))
+            }
+            _ => None,
+        };
+        if let Some(o) = outage_from {
+            // Queued until the cut, then waiting for the link (stage 7).
+            marks[4] = o;
+            marks[5] = o;
+            marks[6] = o;
+        }
         let mut from = e.t_seq;
         for (i, mark) in marks.iter().enumerate() {
             let until = (*mark).min(now).max(from);
@@ -287,9 +300,6 @@ impl World {
             if until >= now {
                 break;
             }
-        }
-        if from < now {
-            out[super::STAGES.len() - 1] += (now - from).as_nanos();
         }
         out
     }

@@ -14,6 +14,8 @@ use std::collections::VecDeque;
 struct Path {
     /// The message being transmitted.
     sending: Option<u32>,
+    /// When its transmission started.
+    since: SimTime,
     /// Messages transmitted and propagating, oldest first.
     in_flight: VecDeque<u32>,
 }
@@ -34,6 +36,8 @@ pub struct Link {
     reverse_free_at: SimTime,
     /// The sending side is gone (primary disaster): nothing more is transmitted.
     sender_dead: bool,
+    /// When the link went down (while it is down).
+    down_since: Option<SimTime>,
 }
 
 /// Figures of a link for reports.
@@ -63,6 +67,7 @@ impl Link {
             messages_sent: 0,
             reverse_free_at: SimTime::ZERO,
             sender_dead: false,
+            down_since: None,
         }
     }
     /// One-way propagation delay.
@@ -84,7 +89,11 @@ impl Link {
     pub fn is_up(&self) -> bool {
         self.up
     }
-    /// Transmission time summed over paths so far, ns.
+    /// When the link went down, while it is down.
+    pub fn down_since(&self) -> Option<SimTime> {
+        self.down_since
+    }
+    /// Transmission time summed over paths so far (completed or cut short), ns.
     pub fn busy_ns(&self) -> u64 {
         self.busy_ns
     }
@@ -139,11 +148,11 @@ impl World {
                 return;
             };
             l.paths[p].sending = Some(id);
+            l.paths[p].since = ctx.now();
             let m = &mut self.msgs[id as usize];
             m.tx_start = ctx.now();
             let bytes = m.bytes;
             let d = l.tx_time(bytes);
-            l.busy_ns += d.as_nanos();
             l.bytes_sent += bytes + l.overhead;
             l.messages_sent += 1;
             ctx.schedule_in(
@@ -168,6 +177,9 @@ impl World {
         }
         let p = &mut l.paths[path as usize];
         let Some(id) = p.sending.take() else { return };
+        if !l.sender_dead {
+            l.busy_ns += (ctx.now() - p.since).as_nanos();
+        }
         if l.sender_dead {
             // The primary died while this message was leaving: it never left whole.
             self.msgs.remove(id as usize);
@@ -199,17 +211,30 @@ impl World {
 
     /// Cuts the link to `site`: everything on the wire is lost and will be sent again, in
     /// order, after the restore (unless the primary is gone).
-    pub(crate) fn link_cut(&mut self, site: usize) {
+    pub(crate) fn link_cut(&mut self, site: usize, now: SimTime) {
         let l = &mut self.out[site].link;
         if !l.up {
             return;
         }
         l.up = false;
+        l.down_since = Some(now);
         l.epoch += 1;
         let mut lost: Vec<u32> = Vec::new();
         for p in &mut l.paths {
             lost.extend(p.in_flight.drain(..));
-            lost.extend(p.sending.take());
+            if let Some(id) = p.sending.take() {
+                if !l.sender_dead {
+                    l.busy_ns += (now - p.since).as_nanos();
+                }
+                lost.push(id);
+            }
+        }
+        // What is sent again waits in the queue: it has not been transmitted.
+        for &id in &lost {
+            if let Some(m) = self.msgs.get_mut(id as usize) {
+                m.tx_start = SimTime::ZERO;
+                m.tx_done = SimTime::ZERO;
+            }
         }
         if l.sender_dead {
             for id in lost {
@@ -227,20 +252,27 @@ impl World {
     /// Restores the link to `site`.
     pub(crate) fn link_restore(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
         self.out[site].link.up = true;
+        self.out[site].link.down_since = None;
         self.link_pump(site, ctx);
     }
 
     /// The primary is gone: nothing more leaves; what is propagating still arrives unless
     /// `cut`.
-    pub(crate) fn link_sender_dies(&mut self, site: usize, cut: bool) {
+    pub(crate) fn link_sender_dies(&mut self, site: usize, cut: bool, now: SimTime) {
         let l = &mut self.out[site].link;
+        // Transmissions in progress count up to now; they will not complete.
+        for p in &l.paths {
+            if p.sending.is_some() {
+                l.busy_ns += (now - p.since).as_nanos();
+            }
+        }
         l.sender_dead = true;
         let queued: Vec<u32> = l.queue.drain(..).collect();
         for id in queued {
             self.msgs.remove(id as usize);
         }
         if cut {
-            self.link_cut(site);
+            self.link_cut(site, now);
         }
     }
 

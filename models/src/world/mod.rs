@@ -446,7 +446,7 @@ pub(crate) enum MsgKind {
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
 /// write the secondary lacks (write A+1) has spent its time since it got its number.
-pub const STAGES: [&str; 7] = [
+pub const STAGES: [&str; 8] = [
     "primary_write",
     "mover_queue",
     "mover_read",
@@ -454,6 +454,7 @@ pub const STAGES: [&str; 7] = [
     "link_queue",
     "transmission",
     "propagation",
+    "link_outage",
 ];
 
 /// Running totals a report or a front end may show.
@@ -495,6 +496,8 @@ pub struct WorldStats {
     pub message_bytes: u64,
     /// Mover reads.
     pub mover_reads: u64,
+    /// Times a mover could not read because the movers' buffer was full.
+    pub mover_buffer_full: u64,
     /// Re-update groups formed by the accommodation.
     pub reupdate_groups: u64,
     /// Tokens the serializer numbered, and their total wait before service, ns.
@@ -536,6 +539,10 @@ pub struct World {
     pub(crate) drain_at_end: bool,
     /// Record sets in the session's sidefiles.
     pub(crate) sidefile: u64,
+    /// Record sets in the sidefiles not yet read by a mover (sum of the residual counts).
+    pub(crate) residual: u64,
+    /// The highest group end the re-update accommodation has shipped.
+    pub(crate) group_horizon: u64,
     pub(crate) primary_alive: bool,
     pub(crate) workload_on: bool,
     pub(crate) draining: bool,
@@ -656,7 +663,7 @@ impl World {
                 paths[h] = host.paths_per_subsystem.max(1);
             }
             for p in paths.iter_mut().skip(cfg.hosts.len()) {
-                *p = 4;
+                *p = cfg.copy.secondary_paths.max(1);
             }
             let track_bytes = cfg
                 .volumes
@@ -830,6 +837,8 @@ impl World {
             outages: Vec::new(),
             drain_at_end: false,
             sidefile: 0,
+            residual: 0,
+            group_horizon: 0,
             primary_alive: true,
             workload_on: true,
             draining: false,

@@ -190,6 +190,7 @@ impl World {
         match mode {
             Mode::Xrc | Mode::XrcPrt | Mode::Naive => {
                 self.volumes[vol.0 as usize].residual += 1;
+                self.residual += 1;
                 let m = self.mover_of(vol);
                 self.mover_kick(m, ctx);
             }
@@ -213,6 +214,37 @@ impl World {
         if !self.primary_alive || self.movers[m].busy || !self.movers[m].alive {
             return;
         }
+        // When the movers' buffer is full of data the secondaries have not secured yet,
+        // nothing more is read, except the oldest unread record set when the secondaries
+        // need it to secure anything: it is their next write (A+1), or inside a re-update
+        // group already shipped (which completes only when all of it is in). Without this,
+        // the buffer could fill with data that can never be secured.
+        let held = self.sidefile.saturating_sub(self.residual);
+        let only: Option<u64> = if held >= self.cfg.copy.mover_buffer.max(1) {
+            self.stats.mover_buffer_full += 1;
+            let needed = (0..self.sites.len())
+                .filter_map(|i| self.oracle.first_incomplete(SiteId(i as u8)))
+                .min()
+                .unwrap_or(0);
+            let horizon = needed.max(self.group_horizon);
+            let oldest = self
+                .movers
+                .iter()
+                .flat_map(|mv| mv.queues.iter())
+                .filter_map(|q| q.front().copied())
+                .min();
+            match oldest {
+                Some(o)
+                    if o <= horizon
+                        && self.movers[m].queues.iter().any(|q| q.front() == Some(&o)) =>
+                {
+                    Some(o)
+                }
+                _ => return,
+            }
+        } else {
+            None
+        };
         let mode = self.mode();
         let accommodate = mode == Mode::Xrc && self.cfg.copy.reupdate_accommodation;
         let limit = self.cfg.copy.mover_batch.max(1) as usize;
@@ -239,6 +271,7 @@ impl World {
             }
             if let Some(&seq) = self.movers[m].queues[ss].front()
                 && self.entry(seq).is_some_and(|e| e.data_ready)
+                && only.is_none_or(|o| o == seq)
             {
                 chosen = Some(ss);
                 break;
@@ -249,6 +282,7 @@ impl World {
             return;
         };
         self.movers[m].next_ss = (ss + 1) % n_ss;
+        let limit = if only.is_some() { 1 } else { limit };
         while batch.len() < limit {
             let Some(&seq) = self.movers[m].queues[ss].front() else {
                 break;
@@ -292,6 +326,7 @@ impl World {
             }
             if group_end > seq {
                 self.stats.reupdate_groups += 1;
+                self.group_horizon = self.group_horizon.max(group_end);
             }
             let e = self.entry_mut(seq).expect("entry exists");
             e.t_read_start = ctx.now();
@@ -336,6 +371,7 @@ impl World {
             self.movers[m].records += 1;
             let v = &mut self.volumes[vol.0 as usize];
             v.residual = v.residual.saturating_sub(1);
+            self.residual = self.residual.saturating_sub(1);
             self.flow_relief(vol.0 as usize, ctx);
             for s in sites.iter() {
                 self.add_to_message(s.0 as usize, true, seq, ctx);
@@ -592,6 +628,10 @@ impl World {
             self.over_threshold_since = None;
         }
         self.retire_writes();
+        // Secured data leaves the movers' buffer: they may read again.
+        for m in 0..self.movers.len() {
+            self.mover_kick(m, ctx);
+        }
         self.maybe_schedule_resync(ctx);
         self.check_drained(ctx);
     }
