@@ -123,9 +123,15 @@ impl SiteMask {
     }
     /// The sites in the set, in increasing order.
     pub fn iter(self) -> impl Iterator<Item = SiteId> {
-        (0..64u8)
-            .filter(move |i| self.0 & (1 << i) != 0)
-            .map(SiteId)
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros() as u8;
+            bits &= bits - 1;
+            Some(SiteId(i))
+        })
     }
     /// Number of sites in the set.
     pub const fn len(self) -> u32 {

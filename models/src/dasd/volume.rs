@@ -181,6 +181,8 @@ pub struct VolumeImage {
     device: DeviceType,
     /// Extents sorted by first track, non-overlapping.
     datasets: Vec<DataSet>,
+    /// User records per track of each data set (same order), from the capacity formula.
+    per_track: Vec<u8>,
     /// Tracks re-formatted during the run.
     formats: BTreeMap<u64, TrackFormat>,
     /// Records written during the run, keyed by `Cchhr::key()`.
@@ -286,11 +288,20 @@ impl VolumeImage {
                 ));
             }
         }
+        let per_track = datasets
+            .iter()
+            .map(|d| {
+                device
+                    .records_per_track(d.key_len, d.data_len as u32)
+                    .min(255) as u8
+            })
+            .collect();
         Ok(VolumeImage {
             volser: volser.to_string(),
             content_seed: volser_word(volser),
             device,
             datasets,
+            per_track,
             formats: BTreeMap::new(),
             records: RecordMap::default(),
         })
@@ -333,17 +344,19 @@ impl VolumeImage {
     }
 
     /// The user-record format of a track without overrides.
+    #[inline]
     fn default_format(&self, track: u64) -> TrackFormat {
-        match self.dataset_of(track) {
-            Some(d) => TrackFormat::Uniform {
-                count: self
-                    .device
-                    .records_per_track(d.key_len, d.data_len as u32)
-                    .min(255) as u8,
+        let i = self.datasets.partition_point(|d| d.first_track <= track);
+        match i
+            .checked_sub(1)
+            .and_then(|i| self.datasets.get(i).map(|d| (i, d)))
+        {
+            Some((i, d)) if d.contains(track) => TrackFormat::Uniform {
+                count: self.per_track[i],
                 key_len: d.key_len,
                 data_len: d.data_len,
             },
-            None => TrackFormat::Uniform {
+            _ => TrackFormat::Uniform {
                 count: 0,
                 key_len: 0,
                 data_len: 0,

@@ -73,16 +73,32 @@ struct WriteTruth {
     vol: VolumeId,
     span: RecSpan,
     bytes: u64,
-    sites: SiteMask,
     writer: WriteId,
+    /// The write its application waited for (0: none).
+    dep: u64,
 }
 
-/// A routed write above A at one site.
-#[derive(Clone, Copy, Debug)]
-struct Routed {
-    seq: u64,
+/// What one site knows of one sequence number (a dense window from the oldest that
+/// still matters).
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    routed: bool,
     token: bool,
     data: bool,
+    applied: bool,
+}
+
+impl Slot {
+    /// Routed here and not yet complete (token and data).
+    #[inline]
+    fn incomplete(self) -> bool {
+        self.routed && !(self.token && self.data)
+    }
+    /// Routed here and not yet applied.
+    #[inline]
+    fn unapplied(self) -> bool {
+        self.routed && !self.applied
+    }
 }
 
 /// The recovery verdict of one site (the per-site part of the JSON report).
@@ -134,16 +150,16 @@ pub struct SiteReport {
 #[derive(Clone, Debug)]
 struct SiteTruth {
     name: String,
-    routed: VecDeque<Routed>,
+    /// Every sequence number from `wbase` on.
+    win: VecDeque<Slot>,
+    wbase: u64,
+    /// The oldest routed write not complete here (A+1), or `last_seq + 1`.
+    a_next: u64,
+    /// The oldest routed write not applied here, or `last_seq + 1`.
+    c_next: u64,
     highest_token: u64,
     writes_routed: u64,
     writes_applied: u64,
-    /// Routed writes not yet applied.
-    unapplied: BTreeSet<u64>,
-    /// Applied writes above the contiguous applied prefix, with their same-site predecessor.
-    applied_above: BTreeMap<u64, Option<u64>>,
-    /// Same-site predecessor of routed writes not yet applied (only those that have one).
-    deps: BTreeMap<u64, u64>,
     /// Primary image (routed writes, in sequence order).
     primary: FastMap<u64, Digest>,
     /// Secondary image (applied updates).
@@ -188,8 +204,28 @@ fn initial(key: u64) -> Digest {
 }
 
 impl SiteTruth {
-    fn a(&self, last_seq: u64) -> u64 {
-        self.routed.front().map_or(last_seq, |r| r.seq - 1)
+    fn a(&self) -> u64 {
+        self.a_next - 1
+    }
+    #[inline]
+    fn slot(&self, seq: u64) -> Option<Slot> {
+        seq.checked_sub(self.wbase)
+            .and_then(|i| self.win.get(i as usize))
+            .copied()
+    }
+    #[inline]
+    fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot> {
+        seq.checked_sub(self.wbase)
+            .and_then(|i| self.win.get_mut(i as usize))
+    }
+    /// Moves `a_next` and `c_next` past what is complete (applied) or not routed here.
+    fn advance(&mut self) {
+        while self.slot(self.a_next).is_some_and(|x| !x.incomplete()) {
+            self.a_next += 1;
+        }
+        while self.slot(self.c_next).is_some_and(|x| !x.unapplied()) {
+            self.c_next += 1;
+        }
     }
     fn refresh_diff(&mut self, key: u64) {
         let p = self
@@ -208,19 +244,6 @@ impl SiteTruth {
             self.diff.insert(key);
         }
     }
-    fn find(&mut self, seq: u64) -> Option<&mut Routed> {
-        let i = self.routed.binary_search_by_key(&seq, |r| r.seq).ok()?;
-        self.routed.get_mut(i)
-    }
-    fn advance_a(&mut self) {
-        while let Some(f) = self.routed.front() {
-            if f.token && f.data {
-                self.routed.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
 }
 
 impl Oracle {
@@ -235,13 +258,13 @@ impl Oracle {
             .iter()
             .map(|n| SiteTruth {
                 name: n.clone(),
-                routed: VecDeque::new(),
+                win: VecDeque::new(),
+                wbase: 1,
+                a_next: 1,
+                c_next: 1,
                 highest_token: 0,
                 writes_routed: 0,
                 writes_applied: 0,
-                unapplied: BTreeSet::new(),
-                applied_above: BTreeMap::new(),
-                deps: BTreeMap::new(),
                 primary: FastMap::default(),
                 secondary: FastMap::default(),
                 diff: FastSet::default(),
@@ -292,12 +315,13 @@ impl Oracle {
 
     /// Point A of `site` now.
     pub fn consistency_seq(&self, site: SiteId) -> u64 {
-        self.sites[site.0 as usize].a(self.last_seq)
+        self.sites[site.0 as usize].a()
     }
 
     /// The oldest write routed to `site` that is not complete there (write A+1), if any.
     pub fn first_incomplete(&self, site: SiteId) -> Option<u64> {
-        self.sites[site.0 as usize].routed.front().map(|r| r.seq)
+        let st = &self.sites[site.0 as usize];
+        (st.a_next <= self.last_seq).then_some(st.a_next)
     }
 
     /// Point B of `site` now.
@@ -308,8 +332,8 @@ impl Oracle {
     /// The current lag of `site`: `now` minus the sequencing time of write A+1 (zero when
     /// every routed write is complete there).
     pub fn lag(&self, site: SiteId, now: SimTime) -> SimDuration {
-        match self.sites[site.0 as usize].routed.front() {
-            Some(r) => now - self.write(r.seq).map_or(now, |w| w.t_seq),
+        match self.first_incomplete(site) {
+            Some(seq) => now - self.write(seq).map_or(now, |w| w.t_seq),
             None => SimDuration::ZERO,
         }
     }
@@ -341,31 +365,28 @@ impl Oracle {
         if self.writes.is_empty() {
             self.writes_base = seq;
         }
-        let dep_sites = dep
-            .and_then(|d| self.write(d))
-            .map_or(SiteMask::EMPTY, |w| w.sites);
         self.writes.push_back(WriteTruth {
             t_seq: t,
             vol,
             span,
             bytes,
-            sites,
             writer,
+            dep: dep.unwrap_or(0),
         });
-        for s in sites.iter() {
-            let st = &mut self.sites[s.0 as usize];
-            st.writes_routed += 1;
-            st.routed.push_back(Routed {
-                seq,
-                token: false,
-                data: false,
-            });
-            st.unapplied.insert(seq);
-            if let Some(d) = dep
-                && dep_sites.contains(s)
-            {
-                st.deps.insert(seq, d);
+        for (i, st) in self.sites.iter_mut().enumerate() {
+            let routed = sites.contains(SiteId(i as u8));
+            if st.win.is_empty() {
+                st.wbase = seq;
             }
+            st.win.push_back(Slot {
+                routed,
+                ..Slot::default()
+            });
+            st.advance();
+            if !routed {
+                continue;
+            }
+            st.writes_routed += 1;
             for addr in span.iter() {
                 let key = record_key(vol, addr);
                 let old = st
@@ -409,14 +430,16 @@ impl Oracle {
         let t_seq = self.write(seq).map(|w| w.t_seq);
         let st = &mut self.sites[site.0 as usize];
         st.highest_token = st.highest_token.max(seq);
-        if let Some(r) = st.find(seq) {
+        if let Some(r) = st.slot_mut(seq)
+            && r.routed
+        {
             let was = r.token && r.data;
             r.token = true;
             if !was && r.data {
                 st.replication.record((t - t_seq.unwrap_or(t)).as_nanos());
             }
         }
-        st.advance_a();
+        st.advance();
         if let Some(tw) = &mut self.trace {
             tw.token_rx(t, &self.cfg.sites[site.0 as usize], seq);
         }
@@ -432,14 +455,16 @@ impl Oracle {
         {
             st.shipped.insert(seq, ws.to_vec());
         }
-        if let Some(r) = st.find(seq) {
+        if let Some(r) = st.slot_mut(seq)
+            && r.routed
+        {
             let was = r.token && r.data;
             r.data = true;
             if !was && r.token {
                 st.replication.record((t - t_seq).as_nanos());
             }
         }
-        st.advance_a();
+        st.advance();
         if let Some(tw) = &mut self.trace {
             let name = &self.cfg.sites[site.0 as usize];
             match shipped {
@@ -464,20 +489,10 @@ impl Oracle {
             st.secondary.insert(key, digest_of(vol, addr, who));
             st.refresh_diff(key);
         }
-        st.unapplied.remove(&seq);
-        let dep = st.deps.remove(&seq);
-        let contig = st.unapplied.first().map_or(self.last_seq, |f| f - 1);
-        if seq > contig {
-            st.applied_above.insert(seq, dep);
+        if let Some(r) = st.slot_mut(seq) {
+            r.applied = true;
         }
-        // Entries at or below the contiguous applied prefix can no longer be violations.
-        while let Some((&s, _)) = st.applied_above.first_key_value() {
-            if s <= contig {
-                st.applied_above.pop_first();
-            } else {
-                break;
-            }
-        }
+        st.advance();
         if let Some(tw) = &mut self.trace {
             tw.apply(t, &self.cfg.sites[site.0 as usize], seq);
         }
@@ -511,17 +526,20 @@ impl Oracle {
     /// prefix, undo history beyond the window.
     fn trim(&mut self) {
         let mut floor = self.last_seq;
-        for st in &self.sites {
-            let a = st.a(self.last_seq);
-            let contig = st.unapplied.first().map_or(self.last_seq, |f| f - 1);
-            floor = floor.min(a).min(contig);
+        for st in &mut self.sites {
+            let keep = st.a_next.min(st.c_next);
+            while st.wbase < keep && !st.win.is_empty() {
+                st.win.pop_front();
+                st.wbase += 1;
+            }
+            floor = floor.min(keep.saturating_sub(1));
         }
         while self.writes_base <= floor && !self.writes.is_empty() {
             self.writes.pop_front();
             self.writes_base += 1;
         }
         for st in &mut self.sites {
-            let keep_from = st.a(self.last_seq).saturating_sub(self.cfg.history_window);
+            let keep_from = st.a().saturating_sub(self.cfg.history_window);
             while let Some(&(s, _, _)) = st.undo.front() {
                 if s < keep_from {
                     st.undo.pop_front();
@@ -539,7 +557,7 @@ impl Oracle {
         let reference = self.disaster_at.or(self.end_at).unwrap_or(t);
         let last_seq = self.last_seq;
         let i = site.0 as usize;
-        let a = self.sites[i].a(last_seq);
+        let a = self.sites[i].a();
         let b = self.sites[i].highest_token;
         let mut lost_writes = 0;
         let mut lost_bytes = 0;
@@ -547,9 +565,13 @@ impl Oracle {
         let mut pending_incomplete = 0;
         let mut never_received = 0;
         let mut lost: BTreeSet<&str> = BTreeSet::new();
-        for r in &self.sites[i].routed {
+        let st = &self.sites[i];
+        for seq in st.a_next..=last_seq {
+            let Some(r) = st.slot(seq).filter(|r| r.routed) else {
+                continue;
+            };
             lost_writes += 1;
-            let Some(w) = self.write(r.seq) else { continue };
+            let Some(w) = self.write(seq) else { continue };
             lost_bytes += w.bytes;
             match (r.token, r.data) {
                 (true, true) => pending_complete += 1,
@@ -564,19 +586,24 @@ impl Oracle {
                 }
             }
         }
-        let window = match self.sites[i].routed.front() {
-            Some(r) => self
-                .write(r.seq)
+        let window = match self.first_incomplete(site) {
+            Some(seq) => self
+                .write(seq)
                 .map_or(0, |w| (reference - w.t_seq).as_nanos()),
             None => 0,
         };
         let lost_datasets: Vec<String> = lost.into_iter().map(str::to_string).collect();
         let (mismatched, consistent_seq, floor) = self.prefix_search(i, a);
         let st = &self.sites[i];
-        let violations = st
-            .applied_above
-            .values()
-            .filter(|d| d.is_some_and(|d| st.unapplied.contains(&d)))
+        // Applied writes whose predecessor, routed here too, is not applied. Below
+        // `c_next` everything routed is applied, so only the window above it can hold one.
+        let violations = (st.c_next..=last_seq)
+            .filter(|&seq| {
+                st.slot(seq).is_some_and(|x| x.routed && x.applied)
+                    && self.write(seq).is_some_and(|w| {
+                        w.dep >= st.c_next && st.slot(w.dep).is_some_and(|d| d.unapplied())
+                    })
+            })
             .count() as u64;
         let report = SiteReport {
             site: st.name.clone(),
@@ -700,7 +727,7 @@ impl Oracle {
             + self
                 .sites
                 .iter()
-                .map(|s| s.routed.len() + s.undo.len() + s.diff.len() + s.applied_above.len())
+                .map(|s| s.win.len() + s.undo.len() + s.diff.len())
                 .sum::<usize>()
     }
 }

@@ -82,7 +82,8 @@ impl World {
                             let ss = self
                                 .entry(seq)
                                 .map_or(0, |e| self.volumes[e.vol.0 as usize].ss.0 as usize);
-                            self.movers[m].queues[ss].push_front(seq);
+                            let n = self.movers.len();
+                            self.movers[m].queues[ss / n].push_front(seq);
                         }
                     }
                     self.trace_fault(ctx.now(), "mover_crash", &format!(",\"mover\":{m}"));

@@ -202,8 +202,18 @@ impl World {
         let Some(id) = l.paths[path as usize].in_flight.pop_front() else {
             return;
         };
-        let msg = self.msgs.remove(id as usize);
-        self.secondary_receive(s, msg, ctx);
+        let mut msg = self.msgs.remove(id as usize);
+        self.secondary_receive(s, &msg, ctx);
+        // The message's lists serve again.
+        for mut v in [
+            std::mem::take(&mut msg.tokens),
+            std::mem::take(&mut msg.data),
+        ] {
+            if v.capacity() > 0 && self.spare_lists.len() < 64 {
+                v.clear();
+                self.spare_lists.push(v);
+            }
+        }
         if !self.primary_alive {
             self.maybe_start_recovery(s, ctx);
         }

@@ -46,7 +46,7 @@ use secondary::Secondary;
 use serde::Serialize;
 use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
 use slab::Slab;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use storage::{StorageControl, TrackCache};
 
@@ -266,7 +266,9 @@ pub(crate) struct Volume {
     pub queue: VecDeque<u32>,
     pub cyl: u32,
     /// Modified tracks in NVS waiting to be destaged: track -> bytes.
-    pub dirty: BTreeMap<u64, u32>,
+    pub dirty: FastMap<u64, u32>,
+    /// The order in which tracks became dirty (destaged oldest first).
+    pub dirty_order: VecDeque<u64>,
     pub destage_scheduled: bool,
     /// The physical device (arm) is busy until then (destage, or an access for a miss).
     pub arm_free_at: SimTime,
@@ -380,8 +382,8 @@ pub(crate) struct Serializer {
 #[derive(Clone, Debug)]
 pub(crate) struct Mover {
     pub comp: ComponentId,
-    /// Sequence numbers handed to it, per storage control (by index), in order: each
-    /// storage control's sidefile is read on its own.
+    /// Sequence numbers handed to it, per storage control it serves (queue `q` is storage
+    /// control `q * movers + m`), in order: each sidefile is read on its own.
     pub queues: Vec<VecDeque<u64>>,
     /// The storage control to try first at the next read (round robin).
     pub next_ss: usize,
@@ -529,10 +531,14 @@ pub struct World {
     /// Sequence number of writes in flight by write id (re-update detection).
     pub(crate) seq_of_write: FastMap<WriteId, u64>,
     pub(crate) next_write_id: WriteId,
+    /// Spare sequence-number lists for messages (reused so that messages do not allocate).
+    pub(crate) spare_lists: Vec<Vec<u64>>,
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
     pub(crate) spare_ccws: Vec<Vec<Ccw>>,
     /// Scratch buffer for record payloads while building a chain.
     pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
+    /// Scratch buffer for the writers of the records a mover reads.
+    pub(crate) scratch_writers: Vec<WriteId>,
     /// Scheduled link outages: (site, from, until).
     pub(crate) outages: Vec<(usize, SimTime, SimTime)>,
     /// With drain: at the end of the workload, let replication catch up before evaluating.
@@ -607,7 +613,8 @@ impl World {
                 busy: false,
                 queue: VecDeque::new(),
                 cyl: 0,
-                dirty: BTreeMap::new(),
+                dirty: FastMap::default(),
+                dirty_order: VecDeque::new(),
                 destage_scheduled: false,
                 arm_free_at: SimTime::ZERO,
                 destaging: None,
@@ -756,10 +763,13 @@ impl World {
             busy_time: SimDuration::ZERO,
         };
         let mut movers = Vec::new();
-        for m in 0..cfg.copy.movers.max(1) {
+        let n_movers = cfg.copy.movers.max(1) as usize;
+        for m in 0..n_movers {
+            // Storage controls m, m + movers, m + 2 movers, ...
+            let own = cfg.subsystems.len().saturating_sub(m).div_ceil(n_movers);
             movers.push(Mover {
                 comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
-                queues: vec![VecDeque::new(); cfg.subsystems.len()],
+                queues: vec![VecDeque::new(); own],
                 next_ss: 0,
                 busy: false,
                 alive: true,
@@ -833,7 +843,9 @@ impl World {
             seq_of_write: FastMap::default(),
             next_write_id: 1,
             spare_ccws: Vec::new(),
+            spare_lists: Vec::new(),
             scratch: Vec::new(),
+            scratch_writers: Vec::new(),
             outages: Vec::new(),
             drain_at_end: false,
             sidefile: 0,

@@ -147,7 +147,8 @@ impl World {
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
             let m = self.mover_of(vol);
             let ss = self.volumes[vol.0 as usize].ss.0 as usize;
-            self.movers[m].queues[ss].push_back(seq);
+            let n = self.movers.len();
+            self.movers[m].queues[ss / n].push_back(seq);
         }
         if data_done {
             self.write_data_ready(io, ctx);
@@ -251,40 +252,45 @@ impl World {
         let mut batch = std::mem::take(&mut self.movers[m].batch);
         batch.clear();
         let mut bytes = 0u64;
-        let mut writers: Vec<WriteId> = Vec::new();
-        let n_ss = self.movers[m].queues.len();
+        let mut writers: Vec<WriteId> = std::mem::take(&mut self.scratch_writers);
+        // Mover m serves the storage controls ss with ss % movers == m; its queue q holds
+        // those of storage control q * movers + m.
+        let n_movers = self.movers.len();
+        let n_q = self.movers[m].queues.len();
         let mut chosen = None;
         // The first storage control (round robin) whose oldest token has its data in.
-        for k in 0..n_ss {
-            let ss = (self.movers[m].next_ss + k) % n_ss;
-            if self.storage[ss].dead {
+        for k in 0..n_q {
+            let q = (self.movers[m].next_ss + k) % n_q;
+            if self.storage[q * n_movers + m].dead {
                 // Lost: its data can never be read.
-                self.movers[m].queues[ss].clear();
+                self.movers[m].queues[q].clear();
                 continue;
             }
-            while let Some(&seq) = self.movers[m].queues[ss].front() {
+            while let Some(&seq) = self.movers[m].queues[q].front() {
                 if self.entry(seq).is_none() {
-                    self.movers[m].queues[ss].pop_front();
+                    self.movers[m].queues[q].pop_front();
                 } else {
                     break;
                 }
             }
-            if let Some(&seq) = self.movers[m].queues[ss].front()
+            if let Some(&seq) = self.movers[m].queues[q].front()
                 && self.entry(seq).is_some_and(|e| e.data_ready)
                 && only.is_none_or(|o| o == seq)
             {
-                chosen = Some(ss);
+                chosen = Some(q);
                 break;
             }
         }
-        let Some(ss) = chosen else {
+        let Some(q) = chosen else {
             self.movers[m].batch = batch;
+            self.scratch_writers = writers;
             return;
         };
-        self.movers[m].next_ss = (ss + 1) % n_ss;
+        self.movers[m].next_ss = (q + 1) % n_q;
+        let ss = q * n_movers + m;
         let limit = if only.is_some() { 1 } else { limit };
         while batch.len() < limit {
-            let Some(&seq) = self.movers[m].queues[ss].front() else {
+            let Some(&seq) = self.movers[m].queues[q].front() else {
                 break;
             };
             let e = self
@@ -335,9 +341,10 @@ impl World {
                 e.group_end = group_end;
             }
             bytes += e.bytes as u64;
-            self.movers[m].queues[ss].pop_front();
+            self.movers[m].queues[q].pop_front();
             batch.push(seq);
         }
+        self.scratch_writers = writers;
         if batch.is_empty() {
             self.movers[m].batch = batch;
             return;
@@ -456,6 +463,8 @@ impl World {
         let id = match self.out[site].building {
             Some(id) => id,
             None => {
+                let tokens = self.spare_lists.pop().unwrap_or_default();
+                let data = self.spare_lists.pop().unwrap_or_default();
                 let o = &mut self.out[site];
                 let msg_no = o.next_msg_no;
                 o.next_msg_no += 1;
@@ -463,6 +472,8 @@ impl World {
                     msg_no,
                     kind: MsgKind::Data,
                     bytes: sizes::HEADER as u64,
+                    tokens,
+                    data,
                     ..Default::default()
                 }) as u32;
                 o.building = Some(id);

@@ -155,7 +155,7 @@ impl World {
     pub(crate) fn secondary_receive(
         &mut self,
         site: usize,
-        msg: SimMessage,
+        msg: &SimMessage,
         ctx: &mut Ctx<'_, Ev>,
     ) {
         match msg.kind {

@@ -447,7 +447,13 @@ impl World {
                 self.stats.fast_writes += 1;
                 self.storage[ss].nvs_used += bytes as u64;
                 let v = &mut self.volumes[vol];
-                *v.dirty.entry(t0).or_insert(0) += bytes;
+                match v.dirty.get_mut(&t0) {
+                    Some(b) => *b += bytes,
+                    None => {
+                        v.dirty.insert(t0, bytes);
+                        v.dirty_order.push_back(t0);
+                    }
+                }
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
                     let sc = &self.storage[ss];
@@ -524,7 +530,7 @@ impl World {
         }
     }
 
-    /// Destage of modified tracks from NVS: the arm writes the lowest dirty track when it
+    /// Destage of modified tracks from NVS: the arm writes the oldest dirty track when it
     /// is free. It runs behind cache-hit I/O (which does not need the arm); an access that
     /// does need the arm waits for the destage in progress.
     pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
@@ -540,7 +546,7 @@ impl World {
             ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
             return;
         }
-        let Some((&track, &bytes)) = v.dirty.iter().next() else {
+        let Some((track, bytes)) = v.dirty_order.pop_front().map(|t| (t, v.dirty[&t])) else {
             v.destage_scheduled = false;
             return;
         };
@@ -569,11 +575,8 @@ impl World {
         if v.dirty.is_empty() {
             v.destage_scheduled = false;
         } else {
-            ctx.schedule_in(
-                SimDuration::ZERO,
-                self.storage[ss].comp,
-                Ev::DestageStart { vol },
-            );
+            // The next one starts at once (no event of its own).
+            self.on_destage_start(vol, ctx);
         }
     }
 
