@@ -54,6 +54,36 @@ pub fn numbered(template: &str, i: u32) -> String {
 }
 
 /// Expands `count` on storage controls and volumes into individual entries.
+/// The most storage controls a scenario may have (after `count`).
+pub const MAX_SUBSYSTEMS: usize = 10_000;
+/// The most volumes a scenario may have (after `count`).
+pub const MAX_VOLUMES: usize = 100_000;
+
+/// Refuses counts that would build an unreasonably large world: (path, message).
+fn check_counts(s: &Scenario) -> Result<(), (String, String)> {
+    let mut n = 0usize;
+    for (i, x) in s.subsystems.iter().enumerate() {
+        n = n.saturating_add(x.count.unwrap_or(1) as usize);
+        if n > MAX_SUBSYSTEMS {
+            return Err((
+                format!("subsystems[{i}].count"),
+                format!("at most {MAX_SUBSYSTEMS} storage controls in all"),
+            ));
+        }
+    }
+    let mut n = 0usize;
+    for (i, v) in s.volumes.iter().enumerate() {
+        n = n.saturating_add(v.count.unwrap_or(1) as usize);
+        if n > MAX_VOLUMES {
+            return Err((
+                format!("volumes[{i}].count"),
+                format!("at most {MAX_VOLUMES} volumes in all"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn expand_counts(s: &mut Scenario) {
     let mut subsystems = Vec::new();
     for x in s.subsystems.drain(..) {
@@ -111,8 +141,10 @@ fn glob(pattern: &str, name: &str) -> bool {
     true
 }
 
-/// Fills in the baseline topology when the scenario gives no volume, and expands counts.
-pub fn apply_defaults(s: &mut Scenario) {
+/// Fills in the baseline topology when the scenario gives no volume, and expands counts;
+/// refuses counts beyond [`MAX_VOLUMES`] / [`MAX_SUBSYSTEMS`] with (key path, message).
+pub fn apply_defaults(s: &mut Scenario) -> Result<(), (String, String)> {
+    check_counts(s)?;
     expand_counts(s);
     if s.volumes.is_empty() {
         if s.subsystems.iter().all(|x| x.site != "primary") {
@@ -186,6 +218,7 @@ pub fn apply_defaults(s: &mut Scenario) {
             link: LinkOverride::default(),
         });
     }
+    Ok(())
 }
 
 /// The VOLSER of the automatic secondary volume of `primary` at site number `site`: the

@@ -36,7 +36,9 @@ pub const BASELINE: &str = include_str!("../baseline.toml");
 /// resolves relative paths in it.
 pub fn prepare(src: &Source, sets: &[String], base_dir: &Path) -> Result<build::Built, LoadError> {
     let mut loaded: Loaded<schema::Scenario> = load(src, sets)?;
-    build::apply_defaults(&mut loaded.value);
+    if let Err((path, msg)) = build::apply_defaults(&mut loaded.value) {
+        return Err(loaded.error_at(&path, msg));
+    }
     build::build(&loaded, base_dir)
 }
 
@@ -57,4 +59,15 @@ pub fn sweep_row(
     let out = runner::run(&built, &runner::RunOptions::default()).map_err(|e| e.to_string())?;
     let json = serde_json::to_value(&out.report).map_err(|e| e.to_string())?;
     Ok(sweep::flatten_json(&json))
+}
+
+/// Fuzzing entry point: the text up to the first NUL byte is a scenario file, each further
+/// NUL-separated chunk a `--set` argument; loading and building must never panic.
+pub fn fuzz_prepare(bytes: &[u8]) {
+    let mut parts = bytes.split(|&b| b == 0);
+    let text = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let sets: Vec<String> = parts
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    let _ = prepare(&Source::new("fuzz.toml", text), &sets, Path::new("."));
 }
