@@ -121,6 +121,15 @@ fn expand_counts(s: &mut Scenario) {
     s.volumes = volumes;
 }
 
+/// The track extents of the data sets matching any of `patterns`.
+fn shadowed_extents(datasets: &[DataSet], patterns: &[String]) -> Vec<(u64, u64)> {
+    datasets
+        .iter()
+        .filter(|d| patterns.iter().any(|p| glob(p, &d.name)))
+        .map(|d| (d.first_track, d.last_track))
+        .collect()
+}
+
 /// Whether `name` matches `pattern` where `*` matches any characters.
 fn glob(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -215,6 +224,7 @@ pub fn apply_defaults(s: &mut Scenario) -> Result<(), (String, String)> {
         s.sites.push(SiteSpec {
             name: "S1".into(),
             volumes: None,
+            datasets: None,
             link: LinkOverride::default(),
         });
     }
@@ -453,10 +463,24 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 format!("`{}` is already paired at site {}", p.primary, p.site),
             ));
         }
+        let extents = match &p.datasets {
+            None => Vec::new(),
+            Some(pats) => {
+                let e = shadowed_extents(&volumes[pv].datasets, pats);
+                if e.is_empty() {
+                    return Err(l.error_at(
+                        &at("datasets"),
+                        format!("no data set of `{}` matches", p.primary),
+                    ));
+                }
+                e
+            }
+        };
         pairs.push(PairConfig {
             primary: VolumeId(pv as u32),
             site,
             secondary: VolumeId(sv as u32),
+            extents,
         });
     }
     let user_subsystems = subsystems.len();
@@ -488,7 +512,19 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 m
             }
         };
+        let mut matched_any = site.datasets.is_none();
         for pv in members {
+            let extents = match &site.datasets {
+                None => Vec::new(),
+                Some(pats) => {
+                    let e = shadowed_extents(&volumes[pv].datasets, pats);
+                    if e.is_empty() {
+                        continue;
+                    }
+                    matched_any = true;
+                    e
+                }
+            };
             if !paired.insert((pv, si)) {
                 continue;
             }
@@ -533,7 +569,14 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 primary: VolumeId(pv as u32),
                 site: si,
                 secondary: VolumeId((volumes.len() - 1) as u32),
+                extents,
             });
+        }
+        if !matched_any {
+            return Err(l.error_at(
+                &format!("sites[{si}].datasets"),
+                "no data set of the site's volumes matches",
+            ));
         }
     }
     // Data sets by name, for applications.

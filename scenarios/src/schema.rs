@@ -272,6 +272,10 @@ pub struct SiteSpec {
     /// storage control for them are created unless `copy.pairs` names them.
     #[serde(default)]
     pub volumes: Option<Vec<String>>,
+    /// Only these data sets of those volumes are shadowed here (names, `*` globs;
+    /// default: whole volumes). Claim 3: some data to one site, some to another.
+    #[serde(default)]
+    pub datasets: Option<Vec<String>>,
     /// Keys of this site's link that differ from the top-level `[link]`.
     #[serde(default)]
     pub link: LinkOverride,
@@ -473,6 +477,10 @@ pub struct PairSpec {
     pub site: String,
     /// Secondary VOLSER (a volume on a storage control of that site).
     pub secondary: String,
+    /// Only these data sets of the primary volume are shadowed (names, `*` globs;
+    /// default: the whole volume).
+    #[serde(default)]
+    pub datasets: Option<Vec<String>>,
 }
 
 /// `[workload]`.

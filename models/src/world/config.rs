@@ -145,6 +145,10 @@ pub struct PairConfig {
     pub site: usize,
     /// Secondary volume (on a storage control at that site).
     pub secondary: VolumeId,
+    /// The shadowed extents of the primary volume, as (first, last) linear tracks; empty
+    /// means the whole volume. Writes elsewhere on the volume are not copied to this site.
+    #[serde(default)]
+    pub extents: Vec<(u64, u64)>,
 }
 
 /// The remote-copy session.
@@ -417,15 +421,83 @@ pub struct WorldConfig {
     pub run: RunConfig,
 }
 
-impl WorldConfig {
-    /// The sites each primary volume is shadowed to.
-    pub fn routing(&self) -> Vec<SiteMask> {
-        let mut m = vec![SiteMask::EMPTY; self.volumes.len()];
-        for p in &self.copy.pairs {
-            m[p.primary.0 as usize] =
-                m[p.primary.0 as usize].with(crate::types::SiteId(p.site as u8));
+/// Which sites the tracks of one primary volume are shadowed to: non-overlapping
+/// `(first_track, last_track, sites)` ranges, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routes(pub Vec<(u64, u64, SiteMask)>);
+
+impl Routes {
+    /// The sites a write starting on `track` goes to.
+    #[inline]
+    pub fn sites(&self, track: u64) -> SiteMask {
+        match self.0.as_slice() {
+            [] => SiteMask::EMPTY,
+            [(a, b, m)] => {
+                if *a <= track && track <= *b {
+                    *m
+                } else {
+                    SiteMask::EMPTY
+                }
+            }
+            r => {
+                let i = r.partition_point(|x| x.0 <= track);
+                match i.checked_sub(1).map(|i| r[i]) {
+                    Some((a, b, m)) if a <= track && track <= b => m,
+                    _ => SiteMask::EMPTY,
+                }
+            }
         }
-        m
+    }
+    /// Every site any track is shadowed to.
+    pub fn all(&self) -> SiteMask {
+        SiteMask(self.0.iter().fold(0, |acc, r| acc | r.2.0))
+    }
+    /// Adds `sites` on tracks `first..=last`, splitting ranges where they overlap.
+    fn add(&mut self, first: u64, last: u64, site: crate::types::SiteId) {
+        // Cut points, then OR the site into every piece inside [first, last].
+        let mut cuts: Vec<u64> = self
+            .0
+            .iter()
+            .flat_map(|r| [r.0, r.1.saturating_add(1)])
+            .collect();
+        cuts.extend([first, last.saturating_add(1)]);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out: Vec<(u64, u64, SiteMask)> = Vec::new();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1] - 1);
+            let mut m = self.sites(a);
+            if first <= a && b <= last {
+                m = m.with(site);
+            }
+            if m.is_empty() {
+                continue;
+            }
+            match out.last_mut() {
+                Some(l) if l.2 == m && l.1 + 1 == a => l.1 = b,
+                _ => out.push((a, b, m)),
+            }
+        }
+        self.0 = out;
+    }
+}
+
+impl WorldConfig {
+    /// The shadowed track ranges of each volume (empty for volumes not paired).
+    pub fn routing(&self) -> Vec<Routes> {
+        let mut r = vec![Routes::default(); self.volumes.len()];
+        for p in &self.copy.pairs {
+            let v = p.primary.0 as usize;
+            let site = crate::types::SiteId(p.site as u8);
+            if p.extents.is_empty() {
+                r[v].add(0, self.volumes[v].device.tracks().saturating_sub(1), site);
+            } else {
+                for &(a, b) in &p.extents {
+                    r[v].add(a, b, site);
+                }
+            }
+        }
+        r
     }
 }
 
@@ -487,6 +559,7 @@ impl WorldConfig {
                 primary: VolumeId(i as u32),
                 site: 0,
                 secondary: VolumeId((volumes + i) as u32),
+                extents: Vec::new(),
             });
         }
         let hosts = (0..hosts.max(1))
@@ -539,5 +612,30 @@ impl WorldConfig {
             faults: Vec::new(),
             run: RunConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::SiteId;
+
+    #[test]
+    fn routes_split_and_merge_overlapping_extents() {
+        let mut r = Routes::default();
+        r.add(0, 99, SiteId(0));
+        r.add(50, 149, SiteId(1));
+        r.add(200, 209, SiteId(0));
+        assert_eq!(r.sites(0), SiteMask::one(SiteId(0)));
+        assert_eq!(r.sites(60), SiteMask::one(SiteId(0)).with(SiteId(1)));
+        assert_eq!(r.sites(120), SiteMask::one(SiteId(1)));
+        assert_eq!(r.sites(150), SiteMask::EMPTY);
+        assert_eq!(r.sites(205), SiteMask::one(SiteId(0)));
+        assert_eq!(r.all(), SiteMask::one(SiteId(0)).with(SiteId(1)));
+        assert_eq!(r.0.len(), 4);
+        let mut w = Routes::default();
+        w.add(0, 10, SiteId(2));
+        w.add(0, 10, SiteId(2));
+        assert_eq!(w.0, vec![(0, 10, SiteMask::one(SiteId(2)))]);
     }
 }

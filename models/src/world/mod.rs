@@ -260,8 +260,8 @@ pub(crate) struct Volume {
     pub timing: DeviceTiming,
     /// `None`: primary; `Some(site)`: a secondary volume.
     pub site: Option<SiteId>,
-    /// Sites the volume is shadowed to (primary volumes).
-    pub routing: SiteMask,
+    /// Sites each track range of the volume is shadowed to (primary volumes).
+    pub routing: Routes,
     pub busy: bool,
     pub queue: VecDeque<u32>,
     pub cyl: u32,
@@ -609,7 +609,7 @@ impl World {
                 ss: v.subsystem,
                 timing: v.device.timing(),
                 site,
-                routing: routing[i],
+                routing: routing[i].clone(),
                 busy: false,
                 queue: VecDeque::new(),
                 cyl: 0,

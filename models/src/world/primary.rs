@@ -27,7 +27,9 @@ impl World {
             }
             Mode::Sync => {
                 let vol = self.ios[io as usize].vol.0 as usize;
-                self.ios[io as usize].needs_remote = self.volumes[vol].routing.len() as u64;
+                let track = self.ios[io as usize].span.first.track();
+                self.ios[io as usize].needs_remote =
+                    self.volumes[vol].routing.sites(track).len() as u64;
                 self.assign_seq(io, ctx);
             }
             Mode::Naive | Mode::Pit => self.assign_seq(io, ctx),
@@ -89,7 +91,9 @@ impl World {
             i.seq = seq;
             (i.vol, i.span, i.bytes, i.write_id, i.dep, i.data_done)
         };
-        let sites = self.volumes[vol.0 as usize].routing;
+        let sites = self.volumes[vol.0 as usize]
+            .routing
+            .sites(span.first.track());
         let mut ords = [0u64; MAX_SITES];
         for s in sites.iter() {
             let o = &mut self.out[s.0 as usize];
@@ -560,8 +564,13 @@ impl World {
         let mut tracks = 0u64;
         let mut track_bytes = 0u64;
         for v in &self.volumes {
-            if v.site.is_none() && v.routing.contains(SiteId(site as u8)) {
-                for d in v.image.datasets() {
+            if v.site.is_none() && v.routing.all().contains(SiteId(site as u8)) {
+                for d in v
+                    .image
+                    .datasets()
+                    .iter()
+                    .filter(|d| v.routing.sites(d.first_track).contains(SiteId(site as u8)))
+                {
                     bytes += sizes::extent_entry(d.name.len()) as u64;
                     tracks += d.tracks();
                     track_bytes = v.image.device_type().max_record_bytes() as u64;

@@ -195,8 +195,12 @@ impl World {
     fn device_acquired(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let i = &self.ios[io as usize];
         let vol = i.vol.0 as usize;
-        let duplexed =
-            i.write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        let duplexed = i.write
+            && self.volumes[vol].site.is_none()
+            && !self.volumes[vol]
+                .routing
+                .sites(i.span.first.track())
+                .is_empty();
         if duplexed && self.primary_alive {
             match self.cfg.copy.flow {
                 super::FlowControl::Pacing {
@@ -362,8 +366,12 @@ impl World {
                 hit = false;
             }
         }
-        let duplexed =
-            write && self.volumes[vol].site.is_none() && !self.volumes[vol].routing.is_empty();
+        let duplexed = write
+            && self.volumes[vol].site.is_none()
+            && !self.volumes[vol]
+                .routing
+                .sites(span.first.track())
+                .is_empty();
         if duplexed && self.primary_alive {
             self.write_started(io, ctx);
         }
