@@ -410,6 +410,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     // Pairs: explicit first, then automatic ones for each site's volumes.
     let mut pairs: Vec<PairConfig> = Vec::new();
     let mut paired: std::collections::BTreeSet<(usize, usize)> = Default::default();
+    let mut pair_events: Vec<Fault> = Vec::new();
     for (i, p) in s.copy.pairs.iter().enumerate() {
         let at = |k: &str| format!("copy.pairs[{i}].{k}");
         let pv = *vol_idx.get(&p.primary).ok_or_else(|| {
@@ -476,11 +477,29 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 e
             }
         };
+        if let (Some(f), Some(u)) = (p.from, p.until)
+            && u <= f
+        {
+            return Err(l.error_at(&at("until"), "must be after `from`"));
+        }
+        if let Some(f) = p.from {
+            pair_events.push(Fault::PairAdd {
+                at: SimTime::ZERO + f,
+                pair: pairs.len(),
+            });
+        }
+        if let Some(u) = p.until {
+            pair_events.push(Fault::PairRemove {
+                at: SimTime::ZERO + u,
+                pair: pairs.len(),
+            });
+        }
         pairs.push(PairConfig {
             primary: VolumeId(pv as u32),
             site,
             secondary: VolumeId(sv as u32),
             extents,
+            active: p.from.is_none(),
         });
     }
     let user_subsystems = subsystems.len();
@@ -570,6 +589,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 site: si,
                 secondary: VolumeId((volumes.len() - 1) as u32),
                 extents,
+                active: true,
             });
         }
         if !matched_any {
@@ -895,8 +915,8 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             resync_after: *resync_after,
         },
     };
-    // Faults.
-    let mut faults = Vec::new();
+    // Faults (and the session operations of the pairs).
+    let mut faults = pair_events;
     if let Some(at) = s.disaster.at {
         faults.push(Fault::Disaster {
             at: SimTime::ZERO + at,
@@ -957,6 +977,12 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                     restart: *restart,
                 }
             }
+            FaultSpec::Suspend { at } => Fault::SessionSuspend {
+                at: SimTime::ZERO + *at,
+            },
+            FaultSpec::Resume { at } => Fault::SessionResume {
+                at: SimTime::ZERO + *at,
+            },
             FaultSpec::SecondarySlowdown {
                 site,
                 at,
@@ -1193,6 +1219,16 @@ pub fn describe(b: &Built) -> String {
             } => format!(
                 "secondary DASD of {} {factor}x slower from {at} to {until}",
                 site(s)
+            ),
+            Fault::SessionSuspend { at } => format!("session suspended by the operator at {at}"),
+            Fault::SessionResume { at } => format!("session resumed by the operator at {at}"),
+            Fault::PairAdd { at, pair } => format!(
+                "pair {} joins the session at {at}",
+                w.volumes[w.copy.pairs[*pair].primary.0 as usize].volser
+            ),
+            Fault::PairRemove { at, pair } => format!(
+                "pair {} leaves the session at {at}",
+                w.volumes[w.copy.pairs[*pair].primary.0 as usize].volser
             ),
         };
         let _ = writeln!(o, "fault: {line}");

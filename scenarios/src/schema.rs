@@ -481,6 +481,13 @@ pub struct PairSpec {
     /// default: the whole volume).
     #[serde(default)]
     pub datasets: Option<Vec<String>>,
+    /// The pair joins the session at this time (with an initial copy of its extents);
+    /// default: from the start.
+    #[serde(default)]
+    pub from: Option<SimDuration>,
+    /// The pair leaves the session at this time; default: never.
+    #[serde(default)]
+    pub until: Option<SimDuration>,
 }
 
 /// `[workload]`.
@@ -542,6 +549,17 @@ pub enum FaultSpec {
         /// Time to restart (default 5s).
         #[serde(default = "suspend_timeout")]
         restart: SimDuration,
+    },
+    /// The operator suspends the session (xrc modes): writes are only marked in the
+    /// changed-track bitmap until a `resume`.
+    Suspend {
+        /// When.
+        at: SimDuration,
+    },
+    /// The operator resumes the session: the changed tracks are resynchronised.
+    Resume {
+        /// When.
+        at: SimDuration,
     },
     /// A site's secondary DASD slows down.
     SecondarySlowdown {

@@ -149,6 +149,13 @@ pub struct PairConfig {
     /// means the whole volume. Writes elsewhere on the volume are not copied to this site.
     #[serde(default)]
     pub extents: Vec<(u64, u64)>,
+    /// In the session from the start (`false`: it joins with a `PairAdd` fault).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The remote-copy session.
@@ -371,6 +378,32 @@ pub enum Fault {
         /// Until when.
         until: SimTime,
     },
+    /// The operator suspends the session (xrc modes): writes are only marked in the
+    /// changed-track bitmap until a `SessionResume`.
+    SessionSuspend {
+        /// When.
+        at: SimTime,
+    },
+    /// The operator resumes a suspended session: the changed tracks are resynchronised.
+    SessionResume {
+        /// When.
+        at: SimTime,
+    },
+    /// Volume pair `pair` (index into `copy.pairs`) joins the session: its writes are
+    /// copied from now on, after an initial copy of its extents.
+    PairAdd {
+        /// When.
+        at: SimTime,
+        /// Index into `copy.pairs`.
+        pair: usize,
+    },
+    /// Volume pair `pair` leaves the session.
+    PairRemove {
+        /// When.
+        at: SimTime,
+        /// Index into `copy.pairs`.
+        pair: usize,
+    },
 }
 
 /// Run control.
@@ -483,17 +516,27 @@ impl Routes {
 }
 
 impl WorldConfig {
-    /// The shadowed track ranges of each volume (empty for volumes not paired).
+    /// The shadowed track ranges of each volume at the start (empty for volumes not paired).
     pub fn routing(&self) -> Vec<Routes> {
-        let mut r = vec![Routes::default(); self.volumes.len()];
-        for p in &self.copy.pairs {
-            let v = p.primary.0 as usize;
+        let active: Vec<bool> = self.copy.pairs.iter().map(|p| p.active).collect();
+        (0..self.volumes.len())
+            .map(|v| self.routes_of(v, &active))
+            .collect()
+    }
+
+    /// The shadowed track ranges of volume `v` given which pairs are in the session.
+    pub fn routes_of(&self, v: usize, active: &[bool]) -> Routes {
+        let mut r = Routes::default();
+        for (i, p) in self.copy.pairs.iter().enumerate() {
+            if p.primary.0 as usize != v || !active.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             let site = crate::types::SiteId(p.site as u8);
             if p.extents.is_empty() {
-                r[v].add(0, self.volumes[v].device.tracks().saturating_sub(1), site);
+                r.add(0, self.volumes[v].device.tracks().saturating_sub(1), site);
             } else {
                 for &(a, b) in &p.extents {
-                    r[v].add(a, b, site);
+                    r.add(a, b, site);
                 }
             }
         }
@@ -560,6 +603,7 @@ impl WorldConfig {
                 site: 0,
                 secondary: VolumeId((volumes + i) as u32),
                 extents: Vec::new(),
+                active: true,
             });
         }
         let hosts = (0..hosts.max(1))

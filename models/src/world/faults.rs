@@ -12,7 +12,11 @@ pub(crate) fn fault_time(f: &Fault) -> SimTime {
         | Fault::SubsystemLoss { at, .. }
         | Fault::MoverCrash { at, .. }
         | Fault::LinkCut { at, .. }
-        | Fault::SecondarySlowdown { at, .. } => *at,
+        | Fault::SecondarySlowdown { at, .. }
+        | Fault::SessionSuspend { at }
+        | Fault::SessionResume { at }
+        | Fault::PairAdd { at, .. }
+        | Fault::PairRemove { at, .. } => *at,
     }
 }
 
@@ -122,6 +126,64 @@ impl World {
                 );
                 let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             }
+            Fault::SessionSuspend { .. } => {
+                if self.primary_alive && !self.suspended && self.mode().serialized() {
+                    self.suspend(ctx, "operator");
+                }
+            }
+            Fault::SessionResume { .. } => {
+                if self.primary_alive && self.suspended && !self.resync_scheduled {
+                    self.resync_scheduled = true;
+                    ctx.schedule_in(
+                        sim::SimDuration::ZERO,
+                        self.serializer.comp,
+                        Ev::ResyncStart,
+                    );
+                }
+            }
+            Fault::PairAdd { pair, .. } => self.set_pair(pair, true, ctx),
+            Fault::PairRemove { pair, .. } => self.set_pair(pair, false, ctx),
+        }
+    }
+
+    /// Volume pair `pair` joins (`on`) or leaves the session: the volume's routes change
+    /// for writes from now on; a joining pair's extents are sent as an initial copy.
+    fn set_pair(&mut self, pair: usize, on: bool, ctx: &mut Ctx<'_, Ev>) {
+        let Some(p) = self.cfg.copy.pairs.get(pair).cloned() else {
+            return;
+        };
+        if !self.primary_alive || self.pair_active[pair] == on {
+            return;
+        }
+        self.pair_active[pair] = on;
+        let v = p.primary.0 as usize;
+        self.volumes[v].routing = self.cfg.routes_of(v, &self.pair_active);
+        let (pv, sv) = (
+            self.cfg.volumes[v].volser.clone(),
+            self.cfg.volumes[p.secondary.0 as usize].volser.clone(),
+        );
+        self.trace_fault(
+            ctx.now(),
+            if on { "pair_added" } else { "pair_removed" },
+            &format!(
+                ",\"primary\":\"{pv}\",\"secondary\":\"{sv}\",\"site\":\"{}\"",
+                self.cfg.sites[p.site].name
+            ),
+        );
+        if on {
+            // The initial copy of the pair's extents (bytes over the link).
+            let tracks: u64 = if p.extents.is_empty() {
+                self.volumes[v]
+                    .image
+                    .datasets()
+                    .iter()
+                    .map(|d| d.tracks())
+                    .sum()
+            } else {
+                p.extents.iter().map(|&(a, b)| b - a + 1).sum()
+            };
+            let track_bytes = self.volumes[v].image.device_type().max_record_bytes() as u64;
+            self.send_initial_copy(p.site, tracks, track_bytes, ctx);
         }
     }
 

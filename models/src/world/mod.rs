@@ -539,6 +539,8 @@ pub struct World {
     pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
     /// Scratch buffer for the writers of the records a mover reads.
     pub(crate) scratch_writers: Vec<WriteId>,
+    /// Which volume pairs are in the session now (by index into `copy.pairs`).
+    pub(crate) pair_active: Vec<bool>,
     /// Scheduled link outages: (site, from, until).
     pub(crate) outages: Vec<(usize, SimTime, SimTime)>,
     /// With drain: at the end of the workload, let replication catch up before evaluating.
@@ -825,6 +827,7 @@ impl World {
             ),
         });
         let n_sites = sites.len();
+        let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -847,6 +850,7 @@ impl World {
             scratch: Vec::new(),
             scratch_writers: Vec::new(),
             outages: Vec::new(),
+            pair_active,
             drain_at_end: false,
             sidefile: 0,
             residual: 0,

@@ -588,22 +588,38 @@ impl World {
         }) as u32;
         self.link_enqueue(site, id, ctx);
         if self.cfg.copy.initial_copy && tracks > 0 {
-            let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
-            let n = tracks.div_ceil(per_msg);
-            self.sites[site].initial_copy_msgs = n;
-            for k in 0..n {
-                let t = per_msg.min(tracks - k * per_msg);
-                let o = &mut self.out[site];
-                let msg_no = o.next_msg_no;
-                o.next_msg_no += 1;
-                let id = self.msgs.insert(SimMessage {
-                    msg_no,
-                    kind: MsgKind::InitialCopy,
-                    bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
-                    ..Default::default()
-                }) as u32;
-                self.link_enqueue(site, id, ctx);
-            }
+            self.send_initial_copy(site, tracks, track_bytes, ctx);
+        }
+    }
+
+    /// Sends `tracks` tracks of `track_bytes` to `site` as initial-copy messages of about the
+    /// batch size; the site counts them to know when its initial copy is complete.
+    pub(crate) fn send_initial_copy(
+        &mut self,
+        site: usize,
+        tracks: u64,
+        track_bytes: u64,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
+        if tracks == 0 {
+            return;
+        }
+        let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
+        let n = tracks.div_ceil(per_msg);
+        self.sites[site].initial_copy_msgs += n;
+        self.sites[site].initial_copy_done = None;
+        for k in 0..n {
+            let t = per_msg.min(tracks - k * per_msg);
+            let o = &mut self.out[site];
+            let msg_no = o.next_msg_no;
+            o.next_msg_no += 1;
+            let id = self.msgs.insert(SimMessage {
+                msg_no,
+                kind: MsgKind::InitialCopy,
+                bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
+                ..Default::default()
+            }) as u32;
+            self.link_enqueue(site, id, ctx);
         }
     }
 
