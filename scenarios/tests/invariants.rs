@@ -128,13 +128,18 @@ fn scenario(c: &Case) -> String {
     for site in 0..c.sites {
         s += &format!("[[sites]]\nname = \"S{}\"\n", site + 1);
         if site == 1 {
-            // The second site holds a random subset of the volumes (claim 3).
-            let vols: Vec<String> = (0..c.volumes)
-                .filter(|v| c.second_site_mask & (1 << v) != 0)
-                .map(|v| format!("\"V{v:05}\""))
-                .collect();
-            if !vols.is_empty() {
-                s += &format!("volumes = [{}]\n", vols.join(", "));
+            // The second site holds a random subset of the volumes, or only the logs
+            // (claim 3, at volume or data-set level).
+            if c.second_site_mask & 0x80 != 0 {
+                s += "datasets = [\"*.LOG\"]\n";
+            } else {
+                let vols: Vec<String> = (0..c.volumes)
+                    .filter(|v| c.second_site_mask & (1 << v) != 0)
+                    .map(|v| format!("\"V{v:05}\""))
+                    .collect();
+                if !vols.is_empty() {
+                    s += &format!("volumes = [{}]\n", vols.join(", "));
+                }
             }
             s += &format!("link = {{ distance_km = {} }}\n", c.distance_km / 2 + 1);
         }
