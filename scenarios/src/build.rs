@@ -8,7 +8,7 @@ use models::dasd::{DataSet, DeviceType, VolumeImage};
 use models::types::{SubsystemId, VolumeId};
 use models::workload::{AsuVolumes, BlockMap, DataSetShape, TraceVolume, Workload, WorkloadSpec};
 use models::world::*;
-use sim::{SimDuration, SimTime};
+use sim::SimTime;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -198,17 +198,7 @@ pub fn apply_defaults(s: &mut Scenario) -> Result<(), (String, String)> {
                         AppSpec {
                             name: format!("DB{db}"),
                             datasets: vec![format!("DB{db}.LOG"), format!("DB{db}.DATA")],
-                            workload: WorkloadSpec::Oltp {
-                                tx_rate: 75.0,
-                                log: 0,
-                                data: 1,
-                                skew: 0.8,
-                                page_records: 1,
-                                log_records: 1,
-                                think: SimDuration::ZERO,
-                                read_fraction: 0.0,
-                                burst: None,
-                            },
+                            workload: WorkloadSpec::oltp(75.0, 0, 1, 0.8),
                         }
                     })
                     .collect();

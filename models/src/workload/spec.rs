@@ -194,6 +194,22 @@ fn nonzero_duration(what: &str, d: SimDuration) -> Result<(), String> {
 }
 
 impl WorkloadSpec {
+    /// The OLTP generator with its defaults: `tx_rate` transactions per second, the log in
+    /// slot `log`, the data in slot `data`, Zipf `skew` over the data pages.
+    pub fn oltp(tx_rate: f64, log: u16, data: u16, skew: f64) -> WorkloadSpec {
+        WorkloadSpec::Oltp {
+            tx_rate,
+            log,
+            data,
+            skew,
+            page_records: 1,
+            log_records: 1,
+            think: SimDuration::ZERO,
+            read_fraction: 0.0,
+            burst: None,
+        }
+    }
+
     /// The generator's `kind` as written in scenario files.
     pub fn kind(&self) -> &'static str {
         match self {

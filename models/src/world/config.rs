@@ -619,17 +619,9 @@ impl WorldConfig {
                     paths_per_subsystem: 4,
                     apps: vec![AppConfig {
                         name: format!("DB{h}"),
-                        source: AppSource::Synthetic(crate::workload::WorkloadSpec::Oltp {
-                            tx_rate,
-                            log: 0,
-                            data: 1,
-                            skew: 0.8,
-                            page_records: 1,
-                            log_records: 1,
-                            think: SimDuration::ZERO,
-                            read_fraction: 0.0,
-                            burst: None,
-                        }),
+                        source: AppSource::Synthetic(crate::workload::WorkloadSpec::oltp(
+                            tx_rate, 0, 1, 0.8,
+                        )),
                         datasets,
                         rate_scale: 1.0,
                     }],

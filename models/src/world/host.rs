@@ -3,11 +3,11 @@
 //! operation becomes, and trace-driven applications fed by the runner.
 
 use super::chan;
-use super::{ChainRun, Ev, Io, Origin, Phase, World};
+use super::{ChainRun, Ev, Io, Origin, World};
 use crate::content::{RecSpan, digest_of};
 use crate::types::{Cchhr, VolumeId};
 use crate::workload::{ChainSpec, OpKind, OpSpec};
-use sim::{Ctx, SimDuration, SimTime};
+use sim::{Ctx, SimTime};
 
 impl World {
     /// An application starts a chain; the next arrival is scheduled.
@@ -110,27 +110,19 @@ impl World {
                 slot.data_len,
             );
         }
-        let key = self.ios.insert(Io {
-            origin: Origin::App { chain },
+        let key = self.ios.insert(Io::new(
+            Origin::App { chain },
             vol,
-            group: host as u16,
+            host as u16,
             write,
             span,
-            bytes: nrecs as u32 * slot.data_len as u32,
+            nrecs as u32 * slot.data_len as u32,
             write_id,
-            seq: 0,
-            dep: if write { dep } else { None },
-            issued: ctx.now(),
-            phase: Phase::DeviceQueue,
-            needs_seq: false,
-            seq_done: false,
-            data_done: false,
-            needs_remote: 0,
-            miss: false,
-            failed: false,
-            paced: SimDuration::ZERO,
-            chain: ccws,
-        });
+            0,
+            if write { dep } else { None },
+            ctx.now(),
+            ccws,
+        ));
         debug_assert_eq!(key as u32, io);
         self.begin_io(io, ctx);
     }

@@ -252,6 +252,47 @@ pub(crate) struct Io {
     pub chain: Vec<Ccw>,
 }
 
+impl Io {
+    /// A channel program about to start: `write` (or a read) of `span` (`bytes` in all)
+    /// on `vol` for `origin`, over channel group `group`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        origin: Origin,
+        vol: VolumeId,
+        group: u16,
+        write: bool,
+        span: RecSpan,
+        bytes: u32,
+        write_id: WriteId,
+        seq: u64,
+        dep: Option<u64>,
+        issued: SimTime,
+        chain: Vec<Ccw>,
+    ) -> Io {
+        Io {
+            origin,
+            vol,
+            group,
+            write,
+            span,
+            bytes,
+            write_id,
+            seq,
+            dep,
+            issued,
+            phase: Phase::DeviceQueue,
+            needs_seq: false,
+            seq_done: false,
+            data_done: false,
+            needs_remote: 0,
+            miss: false,
+            failed: false,
+            paced: SimDuration::ZERO,
+            chain,
+        }
+    }
+}
+
 /// One volume (device) and its state.
 #[derive(Clone, Debug)]
 pub(crate) struct Volume {

@@ -727,14 +727,7 @@ impl World {
         self.stats.resyncs.push((ctx.now().as_nanos(), from, to));
         let copy = self.next_copy_id();
         for site in 0..self.out.len() {
-            let mut seqs: Vec<u64> = covered
-                .iter()
-                .copied()
-                .filter(|&q| {
-                    self.entry(q)
-                        .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
-                })
-                .collect();
+            let mut seqs = self.routed_to(&covered, site);
             // The bitmap is walked by track, not by sequence number.
             seqs.sort_by_key(|&q| {
                 let e = self.entry(q).expect("in table");
@@ -743,6 +736,18 @@ impl World {
             self.sites[site].resync_range = Some((from, to));
             self.send_copy(site, seqs, MsgKind::Resync, copy, per_seq, ctx);
         }
+    }
+
+    /// The writes of `covered` that are routed to `site`.
+    fn routed_to(&self, covered: &[u64], site: usize) -> Vec<u64> {
+        covered
+            .iter()
+            .copied()
+            .filter(|&q| {
+                self.entry(q)
+                    .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
+            })
+            .collect()
     }
 
     /// A fresh copy number (point-in-time copies and resynchronisations).
@@ -870,14 +875,7 @@ impl World {
         let per_seq = distinct / covered.len() as u64;
         let copy = self.next_copy_id();
         for site in 0..self.out.len() {
-            let seqs: Vec<u64> = covered
-                .iter()
-                .copied()
-                .filter(|&q| {
-                    self.entry(q)
-                        .is_some_and(|e| e.sites.contains(SiteId(site as u8)))
-                })
-                .collect();
+            let seqs = self.routed_to(&covered, site);
             self.send_copy(site, seqs, MsgKind::Copy, copy, per_seq, ctx);
         }
     }

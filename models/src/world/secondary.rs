@@ -11,11 +11,11 @@
 //! end is complete, so the group is applied whole and recovery never stops inside it.
 
 use super::chan;
-use super::{Ev, Io, Mode, MsgKind, Origin, Phase, SimMessage, World};
+use super::{Ev, Io, Mode, MsgKind, Origin, SimMessage, World};
 use crate::content::digest_of;
 use crate::oracle::Shipped;
 use crate::types::{SiteId, VolumeId};
-use sim::{ComponentId, Ctx, SimDuration, SimTime};
+use sim::{ComponentId, Ctx, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
 /// One entry of the pending write queue.
@@ -364,30 +364,22 @@ impl World {
                 digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
             },
         );
-        let io = self.ios.insert(Io {
-            origin: Origin::Apply {
+        let io = self.ios.insert(Io::new(
+            Origin::Apply {
                 site: site as u8,
                 ord,
             },
-            vol: svol,
-            group: self.sites[site].group,
-            write: true,
+            svol,
+            self.sites[site].group,
+            true,
             span,
             bytes,
-            write_id: own,
+            own,
             seq,
-            dep: None,
-            issued: ctx.now(),
-            phase: Phase::DeviceQueue,
-            needs_seq: false,
-            seq_done: false,
-            data_done: false,
-            needs_remote: 0,
-            miss: false,
-            failed: false,
-            paced: SimDuration::ZERO,
-            chain: ccws,
-        }) as u32;
+            None,
+            ctx.now(),
+            ccws,
+        )) as u32;
         self.begin_io(io, ctx);
     }
 
