@@ -167,9 +167,11 @@ pub fn human(r: &Report, color: bool) -> String {
     if r.model.paced_writes > 0 {
         let _ = writeln!(
             o,
-            "write pacing      {} writes delayed, {} added",
+            "write pacing      {} writes delayed, {} added ({} per paced write); residual count peak {}",
             r.model.paced_writes,
-            ms(r.model.pacing_delay_ns)
+            ms(r.model.pacing_delay_ns),
+            ms(r.model.pacing_delay_ns / r.model.paced_writes.max(1)),
+            r.model.residual_peak
         );
     }
     if r.model.blocked_writes > 0 {

@@ -91,6 +91,8 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
     // Resynchronisations write their copy as it arrives, out of sequence order.
     let mut resync: Vec<(u64, u64)> = Vec::new();
     let mut last_t = 0u64;
+    // Writes completed to their host.
+    let mut done: BTreeSet<u64> = BTreeSet::new();
     let mut lines = trace.lines();
     match lines.next().map(serde_json::from_str::<Value>) {
         Some(Ok(h))
@@ -140,6 +142,13 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                 {
                     problems.push(format!("sequence numbers not dense: {seq} after {prev}"));
                 }
+                // A dependent write is issued after its predecessor completed: a smaller
+                // number, already done.
+                if let Some(d) = e["dep"].as_u64()
+                    && (d >= seq || !done.contains(&d))
+                {
+                    problems.push(format!("write {seq} depends on {d}, which was not complete when {seq} got its number"));
+                }
                 let recs = e["recs"]
                     .as_array()
                     .map(|a| {
@@ -162,6 +171,9 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                 );
             }
             "write_done" => {
+                if !done.insert(seq) {
+                    problems.push(format!("write {seq} completed twice"));
+                }
                 if let Some(w) = writes.get(&seq) {
                     if strs(&e["digests"]) != w.digests {
                         problems.push(format!(
@@ -409,6 +421,15 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
             .filter(|(k, d)| csv.get(*k) != Some(*d))
             .count();
         v.problems.push(format!("image CSV differs from the trace's applies: {only_csv} rows not in the trace, {only_trace} trace records not in the CSV"));
+    }
+    // After a drain every numbered write has completed, exactly once.
+    if report["drained"].as_bool() == Some(true) {
+        let missing = writes.keys().filter(|s| !done.contains(s)).count();
+        if missing > 0 {
+            v.problems.push(format!(
+                "drained run: {missing} numbered writes never completed to their host"
+            ));
+        }
     }
     if report["disaster_at_ns"].as_u64() != disaster {
         v.problems.push(format!(

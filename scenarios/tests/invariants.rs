@@ -14,6 +14,9 @@
 //!    say so);
 //! 6. the same inputs give the same trace hash (every fourth case is run twice).
 //!
+//! Several link paths deliver messages out of order, so tokens (M1) and data (M2) reach the
+//! pending write queue in every interleaving; the apply order stays the sequence order.
+//!
 //! Cases: `XRCSIM_CASES` (default 1000). Soak: `XRCSIM_CASES=100000 cargo test --release -p
 //! scenarios --test invariants`.
 
@@ -40,6 +43,7 @@ struct Case {
     cut_link: bool,
     rate: u32,
     second_site_mask: u8,
+    paths: u32,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -63,6 +67,7 @@ fn case() -> impl Strategy<Value = Case> {
             any::<bool>(),
             5u32..120,
             any::<u8>(),
+            1u32..=4,
         ),
     )
         .prop_map(
@@ -71,7 +76,7 @@ fn case() -> impl Strategy<Value = Case> {
                 mode,
                 (distance_km, bandwidth_mbps),
                 (batch_bytes, batch_timer_ms, movers, apply_parallel),
-                (seed, disaster_ms, cut_link, rate, second_site_mask),
+                (seed, disaster_ms, cut_link, rate, second_site_mask, paths),
             )| Case {
                 hosts,
                 subsystems,
@@ -89,18 +94,20 @@ fn case() -> impl Strategy<Value = Case> {
                 cut_link,
                 rate,
                 second_site_mask,
+                paths,
             },
         )
 }
 
 fn scenario(c: &Case) -> String {
     let mut s = format!(
-        "name = \"random\"\n[run]\nseed = {}\nlength = \"3s\"\n[disaster]\nat = \"{}ms\"\ncut_link = {}\n[link]\ndistance_km = {}\nbandwidth_mbps = {}\n[copy]\nmode = \"{}\"\nbatch_bytes = {}\nbatch_timer = \"{}ms\"\nmovers = {}\napply_parallel = {}\npit_interval = \"400ms\"\n",
+        "name = \"random\"\n[run]\nseed = {}\nlength = \"3s\"\n[disaster]\nat = \"{}ms\"\ncut_link = {}\n[link]\ndistance_km = {}\nbandwidth_mbps = {}\npaths = {}\n[copy]\nmode = \"{}\"\nbatch_bytes = {}\nbatch_timer = \"{}ms\"\nmovers = {}\napply_parallel = {}\npit_interval = \"400ms\"\n",
         c.seed,
         c.disaster_ms,
         c.cut_link,
         c.distance_km,
         c.bandwidth_mbps,
+        c.paths,
         c.mode,
         c.batch_bytes,
         c.batch_timer_ms,

@@ -413,15 +413,20 @@ impl Oracle {
         }
     }
 
-    /// `write_done`: write `seq` completed to its host.
-    pub fn on_write_done(&mut self, t: SimTime, seq: u64) {
-        if let Some(tw) = &mut self.trace
-            && let Some(w) = seq
-                .checked_sub(self.writes_base)
-                .and_then(|i| self.writes.get(i as usize))
-        {
-            let (vol, writer) = (w.vol, w.writer);
-            tw.write_done(t, seq, w.span, |a| digest_of(vol, a, writer));
+    /// `write_done`: write `seq` (from `writer`, covering `span` of `vol`) completed to its
+    /// host.
+    pub fn on_write_done(
+        &mut self,
+        t: SimTime,
+        seq: u64,
+        vol: VolumeId,
+        span: RecSpan,
+        writer: WriteId,
+    ) {
+        // The write may already have left the window (in `sync` it is applied at the
+        // secondary before its host hears of it), so its content comes with the call.
+        if let Some(tw) = &mut self.trace {
+            tw.write_done(t, seq, span, |a| digest_of(vol, a, writer));
         }
     }
 

@@ -266,7 +266,7 @@ fn memory_stays_bounded_over_a_long_run() {
 fn trace_lines_are_json_with_the_contract_fields() {
     let mut o = Oracle::new(cfg(1));
     seq_all(&mut o, &[(0, 1)], &[]);
-    o.on_write_done(t(1500), 1);
+    o.on_write_done(t(1500), 1, VolumeId(0), span(0, 1), 1);
     deliver(&mut o, 1, 2000);
     o.on_apply(t(2500), S1, 1);
     o.on_disaster(t(3000), "site");

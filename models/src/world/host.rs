@@ -142,7 +142,8 @@ impl World {
                     .host_write_completed(io.bytes as u64, now - io.issued);
             }
             if io.seq != 0 {
-                self.oracle.on_write_done(now, io.seq);
+                self.oracle
+                    .on_write_done(now, io.seq, io.vol, io.span, io.write_id);
                 if let Some(e) = self.entry_mut(io.seq) {
                     e.host_done = true;
                     e.io = None;

@@ -527,6 +527,8 @@ pub struct WorldStats {
     pub blocked_writes: u64,
     /// Highest sidefile occupancy seen (record sets held for the copy).
     pub sidefile_peak: u64,
+    /// Highest residual count of any volume (record sets not yet read by a mover).
+    pub residual_peak: u64,
     /// Session suspensions (time, reason).
     pub suspensions: Vec<(u64, String)>,
     /// Resynchronisations: (start time ns, first and last sequence number copied).

@@ -194,7 +194,9 @@ impl World {
         }
         match mode {
             Mode::Xrc | Mode::XrcPrt | Mode::Naive => {
-                self.volumes[vol.0 as usize].residual += 1;
+                let v = &mut self.volumes[vol.0 as usize];
+                v.residual += 1;
+                self.stats.residual_peak = self.stats.residual_peak.max(v.residual as u64);
                 self.residual += 1;
                 let m = self.mover_of(vol);
                 self.mover_kick(m, ctx);

@@ -364,3 +364,72 @@ fn pairs_join_and_leave_and_the_operator_suspends_and_resumes() {
     let r2 = site0(&w2);
     assert_eq!(r2.writes_routed, w2.oracle.primary_stats().0);
 }
+
+/// A message leaves when its buffer is full or its timer expires, whichever first: with a
+/// one-byte buffer every token and every token+data field travels alone; with a huge buffer
+/// the timer alone paces the messages.
+#[test]
+fn messages_leave_when_full_or_when_the_timer_expires() {
+    let mut by_size = short(WorldConfig::demo(Mode::Xrc, 1, 2, 50.0, 300.0), 4);
+    by_size.copy.batch_bytes = 1;
+    let (w, _) = run(by_size, true);
+    let writes = w.oracle.primary_stats().0;
+    assert_eq!(
+        w.stats.messages,
+        2 * writes,
+        "one M1 and one M2 message per write"
+    );
+    let mut by_timer = short(WorldConfig::demo(Mode::Xrc, 1, 2, 50.0, 300.0), 4);
+    by_timer.copy.batch_bytes = 1 << 40;
+    by_timer.copy.batch_timer = SimDuration::from_millis(50);
+    let (w, _) = run(by_timer, true);
+    // 150 writes/s: some entry arrives in nearly every 50 ms window; at most one message per
+    // window (plus the drain's last ones).
+    let windows = 4_000 / 50;
+    assert!(
+        w.stats.messages <= windows + 5 && w.stats.messages >= windows * 7 / 10,
+        "{} messages in {windows} windows",
+        w.stats.messages
+    );
+}
+
+/// The serializer numbers tokens in the order they reach it, whatever storage control they
+/// come from: a transaction's log write (one storage control) always gets a smaller number
+/// than its data page write (the other), which is issued after it.
+#[test]
+fn numbers_follow_the_order_writes_start_across_storage_controls() {
+    let mut cfg = short(WorldConfig::demo(Mode::Xrc, 2, 4, 200.0, 100.0), 3);
+    cfg.run.trace = true;
+    let (mut w, _) = run(cfg, true);
+    let text = String::from_utf8(w.oracle.trace.as_mut().unwrap().take()).unwrap();
+    let mut last_t = 0;
+    let mut deps = 0;
+    for l in text.lines().filter(|l| l.contains("\"ev\":\"seq\"")) {
+        let t: u64 = l
+            .split("\"t\":")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(t >= last_t, "numbers are given in time order");
+        last_t = t;
+        if let Some(d) = l.split("\"dep\":").nth(1) {
+            let dep: u64 = d.split(',').next().unwrap().parse().unwrap();
+            let seq: u64 = l
+                .split("\"seq\":")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(dep < seq);
+            deps += 1;
+        }
+    }
+    assert!(deps > 500);
+}
