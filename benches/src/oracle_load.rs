@@ -122,7 +122,7 @@ impl OracleDriver {
         self.oracle.on_seq(t, seq, vol, span, 4096, site, dep, seq);
         self.oracle
             .host_write_completed(4096, SimDuration::from_micros(600));
-        self.oracle.on_write_done(t, seq);
+        self.oracle.on_write_done(t, seq, vol, span, seq);
     }
 
     fn matched(&mut self, seq: u64) {
