@@ -631,28 +631,34 @@ fn pacing_bounds_the_lag_when_the_link_is_the_bottleneck() {
     // The movers' buffer (200 record sets) fills while the T1 carries its backlog, the
     // movers stop reading, residual counts climb and pacing slows the writers to the link.
     let common = ["copy.mode=xrc-prt", "copy.mover_buffer=200"];
-    let paced = run_scenario(
-        "overload.toml",
-        &[
-            common[0],
-            common[1],
-            "copy.flow={ policy = \"pacing\", threshold = 20, level = 14 }",
-        ],
-        false,
-    )
-    .report;
-    let none = run_scenario("overload.toml", &[common[0], common[1]], false).report;
-    assert!(paced.model.paced_writes > 0, "pacing never engaged");
-    assert!(paced.model.pacing_delay_ns > 0);
-    let (p, n) = (&paced.sites[0].core, &none.sites[0].core);
-    assert!(
-        p.data_loss_window_ns * 2 < n.data_loss_window_ns,
-        "window {} ms with pacing vs {} ms without",
-        ms(p.data_loss_window_ns),
-        ms(n.data_loss_window_ns)
+    let pacing = "copy.flow={ policy = \"pacing\", threshold = 20, level = 14 }";
+    let run = |at: &str, paced: bool| {
+        let mut sets = vec![common[0], common[1], "run.length=60s", at];
+        if paced {
+            sets.push(pacing);
+        }
+        run_scenario("overload.toml", &sets, false).report
+    };
+    let (p30, p60) = (run("disaster.at=30s", true), run("disaster.at=60s", true));
+    let (n30, n60) = (run("disaster.at=30s", false), run("disaster.at=60s", false));
+    let w = |r: &Report| r.sites[0].core.data_loss_window_ns as f64 / 1e9;
+    println!(
+        "link-bound: none {:.2} s -> {:.2} s; pacing {:.2} s -> {:.2} s",
+        w(&n30),
+        w(&n60),
+        w(&p30),
+        w(&p60)
     );
-    assert!(p.rpo_ns.p99 < n.rpo_ns.p99);
-    assert!(consistent(&paced) && consistent(&none));
+    assert!(p60.model.paced_writes > 0, "pacing never engaged");
+    assert!(p60.model.pacing_delay_ns > 0);
+    assert_eq!(n60.model.paced_writes, 0);
+    // Without flow control the lag keeps growing; with pacing it levels off ...
+    assert!(w(&n60) > w(&n30) * 1.6, "the unpaced lag grows");
+    assert!(w(&p60) < w(&p30) * 1.2, "the paced lag levels off");
+    // ... well below the unpaced one.
+    assert!(w(&p60) * 2.0 < w(&n60));
+    assert!(p60.sites[0].core.rpo_ns.p99 < n60.sites[0].core.rpo_ns.p99);
+    assert!(consistent(&p60) && consistent(&n60));
 }
 
 #[test]

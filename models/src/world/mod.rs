@@ -426,8 +426,6 @@ pub(crate) struct Mover {
     /// Sequence numbers handed to it, per storage control it serves (queue `q` is storage
     /// control `q * movers + m`), in order: each sidefile is read on its own.
     pub queues: Vec<VecDeque<u64>>,
-    /// The storage control to try first at the next read (round robin).
-    pub next_ss: usize,
     pub busy: bool,
     pub alive: bool,
     /// The read in progress: sequence numbers.
@@ -815,7 +813,6 @@ impl World {
             movers.push(Mover {
                 comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
                 queues: vec![VecDeque::new(); own],
-                next_ss: 0,
                 busy: false,
                 alive: true,
                 batch: Vec::new(),

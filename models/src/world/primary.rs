@@ -264,9 +264,11 @@ impl World {
         let n_movers = self.movers.len();
         let n_q = self.movers[m].queues.len();
         let mut chosen = None;
-        // The first storage control (round robin) whose oldest token has its data in.
-        for k in 0..n_q {
-            let q = (self.movers[m].next_ss + k) % n_q;
+        // The storage control whose oldest record set is the oldest of all that have their
+        // data in: the secondaries secure in sequence order, so the oldest data is what
+        // they need first.
+        let mut best: Option<u64> = None;
+        for q in 0..n_q {
             if self.storage[q * n_movers + m].dead {
                 // Lost: its data can never be read.
                 self.movers[m].queues[q].clear();
@@ -282,9 +284,10 @@ impl World {
             if let Some(&seq) = self.movers[m].queues[q].front()
                 && self.entry(seq).is_some_and(|e| e.data_ready)
                 && only.is_none_or(|o| o == seq)
+                && best.is_none_or(|b| seq < b)
             {
+                best = Some(seq);
                 chosen = Some(q);
-                break;
             }
         }
         let Some(q) = chosen else {
@@ -292,7 +295,6 @@ impl World {
             self.scratch_writers = writers;
             return;
         };
-        self.movers[m].next_ss = (q + 1) % n_q;
         let ss = q * n_movers + m;
         let limit = if only.is_some() { 1 } else { limit };
         while batch.len() < limit {
