@@ -790,12 +790,14 @@ pub fn execute(chain: &[Ccw], vol: &VolumeImage, out: &mut ChainEffects) -> Chai
     let mut tics = 0u32;
     let mut prev: Option<Command> = None;
     let mut first = true;
+    // The last CCW that ran (a status-modifier skip can chain past the end).
+    let mut last = 0usize;
     let idx = |i: usize| i.min(u16::MAX as usize) as u16;
     let reject_at = |msg: u8, i: usize| ChainStatus::unit_check(cr(msg), idx(i));
     loop {
         let Some(ccw) = chain.get(i) else {
-            // Empty chain, or chaining past the last CCW.
-            return reject_at(reject::INVALID_SEQUENCE, i.saturating_sub(1));
+            // Empty chain, or chaining (or skipping) past the last CCW.
+            return reject_at(reject::INVALID_SEQUENCE, last);
         };
         if out.ccws_executed >= MAX_CCWS {
             return reject_at(reject::INVALID_SEQUENCE, i);
@@ -884,6 +886,7 @@ pub fn execute(chain: &[Ccw], vol: &VolumeImage, out: &mut ChainEffects) -> Chai
             return status;
         }
         prev = Some(cmd);
+        last = end;
         i = end + 1 + done.sm as usize;
     }
 }

@@ -611,6 +611,13 @@ fn classic_search_loop_writes_the_record() {
         st.unit_status,
         unit::CHANNEL_END | unit::DEVICE_END | unit::STATUS_MODIFIER
     );
+    // Chained, the equal search skips past the end of the chain: a program error that
+    // names the search, the last CCW that ran (found by proptest in CI).
+    let mut chain = chain;
+    chain[1].flags = CcwFlags::CC;
+    let (st, _) = run(&chain, &v);
+    assert_reject(&st, reject::INVALID_SEQUENCE);
+    assert_eq!(st.last_ccw, 1);
 }
 
 #[test]
