@@ -518,29 +518,38 @@ impl Routes {
 impl WorldConfig {
     /// The shadowed track ranges of each volume at the start (empty for volumes not paired).
     pub fn routing(&self) -> Vec<Routes> {
-        let active: Vec<bool> = self.copy.pairs.iter().map(|p| p.active).collect();
-        (0..self.volumes.len())
-            .map(|v| self.routes_of(v, &active))
-            .collect()
+        let mut r = vec![Routes::default(); self.volumes.len()];
+        // One pass over the pairs (a per-volume scan would be quadratic in large configurations).
+        for p in self.copy.pairs.iter().filter(|p| p.active) {
+            if let Some(routes) = r.get_mut(p.primary.0 as usize) {
+                self.add_pair(routes, p);
+            }
+        }
+        r
     }
 
     /// The shadowed track ranges of volume `v` given which pairs are in the session.
     pub fn routes_of(&self, v: usize, active: &[bool]) -> Routes {
         let mut r = Routes::default();
         for (i, p) in self.copy.pairs.iter().enumerate() {
-            if p.primary.0 as usize != v || !active.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let site = crate::types::SiteId(p.site as u8);
-            if p.extents.is_empty() {
-                r.add(0, self.volumes[v].device.tracks().saturating_sub(1), site);
-            } else {
-                for &(a, b) in &p.extents {
-                    r.add(a, b, site);
-                }
+            if p.primary.0 as usize == v && active.get(i).copied().unwrap_or(false) {
+                self.add_pair(&mut r, p);
             }
         }
         r
+    }
+
+    /// Adds what pair `p` shadows to its primary volume's routes.
+    fn add_pair(&self, r: &mut Routes, p: &PairConfig) {
+        let site = crate::types::SiteId(p.site as u8);
+        if p.extents.is_empty() {
+            let v = p.primary.0 as usize;
+            r.add(0, self.volumes[v].device.tracks().saturating_sub(1), site);
+        } else {
+            for &(a, b) in &p.extents {
+                r.add(a, b, site);
+            }
+        }
     }
 }
 

@@ -269,6 +269,11 @@ impl World {
         // they need first.
         let mut best: Option<u64> = None;
         for q in 0..n_q {
+            // Most queues are empty in large configurations: test that without touching
+            // the storage control or the queue's buffer.
+            if self.movers[m].queues[q].is_empty() {
+                continue;
+            }
             if self.storage[q * n_movers + m].dead {
                 // Lost: its data can never be read.
                 self.movers[m].queues[q].clear();
@@ -282,9 +287,9 @@ impl World {
                 }
             }
             if let Some(&seq) = self.movers[m].queues[q].front()
-                && self.entry(seq).is_some_and(|e| e.data_ready)
-                && only.is_none_or(|o| o == seq)
                 && best.is_none_or(|b| seq < b)
+                && only.is_none_or(|o| o == seq)
+                && self.entry(seq).is_some_and(|e| e.data_ready)
             {
                 best = Some(seq);
                 chosen = Some(q);
