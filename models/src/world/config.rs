@@ -427,7 +427,7 @@ impl Default for RunConfig {
             seed: 1,
             length: SimDuration::from_secs(60),
             rpo_interval: SimDuration::from_millis(100),
-            history_window: 1_000_000,
+            history_window: 100_000,
             trace: false,
         }
     }
