@@ -183,6 +183,11 @@ pub struct VolumeImage {
     datasets: Vec<DataSet>,
     /// User records per track of each data set (same order), from the capacity formula.
     per_track: Vec<u8>,
+    /// The only data set's (first track, last track, records per track, key length, data
+    /// length) when the volume holds exactly one (the common case), kept inline so that a
+    /// format lookup does not touch the heap: with thousands of volumes, each write's
+    /// volume is cold in the cache.
+    single: Option<(u64, u64, u8, u8, u16)>,
     /// Tracks re-formatted during the run.
     formats: BTreeMap<u64, TrackFormat>,
     /// Records written during the run, keyed by `Cchhr::key()`.
@@ -295,13 +300,18 @@ impl VolumeImage {
                     .records_per_track(d.key_len, d.data_len as u32)
                     .min(255) as u8
             })
-            .collect();
+            .collect::<Vec<u8>>();
+        let single = match (datasets.as_slice(), per_track.as_slice()) {
+            ([d], [n]) => Some((d.first_track, d.last_track, *n, d.key_len, d.data_len)),
+            _ => None,
+        };
         Ok(VolumeImage {
             volser: volser.to_string(),
             content_seed: volser_word(volser),
             device,
             datasets,
             per_track,
+            single,
             formats: BTreeMap::new(),
             records: RecordMap::default(),
         })
@@ -346,6 +356,21 @@ impl VolumeImage {
     /// The user-record format of a track without overrides.
     #[inline]
     fn default_format(&self, track: u64) -> TrackFormat {
+        if let Some((first, last, count, key_len, data_len)) = self.single {
+            return if first <= track && track <= last {
+                TrackFormat::Uniform {
+                    count,
+                    key_len,
+                    data_len,
+                }
+            } else {
+                TrackFormat::Uniform {
+                    count: 0,
+                    key_len: 0,
+                    data_len: 0,
+                }
+            };
+        }
         let i = self.datasets.partition_point(|d| d.first_track <= track);
         match i
             .checked_sub(1)
@@ -682,6 +707,20 @@ mod tests {
         assert_eq!(v.dataset_of(149).unwrap().name, "DB2.DATA.TS01");
         assert_eq!(v.dataset_of(150).unwrap().name, "DB2.LOG");
         assert!(v.dataset_of(14).is_none() && v.dataset_of(301).is_none());
+        // A volume with one data set answers from its inline copy: the same formats.
+        let one = VolumeImage::new(
+            "PRI002",
+            DeviceType::D3390_3,
+            vec![DataSet::new("DB2.LOG", 150, 299, 0, 4096)],
+        )
+        .unwrap();
+        for t in [0, 149, 150, 200, 299, 300, one.device_type().tracks()] {
+            let expect = if (150..=299).contains(&t) { 12 } else { 0 };
+            assert_eq!(one.records_on_track(t), expect, "track {t}");
+        }
+        assert_eq!(one.record_format(Cchhr::new(10, 0, 12)), Some((0, 4096)));
+        assert_eq!(one.record_format(Cchhr::new(10, 0, 13)), None);
+        assert_eq!(one.record_format(Cchhr::new(20, 0, 1)), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! command phase, and committing their writes when the data transfer ends.
 
 use super::Volume;
-use crate::ccw::{self, Ccw, DefineExtent, FileMask, RecordPayload};
+use crate::ccw::{self, Ccw, ChainEffects, DefineExtent, FileMask, RecordPayload};
 use crate::content::RecSpan;
 use crate::types::{Cchhr, Digest};
 
@@ -50,17 +50,27 @@ pub(crate) fn build_read(
 }
 
 /// Interprets `chain` against the volume; the effects wait in the volume until
-/// [`commit`]. Returns `false` on unit check (the I/O ends in error).
-pub(crate) fn plan(vol: &mut Volume, chain: &[Ccw]) -> bool {
-    let status = ccw::execute(chain, &vol.image, &mut vol.effects);
+/// [`commit`]. Returns `false` on unit check (the I/O ends in error). The effects buffer
+/// comes from `spare` (and a failed chain's, left in the volume, goes back there).
+pub(crate) fn plan(vol: &mut Volume, spare: &mut Vec<ChainEffects>, chain: &[Ccw]) -> bool {
+    if let Some(old) = vol.effects.take() {
+        spare.push(old);
+    }
+    let mut fx = spare.pop().unwrap_or_default();
+    let status = ccw::execute(chain, &vol.image, &mut fx);
+    vol.effects = Some(fx);
     !status.is_unit_check()
 }
 
-/// Applies the planned writes to the volume, as written by `writer`.
-pub(crate) fn commit(vol: &mut Volume, writer: u64) {
-    let effects = std::mem::take(&mut vol.effects);
+/// Applies the planned writes to the volume, as written by `writer`, and returns the
+/// effects buffer to `spare`.
+pub(crate) fn commit(vol: &mut Volume, spare: &mut Vec<ChainEffects>, writer: u64) {
+    let Some(effects) = vol.effects.take() else {
+        debug_assert!(false, "commit without a planned chain");
+        return;
+    };
     // The device was held from planning to commit, so the volume cannot have changed.
     let r = ccw::commit(&effects, &mut vol.image, writer);
     debug_assert!(r.is_ok(), "commit after plan: {r:?}");
-    vol.effects = effects;
+    spare.push(effects);
 }

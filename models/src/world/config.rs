@@ -457,21 +457,31 @@ pub struct WorldConfig {
 /// Which sites the tracks of one primary volume are shadowed to: non-overlapping
 /// `(first_track, last_track, sites)` ranges, sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Routes(pub Vec<(u64, u64, SiteMask)>);
+pub struct Routes {
+    ranges: Vec<(u64, u64, SiteMask)>,
+    /// The only range, when there is exactly one (the common case: one pair per volume),
+    /// kept inline so that routing a write does not touch the heap.
+    single: Option<(u64, u64, SiteMask)>,
+}
 
 impl Routes {
+    /// The ranges, sorted by first track.
+    pub fn ranges(&self) -> &[(u64, u64, SiteMask)] {
+        &self.ranges
+    }
+
     /// The sites a write starting on `track` goes to.
     #[inline]
     pub fn sites(&self, track: u64) -> SiteMask {
-        match self.0.as_slice() {
+        if let Some((a, b, m)) = self.single {
+            return if a <= track && track <= b {
+                m
+            } else {
+                SiteMask::EMPTY
+            };
+        }
+        match self.ranges.as_slice() {
             [] => SiteMask::EMPTY,
-            [(a, b, m)] => {
-                if *a <= track && track <= *b {
-                    *m
-                } else {
-                    SiteMask::EMPTY
-                }
-            }
             r => {
                 let i = r.partition_point(|x| x.0 <= track);
                 match i.checked_sub(1).map(|i| r[i]) {
@@ -483,13 +493,16 @@ impl Routes {
     }
     /// Every site any track is shadowed to.
     pub fn all(&self) -> SiteMask {
-        SiteMask(self.0.iter().fold(0, |acc, r| acc | r.2.0))
+        match self.single {
+            Some((_, _, m)) => m,
+            None => SiteMask(self.ranges.iter().fold(0, |acc, r| acc | r.2.0)),
+        }
     }
     /// Adds `sites` on tracks `first..=last`, splitting ranges where they overlap.
     fn add(&mut self, first: u64, last: u64, site: crate::types::SiteId) {
         // Cut points, then OR the site into every piece inside [first, last].
         let mut cuts: Vec<u64> = self
-            .0
+            .ranges
             .iter()
             .flat_map(|r| [r.0, r.1.saturating_add(1)])
             .collect();
@@ -511,7 +524,11 @@ impl Routes {
                 _ => out.push((a, b, m)),
             }
         }
-        self.0 = out;
+        self.single = match out.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        self.ranges = out;
     }
 }
 
@@ -677,10 +694,19 @@ mod tests {
         assert_eq!(r.sites(150), SiteMask::EMPTY);
         assert_eq!(r.sites(205), SiteMask::one(SiteId(0)));
         assert_eq!(r.all(), SiteMask::one(SiteId(0)).with(SiteId(1)));
-        assert_eq!(r.0.len(), 4);
+        assert_eq!(r.ranges().len(), 4);
         let mut w = Routes::default();
         w.add(0, 10, SiteId(2));
         w.add(0, 10, SiteId(2));
-        assert_eq!(w.0, vec![(0, 10, SiteMask::one(SiteId(2)))]);
+        assert_eq!(w.ranges(), &[(0, 10, SiteMask::one(SiteId(2)))]);
+        // One range: answered from the inline copy, with the same results.
+        assert_eq!(w.sites(0), SiteMask::one(SiteId(2)));
+        assert_eq!(w.sites(10), SiteMask::one(SiteId(2)));
+        assert_eq!(w.sites(11), SiteMask::EMPTY);
+        assert_eq!(w.all(), SiteMask::one(SiteId(2)));
+        w.add(20, 30, SiteId(1));
+        assert_eq!(w.sites(25), SiteMask::one(SiteId(1)));
+        assert_eq!(w.sites(5), SiteMask::one(SiteId(2)));
+        assert_eq!(w.all(), SiteMask::one(SiteId(2)).with(SiteId(1)));
     }
 }

@@ -322,8 +322,9 @@ pub(crate) struct Volume {
     /// Service-time multiplier (secondary slowdown fault).
     pub slowdown: f64,
     /// Effects of the chain being executed on the device (planned at the command phase,
-    /// committed when the data transfer ends).
-    pub effects: crate::ccw::ChainEffects,
+    /// committed when the data transfer ends); taken from and returned to
+    /// `World::spare_effects`, so that their buffers stay warm in large configurations.
+    pub effects: Option<crate::ccw::ChainEffects>,
 }
 
 /// A chain of dependent operations in progress.
@@ -576,6 +577,8 @@ pub struct World {
     pub(crate) spare_lists: Vec<Vec<u64>>,
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
     pub(crate) spare_ccws: Vec<Vec<Ccw>>,
+    /// Spare chain-effects buffers (a few in use at a time, shared by all volumes).
+    pub(crate) spare_effects: Vec<crate::ccw::ChainEffects>,
     /// Scratch buffer for record payloads while building a chain.
     pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
     /// Scratch buffer for the writers of the records a mover reads.
@@ -665,7 +668,7 @@ impl World {
                 blocked: VecDeque::new(),
                 is_blocked: false,
                 slowdown: 1.0,
-                effects: Default::default(),
+                effects: None,
             });
         }
         for p in &cfg.copy.pairs {
@@ -886,6 +889,7 @@ impl World {
             seq_of_write: FastMap::default(),
             next_write_id: 1,
             spare_ccws: Vec::new(),
+            spare_effects: Vec::new(),
             spare_lists: Vec::new(),
             scratch: Vec::new(),
             scratch_writers: Vec::new(),

@@ -343,7 +343,11 @@ impl World {
         // Interpret the channel program against the volume.
         let ok = {
             let (ios, volumes) = (&mut self.ios, &mut self.volumes);
-            chan::plan(&mut volumes[vol], &ios[io as usize].chain)
+            chan::plan(
+                &mut volumes[vol],
+                &mut self.spare_effects,
+                &ios[io as usize].chain,
+            )
         };
         if !ok {
             let i = &mut self.ios[io as usize];
@@ -447,7 +451,7 @@ impl World {
             self.storage[ss].cache.insert(track_key(vol as u32, t));
         }
         if write {
-            chan::commit(&mut self.volumes[vol], write_id);
+            chan::commit(&mut self.volumes[vol], &mut self.spare_effects, write_id);
             if miss {
                 self.stats.slow_writes += 1;
             } else {
