@@ -52,7 +52,9 @@ pub(crate) fn build_read(
 /// Interprets `chain` against the volume; the effects wait in the volume until
 /// [`commit`]. Returns `false` on unit check (the I/O ends in error). The effects buffer
 /// comes from `spare` (and a failed chain's, left in the volume, goes back there).
-pub(crate) fn plan(vol: &mut Volume, spare: &mut Vec<ChainEffects>, chain: &[Ccw]) -> bool {
+// Boxed so that a volume holds a pointer, not the 136-byte effects (see `Volume::effects`).
+#[allow(clippy::vec_box)]
+pub(crate) fn plan(vol: &mut Volume, spare: &mut Vec<Box<ChainEffects>>, chain: &[Ccw]) -> bool {
     if let Some(old) = vol.effects.take() {
         spare.push(old);
     }
@@ -64,7 +66,8 @@ pub(crate) fn plan(vol: &mut Volume, spare: &mut Vec<ChainEffects>, chain: &[Ccw
 
 /// Applies the planned writes to the volume, as written by `writer`, and returns the
 /// effects buffer to `spare`.
-pub(crate) fn commit(vol: &mut Volume, spare: &mut Vec<ChainEffects>, writer: u64) {
+#[allow(clippy::vec_box)]
+pub(crate) fn commit(vol: &mut Volume, spare: &mut Vec<Box<ChainEffects>>, writer: u64) {
     let Some(effects) = vol.effects.take() else {
         debug_assert!(false, "commit without a planned chain");
         return;

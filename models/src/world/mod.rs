@@ -294,37 +294,44 @@ impl Io {
 }
 
 /// One volume (device) and its state.
+///
+/// `repr(C)` keeps the fields in the order written (and `align(64)` starts each volume on a
+/// cache line): what every I/O touches first, then the
+/// containers, the volume image (its record map leading), and what only some I/Os need
+/// last. With thousands of volumes each write finds its volume cold in the cache, so the
+/// fewer cache lines it spans the better (`docs/performance.md`, section 5).
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub(crate) struct Volume {
-    pub image: VolumeImage,
-    pub ss: SubsystemId,
-    pub timing: DeviceTiming,
-    /// `None`: primary; `Some(site)`: a secondary volume.
-    pub site: Option<SiteId>,
-    /// Sites each track range of the volume is shadowed to (primary volumes).
-    pub routing: Routes,
-    pub busy: bool,
+    /// The physical device (arm) is busy until then (destage, or an access for a miss).
+    pub arm_free_at: SimTime,
+    /// Service-time multiplier (secondary slowdown fault).
+    pub slowdown: f64,
+    pub destaging: Option<(u64, u32)>,
+    /// Effects of the chain being executed on the device (planned at the command phase,
+    /// committed when the data transfer ends); taken from and returned to
+    /// `World::spare_effects`, so that their buffers stay warm in large configurations.
+    pub effects: Option<Box<crate::ccw::ChainEffects>>,
     pub queue: VecDeque<u32>,
-    pub cyl: u32,
     /// Modified tracks in NVS waiting to be destaged: track -> bytes.
     pub dirty: FastMap<u64, u32>,
     /// The order in which tracks became dirty (destaged oldest first).
     pub dirty_order: VecDeque<u64>,
-    pub destage_scheduled: bool,
-    /// The physical device (arm) is busy until then (destage, or an access for a miss).
-    pub arm_free_at: SimTime,
-    pub destaging: Option<(u64, u32)>,
+    pub cyl: u32,
     /// Record sets in the sidefile not yet read by a mover.
     pub residual: u32,
+    pub ss: SubsystemId,
+    /// `None`: primary; `Some(site)`: a secondary volume.
+    pub site: Option<SiteId>,
+    pub busy: bool,
+    pub destage_scheduled: bool,
+    pub is_blocked: bool,
+    pub timing: DeviceTiming,
+    /// Sites each track range of the volume is shadowed to (primary volumes).
+    pub routing: Routes,
+    pub image: VolumeImage,
     /// Writes held by device blocking.
     pub blocked: VecDeque<u32>,
-    pub is_blocked: bool,
-    /// Service-time multiplier (secondary slowdown fault).
-    pub slowdown: f64,
-    /// Effects of the chain being executed on the device (planned at the command phase,
-    /// committed when the data transfer ends); taken from and returned to
-    /// `World::spare_effects`, so that their buffers stay warm in large configurations.
-    pub effects: Option<crate::ccw::ChainEffects>,
 }
 
 /// A chain of dependent operations in progress.
@@ -578,7 +585,9 @@ pub struct World {
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
     pub(crate) spare_ccws: Vec<Vec<Ccw>>,
     /// Spare chain-effects buffers (a few in use at a time, shared by all volumes).
-    pub(crate) spare_effects: Vec<crate::ccw::ChainEffects>,
+    /// Boxed: they move in and out of `Volume::effects`, which holds a pointer.
+    #[allow(clippy::vec_box)]
+    pub(crate) spare_effects: Vec<Box<crate::ccw::ChainEffects>>,
     /// Scratch buffer for record payloads while building a chain.
     pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
     /// Scratch buffer for the writers of the records a mover reads.

@@ -558,11 +558,14 @@ impl World {
             ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
             return;
         }
-        let Some((track, bytes)) = v.dirty_order.pop_front().map(|t| (t, v.dirty[&t])) else {
+        let Some((track, bytes)) = v
+            .dirty_order
+            .pop_front()
+            .map(|t| (t, v.dirty.remove(&t).unwrap_or(0)))
+        else {
             v.destage_scheduled = false;
             return;
         };
-        v.dirty.remove(&track);
         v.destaging = Some((track, bytes));
         let cyl = (track / crate::types::TRACKS_PER_CYLINDER as u64) as u32;
         let seek = v.timing.seek(v.cyl, cyl, v.image.device_type().cylinders());
