@@ -104,7 +104,7 @@ fn outputs_agree_without_disaster_and_after_a_drain() {
 /// checker, recomputing from the trace, agrees field by field.
 #[test]
 fn naive_inconsistency_is_reported_and_agrees() {
-    let dir = tmp("naive");
+    let dir = tmp("naive-fuzzy");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("naive-fuzzy.toml");
     let src = scenarios::read_file(&path).unwrap();
     let built = prepare(&src, &[], path.parent().unwrap()).unwrap();

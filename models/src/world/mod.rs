@@ -313,10 +313,8 @@ pub(crate) struct Volume {
     /// `World::spare_effects`, so that their buffers stay warm in large configurations.
     pub effects: Option<Box<crate::ccw::ChainEffects>>,
     pub queue: VecDeque<u32>,
-    /// Modified tracks in NVS waiting to be destaged: track -> bytes.
-    pub dirty: FastMap<u64, u32>,
-    /// The order in which tracks became dirty (destaged oldest first).
-    pub dirty_order: VecDeque<u64>,
+    /// Modified tracks in NVS waiting to be destaged (oldest first), with their bytes.
+    pub dirty: storage::DirtyTracks,
     pub cyl: u32,
     /// Record sets in the sidefile not yet read by a mover.
     pub residual: u32,
@@ -668,8 +666,7 @@ impl World {
                 busy: false,
                 queue: VecDeque::new(),
                 cyl: 0,
-                dirty: FastMap::default(),
-                dirty_order: VecDeque::new(),
+                dirty: storage::DirtyTracks::default(),
                 destage_scheduled: false,
                 arm_free_at: SimTime::ZERO,
                 destaging: None,

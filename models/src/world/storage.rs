@@ -178,6 +178,77 @@ pub struct StorageGauges {
     pub path_wait: u64,
 }
 
+/// Modified tracks kept inline per volume before spilling to the heap.
+const DIRTY_INLINE: usize = 4;
+
+/// The modified tracks of one volume waiting in NVS for destage, oldest first, with their
+/// dirty bytes. The first few are kept inline: a volume rarely has more than a handful
+/// dirty at once, and with thousands of volumes a heap buffer per volume costs a cache miss
+/// on every write. More spill into a map and a queue; the inline ones are always the
+/// oldest.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DirtyTracks {
+    inline: [(u64, u32); DIRTY_INLINE],
+    n_inline: u8,
+    spill: Option<Box<DirtySpill>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct DirtySpill {
+    bytes: super::FastMap<u64, u32>,
+    order: VecDeque<u64>,
+}
+
+impl DirtyTracks {
+    /// Adds `bytes` to `track`, which joins the end of the destage order if it was clean.
+    pub(crate) fn add(&mut self, track: u64, bytes: u32) {
+        let n = self.n_inline as usize;
+        if let Some(e) = self.inline[..n].iter_mut().find(|e| e.0 == track) {
+            e.1 += bytes;
+            return;
+        }
+        if let Some(s) = self.spill.as_deref_mut() {
+            if let Some(b) = s.bytes.get_mut(&track) {
+                *b += bytes;
+                return;
+            }
+            // Younger than everything inline once anything has spilled.
+            if !s.order.is_empty() || n == DIRTY_INLINE {
+                s.bytes.insert(track, bytes);
+                s.order.push_back(track);
+                return;
+            }
+        }
+        if n < DIRTY_INLINE {
+            self.inline[n] = (track, bytes);
+            self.n_inline += 1;
+            return;
+        }
+        let s = self.spill.get_or_insert_with(Box::default);
+        s.bytes.insert(track, bytes);
+        s.order.push_back(track);
+    }
+
+    /// Takes the oldest dirty track and its bytes.
+    pub(crate) fn pop_oldest(&mut self) -> Option<(u64, u32)> {
+        let n = self.n_inline as usize;
+        if n > 0 {
+            let first = self.inline[0];
+            self.inline.copy_within(1..n, 0);
+            self.n_inline -= 1;
+            return Some(first);
+        }
+        let s = self.spill.as_deref_mut()?;
+        let t = s.order.pop_front()?;
+        Some((t, s.bytes.remove(&t).unwrap_or(0)))
+    }
+
+    /// Whether no track waits for destage.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.n_inline == 0 && self.spill.as_ref().is_none_or(|s| s.order.is_empty())
+    }
+}
+
 impl World {
     /// Starts I/O `io` at its volume's storage control: queue for the device.
     pub(crate) fn begin_io(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
@@ -459,13 +530,7 @@ impl World {
                 self.stats.fast_writes += 1;
                 self.storage[ss].nvs_used += bytes as u64;
                 let v = &mut self.volumes[vol];
-                match v.dirty.get_mut(&t0) {
-                    Some(b) => *b += bytes,
-                    None => {
-                        v.dirty.insert(t0, bytes);
-                        v.dirty_order.push_back(t0);
-                    }
-                }
+                v.dirty.add(t0, bytes);
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
                     let sc = &self.storage[ss];
@@ -558,11 +623,7 @@ impl World {
             ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
             return;
         }
-        let Some((track, bytes)) = v
-            .dirty_order
-            .pop_front()
-            .map(|t| (t, v.dirty.remove(&t).unwrap_or(0)))
-        else {
+        let Some((track, bytes)) = v.dirty.pop_oldest() else {
             v.destage_scheduled = false;
             return;
         };
@@ -656,6 +717,37 @@ mod tests {
                 }
                 proptest::prop_assert_eq!(c.len(), model.len());
             }
+        }
+
+        /// The inline-then-spill dirty-track list behaves exactly like a map of bytes plus
+        /// a queue of first-dirtied order (what it replaced), whatever the mix of adds and
+        /// destages.
+        #[test]
+        fn dirty_tracks_match_a_map_and_a_queue(ops in proptest::collection::vec((0u64..10, 1u32..5000, proptest::bool::weighted(0.35)), 0..300)) {
+            let mut d = DirtyTracks::default();
+            let mut bytes: std::collections::HashMap<u64, u32> = Default::default();
+            let mut order: VecDeque<u64> = VecDeque::new();
+            for (track, b, pop) in ops {
+                if pop {
+                    let want = order.pop_front().map(|t| (t, bytes.remove(&t).unwrap()));
+                    proptest::prop_assert_eq!(d.pop_oldest(), want);
+                } else {
+                    d.add(track, b);
+                    match bytes.get_mut(&track) {
+                        Some(x) => *x += b,
+                        None => {
+                            bytes.insert(track, b);
+                            order.push_back(track);
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(d.is_empty(), order.is_empty());
+            }
+            while let Some(t) = order.pop_front() {
+                proptest::prop_assert_eq!(d.pop_oldest(), Some((t, bytes[&t])));
+            }
+            proptest::prop_assert_eq!(d.pop_oldest(), None);
+            proptest::prop_assert!(d.is_empty());
         }
     }
 }
