@@ -93,6 +93,9 @@ struct Part {
 #[derive(Clone, Debug)]
 pub(super) struct Space {
     parts: Vec<Part>,
+    /// Records of each part when they are all the same size: the part of a draw is then a
+    /// division, not a binary search (thousands of equal data sets in large worlds).
+    equal: Option<u64>,
     hot: Hot,
 }
 
@@ -115,8 +118,15 @@ impl Space {
                 .checked_add(records)
                 .ok_or("the data sets together hold more than 2^64 records")?;
         }
+        let equal = match parts.first() {
+            Some(p) if p.records > 0 && parts.iter().all(|q| q.records == p.records) => {
+                Some(p.records)
+            }
+            _ => None,
+        };
         Ok(Space {
             parts,
+            equal,
             hot: Hot::new(first, skew)?,
         })
     }
@@ -125,10 +135,10 @@ impl Space {
     #[inline]
     fn draw(&self, rng: &mut SimRng) -> (u16, u64, u64) {
         let g = self.hot.draw(rng);
-        let i = if self.parts.len() == 1 {
-            0
-        } else {
-            self.parts.partition_point(|p| p.first <= g) - 1
+        let i = match self.equal {
+            _ if self.parts.len() == 1 => 0,
+            Some(n) => (g / n) as usize,
+            None => self.parts.partition_point(|p| p.first <= g) - 1,
         };
         let p = self.parts[i];
         (p.slot, g - p.first, p.records)
@@ -316,6 +326,34 @@ mod tests {
         let tenths: Vec<u64> = firsts.iter().map(|i| i * 10 / n).collect();
         assert_eq!(tenths, vec![0, 6, 2, 8]);
         assert_eq!(gcd(scatter_multiplier(12), 12), 1);
+    }
+
+    #[test]
+    fn equal_parts_draw_as_the_binary_search_does() {
+        let shapes: Vec<DataSetShape> = (0..50)
+            .map(|_| DataSetShape {
+                records: 37,
+                records_per_track: 1,
+            })
+            .collect();
+        let slots: Vec<u16> = (0..50).rev().collect();
+        for skew in [0.0, 0.8] {
+            let fast = Space::new(&slots, &shapes, skew).unwrap();
+            assert_eq!(fast.equal, Some(37));
+            let slow = Space {
+                equal: None,
+                ..fast.clone()
+            };
+            let (mut a, mut b) = (sim::rng::stream(3, "t"), sim::rng::stream(3, "t"));
+            for _ in 0..5000 {
+                let d = fast.draw(&mut a);
+                assert_eq!(d, slow.draw(&mut b));
+                assert!(d.1 < 37);
+            }
+        }
+        let mut uneven = shapes.clone();
+        uneven[7].records = 5;
+        assert_eq!(Space::new(&slots, &uneven, 0.0).unwrap().equal, None);
     }
 
     #[test]

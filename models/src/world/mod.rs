@@ -324,12 +324,20 @@ pub(crate) struct Volume {
     pub busy: bool,
     pub destage_scheduled: bool,
     pub is_blocked: bool,
-    pub timing: DeviceTiming,
     /// Sites each track range of the volume is shadowed to (primary volumes).
     pub routing: Routes,
     pub image: VolumeImage,
     /// Writes held by device blocking.
     pub blocked: VecDeque<u32>,
+}
+
+impl Volume {
+    /// Seek, rotation and data rate of the volume's device type (a constant of the type,
+    /// not stored per volume).
+    #[inline]
+    pub fn timing(&self) -> DeviceTiming {
+        self.image.device_type().timing()
+    }
 }
 
 /// A chain of dependent operations in progress.
@@ -660,7 +668,6 @@ impl World {
             volumes.push(Volume {
                 image,
                 ss: v.subsystem,
-                timing: v.device.timing(),
                 site,
                 routing: routing[i].clone(),
                 busy: false,

@@ -382,7 +382,7 @@ impl World {
                 let rate = self.storage[ss]
                     .timing
                     .rate
-                    .min(v.timing.data_rate_bytes_per_s);
+                    .min(v.timing().data_rate_bytes_per_s);
                 let d = SimDuration::for_bytes(i.bytes as u64, rate)
                     + self.storage[ss].timing.per_ccw * i.span.n as u64;
                 let d = scale(d, v.slowdown);
@@ -475,13 +475,13 @@ impl World {
             let v = &mut self.volumes[vol];
             let target = span.first.cyl;
             let seek = v
-                .timing
+                .timing()
                 .seek(v.cyl, target, v.image.device_type().cylinders());
             v.cyl = target;
-            let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
+            let lat = v.timing().latency(sim::rng::uniform01(ctx.rng_of(comp)));
             let start = v.arm_free_at.max(now);
             let access = scale(seek + lat, v.slowdown);
-            v.arm_free_at = start + access + v.timing.transfer(bytes as u64);
+            v.arm_free_at = start + access + v.timing().transfer(bytes as u64);
             let d = (start - now) + access;
             self.release_path(ss, group, ctx);
             ctx.schedule_in(d, comp, Ev::DeviceReady { io });
@@ -629,10 +629,12 @@ impl World {
         };
         v.destaging = Some((track, bytes));
         let cyl = (track / crate::types::TRACKS_PER_CYLINDER as u64) as u32;
-        let seek = v.timing.seek(v.cyl, cyl, v.image.device_type().cylinders());
+        let seek = v
+            .timing()
+            .seek(v.cyl, cyl, v.image.device_type().cylinders());
         v.cyl = cyl;
-        let lat = v.timing.latency(sim::rng::uniform01(ctx.rng_of(comp)));
-        let d = scale(seek + lat + v.timing.transfer(bytes as u64), v.slowdown);
+        let lat = v.timing().latency(sim::rng::uniform01(ctx.rng_of(comp)));
+        let d = scale(seek + lat + v.timing().transfer(bytes as u64), v.slowdown);
         v.arm_free_at = now + d;
         ctx.schedule_in(d, comp, Ev::DestageDone { vol });
     }
