@@ -179,13 +179,15 @@ impl TrackFormat {
 pub struct VolumeImage {
     /// Records written during the run, keyed by `Cchhr::key()`.
     records: RecordMap,
-    /// Tracks re-formatted during the run.
-    formats: BTreeMap<u64, TrackFormat>,
+    /// Tracks re-formatted during the run (boxed: most volumes never have one, and the
+    /// image's leading fields should stay within as few cache lines as possible).
+    #[allow(clippy::box_collection)]
+    formats: Option<Box<BTreeMap<u64, TrackFormat>>>,
     /// The only data set's (first track, last track, records per track, key length, data
     /// length) when the volume holds exactly one (the common case), kept inline so that a
     /// format lookup does not touch the heap: with thousands of volumes, each write's
     /// volume is cold in the cache.
-    single: Option<(u64, u64, u8, u8, u16)>,
+    single: Option<(u32, u32, u8, u8, u16)>,
     /// Seed of the initial contents (the VOLSER packed into a word, unless copied).
     content_seed: u64,
     device: DeviceType,
@@ -304,7 +306,14 @@ impl VolumeImage {
             })
             .collect::<Vec<u8>>();
         let single = match (datasets.as_slice(), per_track.as_slice()) {
-            ([d], [n]) => Some((d.first_track, d.last_track, *n, d.key_len, d.data_len)),
+            // Linear track numbers fit 32 bits (65,520 cylinders x 15 tracks at most).
+            ([d], [n]) => Some((
+                d.first_track as u32,
+                d.last_track as u32,
+                *n,
+                d.key_len,
+                d.data_len,
+            )),
             _ => None,
         };
         Ok(VolumeImage {
@@ -314,7 +323,7 @@ impl VolumeImage {
             datasets,
             per_track,
             single,
-            formats: BTreeMap::new(),
+            formats: None,
             records: RecordMap::default(),
         })
     }
@@ -359,7 +368,7 @@ impl VolumeImage {
     #[inline]
     fn default_format(&self, track: u64) -> TrackFormat {
         if let Some((first, last, count, key_len, data_len)) = self.single {
-            return if first <= track && track <= last {
+            return if first as u64 <= track && track <= last as u64 {
                 TrackFormat::Uniform {
                     count,
                     key_len,
@@ -397,7 +406,7 @@ impl VolumeImage {
         if track >= self.device.tracks() {
             return 0;
         }
-        match self.formats.get(&track) {
+        match self.formats.as_ref().and_then(|f| f.get(&track)) {
             Some(f) => f.count(),
             None => self.default_format(track).count(),
         }
@@ -425,7 +434,7 @@ impl VolumeImage {
             });
         }
         let track = addr.track();
-        match self.formats.get(&track) {
+        match self.formats.as_ref().and_then(|f| f.get(&track)) {
             Some(f) => f.get(addr.rec as u32),
             None => self.default_format(track).get(addr.rec as u32),
         }
@@ -598,9 +607,11 @@ impl VolumeImage {
         let default = self.default_format(track);
         let same = f == default || (f.count() == 0 && default.count() == 0);
         if same {
-            self.formats.remove(&track);
+            if let Some(fs) = self.formats.as_mut() {
+                fs.remove(&track);
+            }
         } else {
-            self.formats.insert(track, f);
+            self.formats.get_or_insert_default().insert(track, f);
         }
     }
 
@@ -627,7 +638,7 @@ impl VolumeImage {
 
     /// Linear track numbers whose format was changed by format writes, in order.
     pub fn reformatted_tracks(&self) -> impl Iterator<Item = u64> + '_ {
-        self.formats.keys().copied()
+        self.formats.iter().flat_map(|f| f.keys().copied())
     }
 }
 

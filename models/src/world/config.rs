@@ -460,8 +460,9 @@ pub struct WorldConfig {
 pub struct Routes {
     ranges: Vec<(u64, u64, SiteMask)>,
     /// The only range, when there is exactly one (the common case: one pair per volume),
-    /// kept inline so that routing a write does not touch the heap.
-    single: Option<(u64, u64, SiteMask)>,
+    /// kept inline so that routing a write does not touch the heap (track numbers fit 32
+    /// bits).
+    single: Option<(u32, u32, SiteMask)>,
 }
 
 impl Routes {
@@ -474,7 +475,7 @@ impl Routes {
     #[inline]
     pub fn sites(&self, track: u64) -> SiteMask {
         if let Some((a, b, m)) = self.single {
-            return if a <= track && track <= b {
+            return if a as u64 <= track && track <= b as u64 {
                 m
             } else {
                 SiteMask::EMPTY
@@ -525,7 +526,7 @@ impl Routes {
             }
         }
         self.single = match out.as_slice() {
-            [one] => Some(*one),
+            [(a, b, m)] => Some((*a as u32, *b as u32, *m)),
             _ => None,
         };
         self.ranges = out;

@@ -188,7 +188,8 @@ const DIRTY_INLINE: usize = 4;
 /// oldest.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DirtyTracks {
-    inline: [(u64, u32); DIRTY_INLINE],
+    /// (track, bytes); linear track numbers fit 32 bits.
+    inline: [(u32, u32); DIRTY_INLINE],
     n_inline: u8,
     spill: Option<Box<DirtySpill>>,
 }
@@ -203,7 +204,7 @@ impl DirtyTracks {
     /// Adds `bytes` to `track`, which joins the end of the destage order if it was clean.
     pub(crate) fn add(&mut self, track: u64, bytes: u32) {
         let n = self.n_inline as usize;
-        if let Some(e) = self.inline[..n].iter_mut().find(|e| e.0 == track) {
+        if let Some(e) = self.inline[..n].iter_mut().find(|e| e.0 as u64 == track) {
             e.1 += bytes;
             return;
         }
@@ -219,8 +220,8 @@ impl DirtyTracks {
                 return;
             }
         }
-        if n < DIRTY_INLINE {
-            self.inline[n] = (track, bytes);
+        if n < DIRTY_INLINE && track <= u32::MAX as u64 {
+            self.inline[n] = (track as u32, bytes);
             self.n_inline += 1;
             return;
         }
@@ -233,10 +234,10 @@ impl DirtyTracks {
     pub(crate) fn pop_oldest(&mut self) -> Option<(u64, u32)> {
         let n = self.n_inline as usize;
         if n > 0 {
-            let first = self.inline[0];
+            let (track, bytes) = self.inline[0];
             self.inline.copy_within(1..n, 0);
             self.n_inline -= 1;
-            return Some(first);
+            return Some((track as u64, bytes));
         }
         let s = self.spill.as_deref_mut()?;
         let t = s.order.pop_front()?;

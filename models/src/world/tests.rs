@@ -433,3 +433,15 @@ fn numbers_follow_the_order_writes_start_across_storage_controls() {
     }
     assert!(deps > 500);
 }
+
+/// With thousands of volumes each write finds its volume cold in the cache: the state a
+/// write touches (everything before the image's data set list) must stay within four cache
+/// lines, the whole volume within six (docs/performance.md, section 5).
+#[test]
+fn a_volume_stays_within_its_cache_lines() {
+    assert_eq!(std::mem::align_of::<super::Volume>(), 64);
+    assert!(std::mem::size_of::<super::Volume>() <= 6 * 64);
+    assert!(std::mem::size_of::<super::storage::DirtyTracks>() <= 48);
+    assert!(std::mem::size_of::<super::config::Routes>() <= 48);
+    assert!(std::mem::size_of::<crate::dasd::VolumeImage>() <= 144);
+}
