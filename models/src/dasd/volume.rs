@@ -352,6 +352,18 @@ impl VolumeImage {
         &self.datasets
     }
 
+    /// The extent (first and last track) of the data set holding linear track `track`, if
+    /// any; from the inline copy when the volume holds one data set.
+    #[inline]
+    pub fn extent_of(&self, track: u64) -> Option<(u64, u64)> {
+        if let Some((first, last, ..)) = self.single {
+            let (first, last) = (first as u64, last as u64);
+            return (first <= track && track <= last).then_some((first, last));
+        }
+        self.dataset_of(track)
+            .map(|d| (d.first_track, d.last_track))
+    }
+
     /// The extent holding linear track `track`, if any (binary search).
     pub fn dataset_of(&self, track: u64) -> Option<&DataSet> {
         let i = self.datasets.partition_point(|d| d.first_track <= track);
@@ -734,6 +746,12 @@ mod tests {
         assert_eq!(one.record_format(Cchhr::new(10, 0, 12)), Some((0, 4096)));
         assert_eq!(one.record_format(Cchhr::new(10, 0, 13)), None);
         assert_eq!(one.record_format(Cchhr::new(20, 0, 1)), None);
+        for t in [0, 149, 150, 299, 300] {
+            let d = one.dataset_of(t).map(|d| (d.first_track, d.last_track));
+            assert_eq!(one.extent_of(t), d, "track {t}");
+            let d = v.dataset_of(t).map(|d| (d.first_track, d.last_track));
+            assert_eq!(v.extent_of(t), d, "track {t}");
+        }
     }
 
     #[test]

@@ -344,10 +344,8 @@ impl World {
         };
         let img = &self.volumes[svol.0 as usize].image;
         let (first, last) = img
-            .dataset_of(span.first.track())
-            .map_or((0, img.device_type().tracks() - 1), |d| {
-                (d.first_track, d.last_track)
-            });
+            .extent_of(span.first.track())
+            .unwrap_or((0, img.device_type().tracks() - 1));
         let (key_len, data_len) = img
             .record_format(span.first)
             .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
