@@ -88,6 +88,7 @@ impl World {
                                 .map_or(0, |e| self.volumes[e.vol.0 as usize].ss.0 as usize);
                             let n = self.movers.len();
                             self.movers[m].queues[ss / n].push_front(seq);
+                            self.movers[m].sync(ss / n);
                         }
                     }
                     self.trace_fault(ctx.now(), "mover_crash", &format!(",\"mover\":{m}"));

@@ -440,6 +440,9 @@ pub(crate) struct Mover {
     /// Sequence numbers handed to it, per storage control it serves (queue `q` is storage
     /// control `q * movers + m`), in order: each sidefile is read on its own.
     pub queues: Vec<VecDeque<u64>>,
+    /// One bit per queue: set when the queue holds anything (kept by [`Mover::sync`]), so
+    /// that a mover serving many storage controls visits only the queues with work.
+    pub nonempty: Vec<u64>,
     pub busy: bool,
     pub alive: bool,
     /// The read in progress: sequence numbers.
@@ -447,6 +450,19 @@ pub(crate) struct Mover {
     pub reads: u64,
     pub records: u64,
     pub busy_time: SimDuration,
+}
+
+impl Mover {
+    /// Records whether queue `q` holds anything; called after every change to it.
+    #[inline]
+    pub fn sync(&mut self, q: usize) {
+        let (w, bit) = (q / 64, 1u64 << (q % 64));
+        if self.queues[q].is_empty() {
+            self.nonempty[w] &= !bit;
+        } else {
+            self.nonempty[w] |= bit;
+        }
+    }
 }
 
 /// What the primary builds and sends to one site.
@@ -829,6 +845,7 @@ impl World {
             movers.push(Mover {
                 comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
                 queues: vec![VecDeque::new(); own],
+                nonempty: vec![0; own.div_ceil(64)],
                 busy: false,
                 alive: true,
                 batch: Vec::new(),

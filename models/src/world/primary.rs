@@ -153,6 +153,7 @@ impl World {
             let ss = self.volumes[vol.0 as usize].ss.0 as usize;
             let n = self.movers.len();
             self.movers[m].queues[ss / n].push_back(seq);
+            self.movers[m].sync(ss / n);
         }
         if data_done {
             self.write_data_ready(io, ctx);
@@ -262,37 +263,40 @@ impl World {
         // Mover m serves the storage controls ss with ss % movers == m; its queue q holds
         // those of storage control q * movers + m.
         let n_movers = self.movers.len();
-        let n_q = self.movers[m].queues.len();
         let mut chosen = None;
         // The storage control whose oldest record set is the oldest of all that have their
         // data in: the secondaries secure in sequence order, so the oldest data is what
         // they need first.
         let mut best: Option<u64> = None;
-        for q in 0..n_q {
-            // Most queues are empty in large configurations: test that without touching
-            // the storage control or the queue's buffer.
-            if self.movers[m].queues[q].is_empty() {
-                continue;
-            }
-            if self.storage[q * n_movers + m].dead {
-                // Lost: its data can never be read.
-                self.movers[m].queues[q].clear();
-                continue;
-            }
-            while let Some(&seq) = self.movers[m].queues[q].front() {
-                if self.entry(seq).is_none() {
-                    self.movers[m].queues[q].pop_front();
-                } else {
-                    break;
+        // Only the queues with work, in queue order (most are empty in large
+        // configurations).
+        for w in 0..self.movers[m].nonempty.len() {
+            let mut bits = self.movers[m].nonempty[w];
+            while bits != 0 {
+                let q = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if self.storage[q * n_movers + m].dead {
+                    // Lost: its data can never be read.
+                    self.movers[m].queues[q].clear();
+                    self.movers[m].sync(q);
+                    continue;
                 }
-            }
-            if let Some(&seq) = self.movers[m].queues[q].front()
-                && best.is_none_or(|b| seq < b)
-                && only.is_none_or(|o| o == seq)
-                && self.entry(seq).is_some_and(|e| e.data_ready)
-            {
-                best = Some(seq);
-                chosen = Some(q);
+                while let Some(&seq) = self.movers[m].queues[q].front() {
+                    if self.entry(seq).is_none() {
+                        self.movers[m].queues[q].pop_front();
+                    } else {
+                        break;
+                    }
+                }
+                self.movers[m].sync(q);
+                if let Some(&seq) = self.movers[m].queues[q].front()
+                    && best.is_none_or(|b| seq < b)
+                    && only.is_none_or(|o| o == seq)
+                    && self.entry(seq).is_some_and(|e| e.data_ready)
+                {
+                    best = Some(seq);
+                    chosen = Some(q);
+                }
             }
         }
         let Some(q) = chosen else {
@@ -355,6 +359,7 @@ impl World {
             }
             bytes += e.bytes as u64;
             self.movers[m].queues[q].pop_front();
+            self.movers[m].sync(q);
             batch.push(seq);
         }
         self.scratch_writers = writers;

@@ -445,3 +445,26 @@ fn a_volume_stays_within_its_cache_lines() {
     assert!(std::mem::size_of::<super::config::Routes>() <= 48);
     assert!(std::mem::size_of::<crate::dasd::VolumeImage>() <= 144);
 }
+
+/// A mover visits only the sidefile queues its bitset marks: after every event the bits
+/// say exactly which queues hold record sets (one mover serving every storage control).
+#[test]
+fn mover_queue_bits_follow_the_queues() {
+    let mut cfg = short(WorldConfig::demo(Mode::Xrc, 2, 4, 200.0, 100.0), 2);
+    cfg.copy.movers = 1;
+    let (w, reg) = World::build(cfg).expect("valid config");
+    let me = w.me;
+    let mut sim = Simulation::new(w, reg);
+    sim.act(me, |w, ctx| w.start(ctx));
+    let mut busy_steps = 0;
+    while !sim.model().finished() && sim.step().is_some() {
+        for mv in &sim.model().movers {
+            for (q, queue) in mv.queues.iter().enumerate() {
+                let bit = mv.nonempty[q / 64] >> (q % 64) & 1 == 1;
+                assert_eq!(bit, !queue.is_empty(), "queue {q}");
+                busy_steps += bit as u32;
+            }
+        }
+    }
+    assert!(busy_steps > 1000, "the queues were used: {busy_steps}");
+}
