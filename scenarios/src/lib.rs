@@ -49,13 +49,7 @@ pub fn sweep_row(
     base_dir: &Path,
     row: &sweep::Row,
 ) -> Result<Vec<(String, sweep::Value)>, String> {
-    let mut sets: Vec<String> = row
-        .overrides
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    sets.push(format!("run.seed={}", row.seed));
-    let built = prepare(base, &sets, base_dir).map_err(|e| e.to_string())?;
+    let built = prepare(base, &row.sets(), base_dir).map_err(|e| e.to_string())?;
     let out = runner::run(&built, &runner::RunOptions::default()).map_err(|e| e.to_string())?;
     let json = serde_json::to_value(&out.report).map_err(|e| e.to_string())?;
     Ok(sweep::flatten_json(&json))

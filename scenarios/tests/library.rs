@@ -180,13 +180,7 @@ fn every_sweep_file_loads_and_every_row_builds() {
         );
         // Every row's overrides build (a misspelt key or value fails here, not mid-sweep).
         for row in rows.iter().filter(|r| r.seed == sweep.seeds[0]) {
-            let mut sets: Vec<String> = row
-                .overrides
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            sets.push(format!("run.seed={}", row.seed));
-            prepare(&base, &sets, sweep.base.parent().unwrap()).unwrap_or_else(|e| {
+            prepare(&base, &row.sets(), sweep.base.parent().unwrap()).unwrap_or_else(|e| {
                 panic!("{} row {}: {e}", p.display(), row.index);
             });
         }

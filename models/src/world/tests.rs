@@ -402,31 +402,19 @@ fn numbers_follow_the_order_writes_start_across_storage_controls() {
     cfg.run.trace = true;
     let (mut w, _) = run(cfg, true);
     let text = String::from_utf8(w.oracle.trace.as_mut().unwrap().take()).unwrap();
+    // The number after `"key":` in a JSONL trace line.
+    let num = |l: &str, key: &str| -> Option<u64> {
+        let rest = l.split(&format!("\"{key}\":")).nth(1)?;
+        rest.split([',', '}']).next()?.parse().ok()
+    };
     let mut last_t = 0;
     let mut deps = 0;
     for l in text.lines().filter(|l| l.contains("\"ev\":\"seq\"")) {
-        let t: u64 = l
-            .split("\"t\":")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let t = num(l, "t").expect("a time");
         assert!(t >= last_t, "numbers are given in time order");
         last_t = t;
-        if let Some(d) = l.split("\"dep\":").nth(1) {
-            let dep: u64 = d.split(',').next().unwrap().parse().unwrap();
-            let seq: u64 = l
-                .split("\"seq\":")
-                .nth(1)
-                .unwrap()
-                .split(',')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+        if let Some(dep) = num(l, "dep") {
+            let seq = num(l, "seq").expect("a sequence number");
             assert!(dep < seq);
             deps += 1;
         }

@@ -16,6 +16,17 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row as `--set` arguments: its overrides, then `run.seed`.
+    pub fn sets(&self) -> Vec<String> {
+        let mut sets: Vec<String> = self
+            .overrides
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        sets.push(format!("run.seed={}", self.seed));
+        sets
+    }
+
     /// The row's identity for resuming: 16 lowercase hex digits of a 64-bit FNV-1a hash
     /// of the overrides (`path=value`, separated by unit separators) and the seed. It
     /// depends only on `(overrides, seed)`, never on the thread or machine that ran it.
