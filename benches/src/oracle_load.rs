@@ -72,8 +72,6 @@ impl OracleDriver {
             volsers: (0..volumes).map(|v| format!("P{v:05}")).collect(),
             datasets: Vec::new(),
             history_window,
-            trace: false,
-            header: ("bench".into(), 1, "xrc".into()),
         };
         let mut d = OracleDriver {
             oracle: Oracle::new(cfg),
@@ -122,7 +120,7 @@ impl OracleDriver {
         self.oracle.on_seq(t, seq, vol, span, 4096, site, dep, seq);
         self.oracle
             .host_write_completed(4096, SimDuration::from_micros(600));
-        self.oracle.on_write_done(t, seq, vol, span, seq);
+        self.oracle.on_write_done(seq);
     }
 
     fn matched(&mut self, seq: u64) {

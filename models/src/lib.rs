@@ -15,6 +15,7 @@ pub mod ccw;
 pub mod content;
 pub mod copy;
 pub mod dasd;
+pub mod obs;
 pub mod oracle;
 pub mod stats;
 pub mod types;

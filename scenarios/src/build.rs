@@ -1032,7 +1032,6 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             length: s.run.length,
             rpo_interval: s.run.rpo_interval,
             history_window: s.run.history_window,
-            trace: false,
         },
     };
     Ok(Built {

@@ -21,6 +21,7 @@ pub mod report;
 pub mod runner;
 pub mod schema;
 pub mod sweep;
+pub mod trace;
 pub mod verify;
 
 pub use load::{

@@ -4,7 +4,10 @@
 
 use crate::build::{Built, TracePlan};
 use crate::report::{LinkReport, PrimaryReport, Report, SiteOut};
+use crate::trace::TraceWriter;
 use models::content::record_key;
+use models::obs::Obs;
+use models::oracle::{Oracle, OracleConfig};
 use models::types::SiteId;
 use models::workload::{OpKind, SpcReader};
 use models::world::{STAGES, World};
@@ -118,12 +121,7 @@ impl Feeder {
     }
 
     /// Feeds operations up to `horizon` (`me`: the world's component).
-    pub fn feed(
-        &mut self,
-        sim: &mut Sim,
-        me: ComponentId,
-        horizon: SimTime,
-    ) -> Result<(), RunError> {
+    pub fn feed(&mut self, drv: &mut Driver, horizon: SimTime) -> Result<(), RunError> {
         self.buf.clear();
         loop {
             if let Some(op) = self.pending {
@@ -166,7 +164,7 @@ impl Feeder {
             }
         }
         if !self.buf.is_empty() {
-            let now = sim.now();
+            let now = drv.now();
             let ops: Vec<_> = self
                 .buf
                 .drain(..)
@@ -176,30 +174,243 @@ impl Feeder {
                 })
                 .collect();
             let (h, a) = (self.plan.host, self.plan.app);
-            sim.act(me, |w, ctx| w.feed_trace(h, a, ops, horizon, ctx));
+            drv.act(|w, ctx| w.feed_trace(h, a, ops, horizon, ctx));
         }
         Ok(())
     }
 }
 
-/// What a run leaves: the report and the simulation at its end.
+/// What a run leaves: the report and the driver at its end.
 pub struct RunOutput {
     /// The report.
     pub report: Report,
-    /// The simulation, finished.
-    pub sim: Sim,
+    /// The driver (simulation, checker), finished.
+    pub driver: Driver,
 }
 
-/// Builds the simulation of `built` at time zero (for the runner and the TUI).
-pub fn start(built: &Built, trace: bool) -> Result<Sim, RunError> {
-    let mut cfg = built.world.clone();
-    cfg.run.trace = trace;
-    let (mut w, reg) = World::build(cfg).map_err(|e| RunError::Build(e.to_string()))?;
-    w.set_drain(built.drain);
-    let me = reg.id("world").expect("the world registers itself");
-    let mut sim = Simulation::with_hook(w, reg, TraceHash::new());
-    sim.act(me, |w, ctx| w.start(ctx));
-    Ok(sim)
+/// The one driver of a simulation, for the CLI, the TUI and the benches: it steps the
+/// world, drains the world's observations after every slice into the consistency checker
+/// (which the world never reads) and, when asked, the JSONL trace writer, and samples the
+/// data-loss window at the world's sampling instants. Cloning it is a snapshot.
+#[derive(Clone)]
+pub struct Driver {
+    sim: Sim,
+    me: ComponentId,
+    checker: Oracle,
+    trace: Option<TraceWriter>,
+    /// Per site: nanoseconds of sampled lag owed to each pipeline stage ([`STAGES`]).
+    attribution: Vec<[u64; STAGES.len()]>,
+    /// Front ends that want the observations themselves (the TUI) get the last ones here.
+    keep: Option<std::collections::VecDeque<(SimTime, Obs)>>,
+}
+
+/// How many observations [`Driver::keep_observations`] keeps.
+pub const KEPT_OBSERVATIONS: usize = 4096;
+
+impl Driver {
+    /// Builds the simulation of `built` at time zero, with its checker; `trace`: also
+    /// format the JSONL trace.
+    pub fn start(built: &Built, trace: bool) -> Result<Driver, RunError> {
+        let (mut w, reg) =
+            World::build(built.world.clone()).map_err(|e| RunError::Build(e.to_string()))?;
+        w.set_drain(built.drain);
+        let me = reg.id("world").expect("the world registers itself");
+        let cfg = w.config();
+        let checker = Oracle::new(OracleConfig {
+            sites: cfg.sites.iter().map(|s| s.name.clone()).collect(),
+            volsers: cfg.volumes.iter().map(|v| v.volser.clone()).collect(),
+            datasets: w.primary_extents(),
+            history_window: cfg.run.history_window,
+        });
+        let trace = trace.then(|| TraceWriter::new(cfg));
+        let n_sites = cfg.sites.len();
+        let mut sim = Simulation::with_hook(w, reg, TraceHash::new());
+        sim.act(me, |w, ctx| w.start(ctx));
+        let mut d = Driver {
+            sim,
+            me,
+            checker,
+            trace,
+            attribution: vec![[0; STAGES.len()]; n_sites],
+            keep: None,
+        };
+        d.drain();
+        Ok(d)
+    }
+
+    /// Keep the last [`KEPT_OBSERVATIONS`] observations for a front end
+    /// ([`Driver::kept`]).
+    pub fn keep_observations(&mut self) {
+        self.keep = Some(std::collections::VecDeque::with_capacity(KEPT_OBSERVATIONS));
+    }
+
+    /// The observations kept (oldest first), and forgets them.
+    pub fn take_kept(&mut self) -> Vec<(SimTime, Obs)> {
+        self.keep
+            .as_mut()
+            .map_or(Vec::new(), |k| k.drain(..).collect())
+    }
+
+    /// The simulation.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// The world.
+    pub fn world(&self) -> &World {
+        self.sim.model()
+    }
+
+    /// The consistency checker (the truth, which the world never sees).
+    pub fn checker(&self) -> &Oracle {
+        &self.checker
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    /// When the next event is due, if any.
+    pub fn next_event_time(&mut self) -> Option<SimTime> {
+        self.sim.next_event_time()
+    }
+
+    /// Acts on the world from outside (an operator's disaster, trace feeding), then
+    /// drains what it observed.
+    pub fn act<R>(
+        &mut self,
+        f: impl FnOnce(&mut World, &mut sim::Ctx<'_, models::world::Ev>) -> R,
+    ) -> R {
+        let me = self.me;
+        let r = self.sim.act(me, f);
+        self.drain();
+        r
+    }
+
+    /// Dispatches one event.
+    pub fn step(&mut self) -> Option<SimTime> {
+        let t = self.sim.step();
+        self.drain();
+        t
+    }
+
+    /// Runs a slice of the run: events while the clock is before `until` (the event that
+    /// crosses it included), at most about `budget` of them, stopping early when the world
+    /// finishes. Observations are drained at every sampling instant and at the end.
+    pub fn run_slice(&mut self, until: SimTime, budget: u64) {
+        let mut left = budget.max(1);
+        loop {
+            self.sim.run_while(|w, now| {
+                left = left.saturating_sub(1);
+                left > 0 && now < until && !w.finished() && !w.observations().sample_pending()
+            });
+            let sampled = self.sim.model().observations().sample_pending();
+            self.drain();
+            if !sampled || left == 0 || self.sim.model().finished() {
+                return;
+            }
+        }
+    }
+
+    /// Dispatches every event due at or before `limit`, then sets the clock to `limit`
+    /// (as [`sim::Simulation::run_until`]), draining observations at every sampling instant
+    /// and at the end.
+    pub fn run_until(&mut self, limit: SimTime) {
+        while let Some(t) = self.sim.next_event_time() {
+            if t > limit {
+                break;
+            }
+            self.sim.step();
+            if self.sim.model().observations().sample_pending() {
+                self.drain();
+            }
+        }
+        self.sim.run_until(limit);
+        self.drain();
+    }
+
+    /// Feeds the checker, the trace and the kept list with what the world observed; at a
+    /// sampling instant, samples the data-loss window and attributes it to the stages of
+    /// the pipeline where write A+1 is now.
+    fn drain(&mut self) {
+        let w = self.sim.model();
+        let buf = w.observations();
+        if buf.is_empty() {
+            return;
+        }
+        for (t, o) in buf.items() {
+            self.checker.observe(*t, o, buf);
+            if let Some(tw) = &mut self.trace {
+                tw.observe(*t, o, buf, &self.checker);
+            }
+            if let Some(k) = &mut self.keep {
+                if k.len() == KEPT_OBSERVATIONS {
+                    k.pop_front();
+                }
+                k.push_back((*t, *o));
+            }
+            if matches!(o, Obs::RpoSample) {
+                self.checker.sample_rpo(*t);
+                for (site, att) in self.attribution.iter_mut().enumerate() {
+                    if let Some(seq) = self.checker.first_incomplete(SiteId(site as u8)) {
+                        let shares = w.stage_times(site, seq, *t);
+                        for (a, b) in att.iter_mut().zip(shares) {
+                            *a += b;
+                        }
+                    }
+                }
+            }
+        }
+        self.sim.model_mut().clear_observations();
+    }
+
+    /// Trace lines formatted so far and not yet taken.
+    pub fn take_trace(&mut self) -> Vec<u8> {
+        self.trace.as_mut().map_or(Vec::new(), TraceWriter::take)
+    }
+
+    /// Bytes of trace waiting to be taken.
+    pub fn trace_buffered(&self) -> usize {
+        self.trace.as_ref().map_or(0, TraceWriter::buffered)
+    }
+
+    /// Evaluates every site not evaluated yet (a world that ran out of events, or stopped
+    /// at its limit, without recovering one) at the current instant.
+    pub fn finish(&mut self) {
+        let now = self.sim.now();
+        for i in 0..self.sim.model().config().sites.len() {
+            let site = SiteId(i as u8);
+            if self.checker.site_report(site).is_none() {
+                let o = Obs::Recovered { site };
+                let buf = models::obs::ObsBuf::default();
+                self.checker.observe(now, &o, &buf);
+                if let Some(tw) = &mut self.trace {
+                    tw.observe(now, &o, &buf, &self.checker);
+                }
+            }
+        }
+    }
+
+    /// Live figures, with points A and B from the checker.
+    pub fn gauges(&self) -> models::world::Gauges {
+        let mut g = self.sim.model().gauges();
+        for (i, s) in g.sites.iter_mut().enumerate() {
+            s.consistency_seq = self.checker.consistency_seq(SiteId(i as u8));
+            s.highest_token_seq = self.checker.highest_token_seq(SiteId(i as u8));
+        }
+        g
+    }
+
+    /// Per site, the sampled lag owed to each stage, ns.
+    pub fn attribution(&self) -> &[[u64; STAGES.len()]] {
+        &self.attribution
+    }
+}
+
+/// Builds the driver of `built` at time zero (for the runner and the TUI).
+pub fn start(built: &Built, trace: bool) -> Result<Driver, RunError> {
+    Driver::start(built, trace)
 }
 
 /// Runs `built` to its end and writes the requested outputs.
@@ -208,8 +419,7 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         Some(p) => Some(Output::create(p)?),
         None => None,
     };
-    let mut sim = start(built, trace_out.is_some())?;
-    let me = sim.registry().id("world").expect("registered");
+    let mut drv = Driver::start(built, trace_out.is_some())?;
     let mut feeder = match &built.trace {
         Some(plan) => Some(Feeder::open(plan.clone())?),
         None => None,
@@ -235,34 +445,30 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         if let Some(f) = &mut feeder
             && (!f.done || f.pending.is_some())
         {
-            let horizon = sim.now() + SimDuration::from_secs(2);
-            f.feed(&mut sim, me, horizon)?;
+            let horizon = drv.now() + SimDuration::from_secs(2);
+            f.feed(&mut drv, horizon)?;
         }
-        let until = sim.now() + SimDuration::from_millis(500);
-        let mut budget = 200_000u32;
-        sim.run_while(|w, now| {
-            budget = budget.saturating_sub(1);
-            budget > 0 && now < until && !w.finished()
-        });
-        if let (Some(out), Some(tw)) = (&mut trace_out, &mut sim.model_mut().oracle.trace)
-            && tw.buffered() > 0
+        let until = drv.now() + SimDuration::from_millis(500);
+        drv.run_slice(until, 200_000);
+        if let Some(out) = &mut trace_out
+            && drv.trace_buffered() > 0
         {
-            out.write(&tw.take())?;
+            out.write(&drv.take_trace())?;
         }
         if let Some(pb) = &progress
             && last_tick.elapsed().as_millis() >= 200
         {
-            let ev = sim.counters().dispatched;
+            let ev = drv.sim().counters().dispatched;
             let rate = (ev - events_at_tick) as f64 / last_tick.elapsed().as_secs_f64();
-            pb.set_position((sim.now().as_nanos() / 1_000_000).min(length.as_nanos() / 1_000_000));
-            pb.set_message(format!("{}  {:.1} M events/s", sim.now(), rate / 1e6));
+            pb.set_position((drv.now().as_nanos() / 1_000_000).min(length.as_nanos() / 1_000_000));
+            pb.set_message(format!("{}  {:.1} M events/s", drv.now(), rate / 1e6));
             last_tick = Instant::now();
             events_at_tick = ev;
         }
-        if sim.model().finished() || sim.now() >= limit {
+        if drv.world().finished() || drv.now() >= limit {
             break;
         }
-        if sim.next_event_time().is_none() {
+        if drv.next_event_time().is_none() {
             break;
         }
     }
@@ -270,26 +476,19 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         pb.finish_and_clear();
     }
     let wall_s = wall.elapsed().as_secs_f64();
-    // A world that ran out of events without evaluating a site (nothing could drain it)
-    // is evaluated now.
-    let now = sim.now();
-    for i in 0..sim.model().config().sites.len() {
-        let site = SiteId(i as u8);
-        if sim.model().oracle.site_report(site).is_none() {
-            sim.model_mut().oracle.on_recovered(now, site);
-        }
-    }
+    drv.finish();
     if let Some(mut out) = trace_out {
-        if let Some(tw) = &mut sim.model_mut().oracle.trace {
-            out.write(&tw.take())?;
-        }
+        out.write(&drv.take_trace())?;
         out.finish()?;
     }
     if let Some(path) = &opts.image {
-        write_image(sim.model(), path)?;
+        write_image(drv.world(), path)?;
     }
-    let report = make_report(&sim, built, wall_s);
-    Ok(RunOutput { report, sim })
+    let report = make_report(&drv, built, wall_s);
+    Ok(RunOutput {
+        report,
+        driver: drv,
+    })
 }
 
 /// The secondary image CSV (CONTRACTS.md section 4): every record written at a secondary
@@ -320,10 +519,12 @@ pub fn write_image(w: &World, path: &Path) -> Result<(), RunError> {
 }
 
 /// Assembles the report of a finished simulation.
-pub fn make_report(sim: &Sim, built: &Built, wall_s: f64) -> Report {
+pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
+    let sim = drv.sim();
     let w = sim.model();
+    let oracle = drv.checker();
     let cfg = w.config();
-    let (writes, bytes, resp) = w.oracle.primary_stats();
+    let (writes, bytes, resp) = oracle.primary_stats();
     let mut link = LinkReport {
         messages: 0,
         bytes: 0,
@@ -331,12 +532,7 @@ pub fn make_report(sim: &Sim, built: &Built, wall_s: f64) -> Report {
     };
     let mut busy = 0u64;
     let mut capacity = 0f64;
-    let end = w
-        .oracle
-        .disaster_at()
-        .unwrap_or(sim.now())
-        .as_nanos()
-        .max(1) as f64;
+    let end = oracle.disaster_at().unwrap_or(sim.now()).as_nanos().max(1) as f64;
     let mut sites = Vec::new();
     for (i, _) in cfg.sites.iter().enumerate() {
         let site = SiteId(i as u8);
@@ -345,7 +541,7 @@ pub fn make_report(sim: &Sim, built: &Built, wall_s: f64) -> Report {
         link.bytes += ls.bytes;
         busy += ls.busy_ns;
         capacity += end * w.link_paths(i) as f64;
-        let att = &w.attribution[i];
+        let att = &drv.attribution()[i];
         let total: u64 = att.iter().sum();
         let delay_attribution = STAGES
             .iter()
@@ -361,8 +557,7 @@ pub fn make_report(sim: &Sim, built: &Built, wall_s: f64) -> Report {
                 )
             })
             .collect();
-        let core = w
-            .oracle
+        let core = oracle
             .site_report(site)
             .cloned()
             .expect("every site is evaluated before the report");
@@ -393,7 +588,7 @@ pub fn make_report(sim: &Sim, built: &Built, wall_s: f64) -> Report {
             write_response_ns: resp,
         },
         link,
-        disaster_at_ns: w.oracle.disaster_at().map(|t| t.as_nanos()),
+        disaster_at_ns: oracle.disaster_at().map(|t| t.as_nanos()),
         drained: built.drain,
         sites,
         trace_hash: sim.hook().hex(),

@@ -25,6 +25,8 @@ struct W {
 #[derive(Clone, Debug, Default)]
 struct SiteLog {
     token: BTreeSet<u64>,
+    /// Data arrived, waiting for its re-update group (`data_held`).
+    held: BTreeSet<u64>,
     data: BTreeMap<u64, Vec<String>>,
     applied: Vec<u64>,
     /// Applies outside resynchronisations (which must be in sequence order).
@@ -49,6 +51,12 @@ pub struct Recomputed {
     pub pending_complete: u64,
     /// Above A with token only.
     pub pending_incomplete: u64,
+    /// Above A with data held for its re-update group.
+    pub pending_held_for_group: u64,
+    /// Above A and already written out of order.
+    pub pending_applied: u64,
+    /// Lost writes whose `write_done` is in the trace.
+    pub acknowledged_writes_lost: u64,
     /// Reference instant minus the sequencing time of write A+1.
     pub data_loss_window_ns: u64,
     /// Largest k whose primary image equals the recovered secondary image.
@@ -187,6 +195,9 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
             "token_rx" => {
                 sites.entry(site).or_default().token.insert(seq);
             }
+            "data_held" => {
+                sites.entry(site).or_default().held.insert(seq);
+            }
             "data_rx" => {
                 sites
                     .entry(site)
@@ -282,13 +293,20 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
             highest_token_seq: log.token.iter().next_back().copied().unwrap_or(0),
             ..Default::default()
         };
+        let applied_set: BTreeSet<u64> = log.applied.iter().copied().collect();
         for s in routed.iter().filter(|&&s| s > a) {
             r.lost_writes += 1;
             r.lost_bytes += writes[s].bytes;
-            match (log.token.contains(s), log.data.contains_key(s)) {
-                (true, true) | (false, true) => r.pending_complete += 1,
-                (true, false) => r.pending_incomplete += 1,
-                (false, false) => r.never_received += 1,
+            if done.contains(s) {
+                r.acknowledged_writes_lost += 1;
+            }
+            let (tok, data) = (log.token.contains(s), log.data.contains_key(s));
+            match (applied_set.contains(s), tok, data) {
+                (true, ..) => r.pending_applied += 1,
+                (false, _, true) => r.pending_complete += 1,
+                (false, true, false) if log.held.contains(s) => r.pending_held_for_group += 1,
+                (false, true, false) => r.pending_incomplete += 1,
+                (false, false, false) => r.never_received += 1,
             }
         }
         r.data_loss_window_ns = first_missing.map_or(0, |f| reference.saturating_sub(writes[&f].t));
@@ -377,6 +395,17 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         check(&mut problems, "never_received", r.never_received);
         check(&mut problems, "pending_complete", r.pending_complete);
         check(&mut problems, "pending_incomplete", r.pending_incomplete);
+        check(
+            &mut problems,
+            "pending_held_for_group",
+            r.pending_held_for_group,
+        );
+        check(&mut problems, "pending_applied", r.pending_applied);
+        check(
+            &mut problems,
+            "acknowledged_writes_lost",
+            r.acknowledged_writes_lost,
+        );
         check(&mut problems, "data_loss_window_ns", r.data_loss_window_ns);
         check(&mut problems, "mismatched_records", r.mismatched_records);
         check(

@@ -11,12 +11,11 @@ use crate::keymap::{Action, PAGE, Panel};
 use crate::log::{EventLog, Filter, Kind};
 use crate::metrics::Metrics;
 use crate::theme::Theme;
-use models::types::SiteId;
 use models::world::{Fault, Mode};
 use scenarios::build::Built;
 use scenarios::report::Report;
-use scenarios::runner::{self, Feeder, Sim};
-use sim::{ComponentId, SimDuration, SimTime};
+use scenarios::runner::{self, Driver, Feeder, Sim};
+use sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -107,8 +106,8 @@ pub enum Phase {
 /// The simulation as it was just before a disaster, to branch from.
 #[derive(Clone)]
 pub struct Snapshot {
-    /// The simulation.
-    pub sim: Sim,
+    /// The simulation and its checker.
+    pub sim: Driver,
     /// The figures at that instant.
     pub metrics: Metrics,
     /// When it was taken.
@@ -147,8 +146,7 @@ pub struct Try {
 pub struct App {
     base: Built,
     built: Built,
-    sim: Sim,
-    world_id: ComponentId,
+    sim: Driver,
     phase: Phase,
     playing: bool,
     speed: usize,
@@ -183,25 +181,18 @@ pub struct App {
 }
 
 /// A simulation of `b` at time zero, with its trace feeder (fed to its first horizon).
-fn fresh(b: &Built) -> Result<(Sim, ComponentId, Option<Feeder>), String> {
+fn fresh(b: &Built) -> Result<(Driver, Option<Feeder>), String> {
     let mut sim = runner::start(b, true).map_err(|e| e.to_string())?;
-    let id = world_id(&sim)?;
     let feeder = match &b.trace {
         Some(plan) => {
             let mut f = Feeder::open(plan.clone()).map_err(|e| e.to_string())?;
-            f.feed(&mut sim, id, SimTime::ZERO + FEED_AHEAD)
+            f.feed(&mut sim, SimTime::ZERO + FEED_AHEAD)
                 .map_err(|e| e.to_string())?;
             Some(f)
         }
         None => None,
     };
-    Ok((sim, id, feeder))
-}
-
-fn world_id(sim: &Sim) -> Result<ComponentId, String> {
-    sim.registry()
-        .id("world")
-        .ok_or_else(|| "the world is not registered".to_string())
+    Ok((sim, feeder))
 }
 
 fn scheduled_disaster(b: &Built) -> Option<SimTime> {
@@ -218,14 +209,13 @@ fn scheduled_disaster(b: &Built) -> Option<SimTime> {
 impl App {
     /// A new application over scenario `built` (with tracing on, to feed the log).
     pub fn new(built: Built, opts: Options) -> Result<App, String> {
-        let (sim, world_id, feeder) = fresh(&built)?;
-        let metrics = Metrics::new(sim.model());
+        let (sim, feeder) = fresh(&built)?;
+        let metrics = Metrics::new(sim.world());
         let mut app = App {
             scheduled_disaster: scheduled_disaster(&built),
             base: built.clone(),
             built,
             sim,
-            world_id,
             phase: Phase::Live,
             playing: opts.playing,
             speed: opts.speed.min(SPEEDS.len() - 1),
@@ -269,7 +259,19 @@ impl App {
     }
     /// The simulation.
     pub fn sim(&self) -> &Sim {
+        self.sim.sim()
+    }
+    /// The driver: the simulation with its checker beside it.
+    pub fn driver(&self) -> &Driver {
         &self.sim
+    }
+    /// Live figures, with points A and B from the checker.
+    pub fn gauges(&self) -> models::world::Gauges {
+        self.sim.gauges()
+    }
+    /// The consistency checker (the truth the world does not know).
+    pub fn checker(&self) -> &models::oracle::Oracle {
+        self.sim.checker()
     }
     /// The current copy mode.
     pub fn mode(&self) -> Mode {
@@ -472,7 +474,7 @@ impl App {
 
     fn queue_len(&self) -> usize {
         if self.site < self.built.world.sites.len() {
-            self.sim.model().pending_queue(self.site).count()
+            self.sim.world().pending_queue(self.site).count()
         } else {
             0
         }
@@ -533,7 +535,7 @@ impl App {
 
     fn disaster(&mut self) {
         match self.phase {
-            Phase::Live if self.sim.model().primary_alive() => {
+            Phase::Live if self.sim.world().primary_alive() => {
                 self.strike();
                 self.playing = true;
             }
@@ -556,7 +558,7 @@ impl App {
         self.take_snapshot();
         let now = self.sim.now();
         self.manual_strike = Some(now);
-        self.sim.act(self.world_id, |w, ctx| w.disaster(false, ctx));
+        self.sim.act(|w, ctx| w.disaster(false, ctx));
         self.after_events(false);
     }
 
@@ -572,10 +574,9 @@ impl App {
             // instead (exact: feeding happens at fixed simulated instants).
             let at = s.at;
             return match fresh(&self.built) {
-                Ok((sim, id, feeder)) => {
-                    self.metrics = Metrics::new(sim.model());
+                Ok((sim, feeder)) => {
+                    self.metrics = Metrics::new(sim.world());
                     self.sim = sim;
-                    self.world_id = id;
                     self.feeder = feeder;
                     self.failed = None;
                     self.next_feed = SimTime::ZERO + FEED_EVERY;
@@ -617,7 +618,7 @@ impl App {
         let next = Mode::ALL[(i + 1) % Mode::ALL.len()];
         let mut b = self.base.clone();
         b.world.copy.mode = next;
-        let (sim, id, feeder) = match fresh(&b) {
+        let (sim, feeder) = match fresh(&b) {
             Ok(x) => x,
             Err(e) => return self.say(format!("mode {}: {e}", next.name())),
         };
@@ -634,9 +635,8 @@ impl App {
                 (None, _) => (self.sim.now(), false, true),
             },
         };
-        self.metrics = Metrics::new(sim.model());
+        self.metrics = Metrics::new(sim.world());
         self.sim = sim;
-        self.world_id = id;
         self.feeder = feeder;
         self.next_feed = SimTime::ZERO + FEED_EVERY;
         self.failed = None;
@@ -678,10 +678,10 @@ impl App {
                 resume,
             } => {
                 let exhausted = self.advance(target, false);
-                if self.sim.now() >= target || exhausted || self.sim.model().finished() {
+                if self.sim.now() >= target || exhausted || self.sim.world().finished() {
                     self.phase = Phase::Live;
                     self.playing = resume;
-                    if strike && self.sim.model().primary_alive() && !exhausted {
+                    if strike && self.sim.world().primary_alive() && !exhausted {
                         self.strike();
                     }
                     self.after_events(exhausted);
@@ -721,7 +721,7 @@ impl App {
     fn stop_before_disaster(&self, target: SimTime) -> SimTime {
         match self.scheduled_disaster {
             Some(t)
-                if self.sim.model().primary_alive()
+                if self.sim.world().primary_alive()
                     && t > SimTime::ZERO
                     && self.sim.now() < t
                     && self
@@ -752,14 +752,14 @@ impl App {
             && let Some(f) = self.feeder.as_mut()
         {
             let horizon = self.next_feed + FEED_AHEAD;
-            if let Err(e) = f.feed(&mut self.sim, self.world_id, horizon) {
+            if let Err(e) = f.feed(&mut self.sim, horizon) {
                 self.failed = Some(e.to_string());
                 self.playing = false;
             }
             self.next_feed += FEED_EVERY;
         }
         if let Some(t) = self.scheduled_disaster
-            && self.sim.model().primary_alive()
+            && self.sim.world().primary_alive()
             && now.as_nanos().checked_add(1) == Some(t.as_nanos())
             && self.snapshot.as_ref().is_none_or(|s| s.at != now)
         {
@@ -774,7 +774,7 @@ impl App {
         let start = self.slice.map(|b| (Instant::now(), b));
         let mut n: u64 = 0;
         loop {
-            if self.sim.model().finished() || self.failed.is_some() {
+            if self.sim.world().finished() || self.failed.is_some() {
                 return false;
             }
             let stop = self.boundary(target);
@@ -820,10 +820,8 @@ impl App {
     }
 
     fn flush_trace(&mut self) {
-        if let Some(tw) = self.sim.model_mut().oracle.trace.as_mut()
-            && tw.buffered() > 0
-        {
-            let b = tw.take();
+        if self.sim.trace_buffered() > 0 {
+            let b = self.sim.take_trace();
             self.metrics.count_trace(&b);
             self.log.push_batch(&b);
         }
@@ -835,25 +833,20 @@ impl App {
     fn after_events(&mut self, exhausted: bool) {
         self.flush_trace();
         let now = self.sim.now();
-        self.metrics.observe(self.sim.model(), now);
+        self.metrics.observe(&self.sim, now);
         if matches!(self.phase, Phase::Replaying { .. }) {
             return;
         }
-        if self.phase == Phase::Live && !self.sim.model().primary_alive() {
+        if self.phase == Phase::Live && !self.sim.world().primary_alive() {
             self.phase = Phase::Recovering;
         }
         let limit = SimTime::ZERO + self.built.world.run.length + SimDuration::from_secs(86_400);
         let stuck = exhausted || now >= limit;
-        if self.phase != Phase::Done && (self.sim.model().finished() || stuck) {
+        if self.phase != Phase::Done && (self.sim.world().finished() || stuck) {
             if stuck {
                 // Nothing can drain the world any more: evaluate what is left, as the
                 // runner does.
-                for i in 0..self.built.world.sites.len() {
-                    let s = SiteId(i as u8);
-                    if self.sim.model().oracle.site_report(s).is_none() {
-                        self.sim.model_mut().oracle.on_recovered(now, s);
-                    }
-                }
+                self.sim.finish();
                 self.flush_trace();
             }
             let r = runner::make_report(&self.sim, &self.built, self.wall_simulating.as_secs_f64());

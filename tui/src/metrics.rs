@@ -6,6 +6,7 @@
 use crate::log::{ev_of, field_str};
 use models::types::SiteId;
 use models::world::World;
+use scenarios::runner::Driver;
 use sim::{SimDuration, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -153,8 +154,9 @@ impl Metrics {
     }
 
     /// Takes the world's totals and gauges at `now` (after a frame's events).
-    pub fn observe(&mut self, w: &World, now: SimTime) {
-        let (writes, _, _) = w.oracle.primary_stats();
+    pub fn observe(&mut self, d: &Driver, now: SimTime) {
+        let w = d.world();
+        let (writes, _, _) = d.checker().primary_stats();
         self.now.host_writes = writes;
         self.now.mover_reads = w.stats.mover_reads;
         self.now.messages = w.stats.messages;
@@ -168,7 +170,7 @@ impl Metrics {
                 let pm = (d_busy as u128 * 1000 / (dt as u128 * self.paths[i] as u128)) as u64;
                 push(&mut self.util[i], pm.min(1000));
                 push(&mut self.bytes_in_flight[i], sg.link_bytes_in_flight);
-                let lag = w.oracle.lag(SiteId(i as u8), now).as_nanos();
+                let lag = d.checker().lag(SiteId(i as u8), now).as_nanos();
                 push(
                     &mut self.lag[i],
                     (now.as_nanos() as f64 / 1e9, lag as f64 / 1e6),

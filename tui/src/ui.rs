@@ -382,7 +382,7 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let cfg = w.config();
     let m = app.metrics();
     let now = app.sim().now();
-    let g = w.gauges();
+    let g = app.gauges();
     const L: usize = 13;
     let mut lines = Vec::new();
     // Hosts.
@@ -656,7 +656,7 @@ fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         return;
     }
     let m = app.metrics();
-    let g = app.sim().model().gauges();
+    let g = app.gauges();
     let sg = g.sites.get(i).cloned().unwrap_or_default();
     let k = ((inner.height.saturating_sub(3)) / 2).max(1);
     let [l1, s1, l2, s2, l3] = Layout::vertical([
@@ -753,11 +753,13 @@ fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     }
     let w = app.sim().model();
     let now_ns = if w.primary_alive() {
-        w.oracle.lag(SiteId(i as u8), app.sim().now()).as_nanos()
+        app.checker()
+            .lag(SiteId(i as u8), app.sim().now())
+            .as_nanos()
     } else {
         // After the disaster the window is frozen at the instant the primary was lost.
-        let at = w.oracle.disaster_at().unwrap_or(app.sim().now());
-        w.oracle.lag(SiteId(i as u8), at).as_nanos()
+        let at = app.checker().disaster_at().unwrap_or(app.sim().now());
+        app.checker().lag(SiteId(i as u8), at).as_nanos()
     };
     let pts: Vec<(f64, f64)> = app.metrics().lag[i].iter().copied().collect();
     let peak = pts.iter().map(|p| p.1).fold(now_ns as f64 / 1e6, f64::max);
@@ -948,7 +950,7 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let w = app.sim().model();
     let cfg = w.config();
     let Some(site) = cfg.sites.get(i) else { return };
-    let g = w.gauges();
+    let g = app.gauges();
     let sg = g.sites.get(i).cloned().unwrap_or_default();
     let (a, b) = (sg.consistency_seq, sg.highest_token_seq);
     let title = Line::from(vec![

@@ -529,13 +529,13 @@ fn rates_are_differences_of_running_totals_over_the_last_simulated_second() {
     for _ in 0..40 {
         a.tick(FRAME);
     }
-    let w2 = a.sim().model().oracle.primary_stats().0;
+    let w2 = a.checker().primary_stats().0;
     for _ in 0..20 {
         a.tick(FRAME);
     }
     let now = a.sim().now();
     assert_eq!(now, SimTime::ZERO + SimDuration::from_secs(3));
-    let w3 = a.sim().model().oracle.primary_stats().0;
+    let w3 = a.checker().primary_stats().0;
     let m = a.metrics();
     assert_eq!(m.rate(now, |t| t.host_writes), (w3 - w2) as f64);
     // Every numbered write is counted once by storage control and once by host.

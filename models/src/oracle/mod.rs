@@ -1,7 +1,8 @@
-//! The oracle: the simulator's knowledge of the truth, fed by the trace events of
-//! CONTRACTS.md section 3 and nothing else, so that the report it computes, the JSONL trace
-//! it writes and the image it checks agree to the unit with what an outside checker
-//! recomputes from the trace.
+//! The oracle: the consistency checker, the simulator's knowledge of the truth. It lives
+//! beside the world, never inside it: a driver feeds it the world's typed observations
+//! ([`crate::obs::Obs`], the same records the JSONL trace is written from) and nothing else,
+//! so that the report it computes and the image it checks agree to the unit with what an
+//! outside checker recomputes from the trace. The world never reads it.
 //!
 //! Per secondary site it keeps, in memory bounded by what is in flight plus a stated history
 //! window: the routed writes above the consistency point A (to move A, count lost writes and
@@ -9,11 +10,10 @@
 //! secondary image built from `apply` events, the set of records where the two differ, and an
 //! undo log of the primary image for the prefix-consistency search after recovery.
 
-mod trace;
-
-pub use trace::TraceWriter;
+pub use crate::copy::ExtentName;
 
 use crate::content::{RecSpan, WriteId, digest_of, record_key, record_of_key};
+use crate::obs::{Obs, ObsBuf};
 use crate::stats::{Percentiles, Summary};
 use crate::types::{Digest, SiteId, SiteMask, VolumeId};
 use serde::{Deserialize, Serialize};
@@ -23,19 +23,6 @@ use std::hash::BuildHasherDefault;
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<sim::StableHasher>>;
 type FastSet<K> = HashSet<K, BuildHasherDefault<sim::StableHasher>>;
-
-/// A data set's extent, for naming lost data: volume, tracks (inclusive) and name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExtentName {
-    /// Volume.
-    pub vol: VolumeId,
-    /// First linear track.
-    pub first_track: u64,
-    /// Last linear track (inclusive).
-    pub last_track: u64,
-    /// Data set name.
-    pub name: String,
-}
 
 /// What the oracle must know of the world to name things.
 #[derive(Clone, Debug, Default)]
@@ -49,10 +36,6 @@ pub struct OracleConfig {
     /// How many sequence numbers below the consistency point the prefix-consistency search
     /// may look (the undo history kept per site).
     pub history_window: u64,
-    /// Write the JSONL trace into [`Oracle::trace`].
-    pub trace: bool,
-    /// Trace header fields: scenario name, seed, mode.
-    pub header: (String, u64, String),
 }
 
 /// Which content an update carries for each of its records: its own (the data its write
@@ -76,6 +59,8 @@ struct WriteTruth {
     writer: WriteId,
     /// The write its application waited for (0: none).
     dep: u64,
+    /// Its host saw it complete (channel end and device end).
+    acknowledged: bool,
 }
 
 /// What one site knows of one sequence number (a dense window from the oldest that
@@ -85,6 +70,8 @@ struct Slot {
     routed: bool,
     token: bool,
     data: bool,
+    /// Data arrived, waiting for its re-update group.
+    held: bool,
     applied: bool,
 }
 
@@ -120,6 +107,18 @@ pub struct SiteReport {
     pub pending_incomplete: u64,
     /// Routed writes whose token never arrived.
     pub never_received: u64,
+    /// Extension: entries above A whose data arrived but that wait for the rest of their
+    /// re-update group (`xrc` with the accommodation); not counted in `pending_incomplete`.
+    pub pending_held_for_group: u64,
+    /// Extension: entries above A already written at the secondary out of sequence order
+    /// (`naive`, resynchronisation); not counted in `pending_complete`.
+    pub pending_applied: u64,
+    /// Extension: lost writes whose host had seen them complete (channel end and device
+    /// end): data the application was told is written and that the recovered image lacks.
+    pub acknowledged_writes_lost: u64,
+    /// Extension: data sets holding lost writes whose tokens never reached the site: lost
+    /// without the recovery site being able to know it, sorted.
+    pub never_received_datasets: Vec<String>,
     /// Routed writes above A.
     pub lost_writes: u64,
     /// Their bytes.
@@ -192,8 +191,6 @@ pub struct Oracle {
     primary_writes: u64,
     primary_bytes: u64,
     response: Summary,
-    /// The JSONL trace written so far and not yet taken by the runner.
-    pub trace: Option<TraceWriter>,
 }
 
 /// The initial (formatted) content of a record.
@@ -276,11 +273,6 @@ impl Oracle {
                 report: None,
             })
             .collect();
-        let trace = cfg.trace.then(|| {
-            let mut w = TraceWriter::default();
-            w.header(&cfg.header.0, cfg.header.1, &cfg.header.2);
-            w
-        });
         Oracle {
             cfg,
             extents,
@@ -293,13 +285,18 @@ impl Oracle {
             primary_writes: 0,
             primary_bytes: 0,
             response: Summary::new(),
-            trace,
         }
     }
 
     fn write(&self, seq: u64) -> Option<&WriteTruth> {
         seq.checked_sub(self.writes_base)
             .and_then(|i| self.writes.get(i as usize))
+    }
+
+    /// The volume, records and writer of write `seq`, while the checker still holds it
+    /// (every write above some site's A or applied prefix).
+    pub fn write_of(&self, seq: u64) -> Option<(VolumeId, RecSpan, WriteId)> {
+        self.write(seq).map(|w| (w.vol, w.span, w.writer))
     }
 
     /// The data set holding `track` of `vol`, if any.
@@ -372,6 +369,7 @@ impl Oracle {
             bytes,
             writer,
             dep: dep.unwrap_or(0),
+            acknowledged: false,
         });
         for (i, st) in self.sites.iter_mut().enumerate() {
             let routed = sites.contains(SiteId(i as u8));
@@ -397,36 +395,65 @@ impl Oracle {
                 st.refresh_diff(key);
             }
         }
-        if let Some(tw) = &mut self.trace {
-            let names = &self.cfg.sites;
-            tw.seq(
-                t,
-                seq,
-                &self.cfg.volsers[vol.0 as usize],
-                span,
-                bytes,
-                sites,
-                names,
-                dep,
-                |a| digest_of(vol, a, writer),
-            );
+    }
+
+    /// `write_done`: write `seq` completed to its host: from now on, losing it loses data
+    /// the application was told is written. (In `sync` the write may already have left the
+    /// window: applied everywhere before its host heard of it; then it cannot be lost.)
+    pub fn on_write_done(&mut self, seq: u64) {
+        if let Some(i) = seq.checked_sub(self.writes_base)
+            && let Some(w) = self.writes.get_mut(i as usize)
+        {
+            w.acknowledged = true;
         }
     }
 
-    /// `write_done`: write `seq` (from `writer`, covering `span` of `vol`) completed to its
-    /// host.
-    pub fn on_write_done(
-        &mut self,
-        t: SimTime,
-        seq: u64,
-        vol: VolumeId,
-        span: RecSpan,
-        writer: WriteId,
-    ) {
-        // The write may already have left the window (in `sync` it is applied at the
-        // secondary before its host hears of it), so its content comes with the call.
-        if let Some(tw) = &mut self.trace {
-            tw.write_done(t, seq, span, |a| digest_of(vol, a, writer));
+    /// Consumes one observation of the world at `t` (`buf` holds the per-record content
+    /// lists that [`Obs::DataRx`] refers to). Observations that carry no truth (faults,
+    /// sampling marks) are ignored here; the driver handles sampling.
+    pub fn observe(&mut self, t: SimTime, o: &Obs, buf: &ObsBuf) {
+        match *o {
+            Obs::Seq {
+                seq,
+                vol,
+                span,
+                bytes,
+                sites,
+                dep,
+                writer,
+            } => self.on_seq(
+                t,
+                seq,
+                vol,
+                span,
+                bytes as u64,
+                sites,
+                (dep != 0).then_some(dep),
+                writer,
+            ),
+            Obs::WriteDone { seq, .. } => self.on_write_done(seq),
+            Obs::HostWrite { bytes, response } => self.host_write_completed(bytes as u64, response),
+            Obs::TokenRx { site, seq } => self.on_token_rx(t, site, seq),
+            Obs::DataRx { site, seq, shipped } => {
+                let n = self.write(seq).map_or(0, |w| w.span.n as usize);
+                let s = match buf.writers_of(shipped, n) {
+                    Some(w) => Shipped::Writers(w),
+                    None => Shipped::Own,
+                };
+                self.on_data_rx(t, site, seq, s)
+            }
+            Obs::Apply { site, seq } => self.on_apply(t, site, seq),
+            Obs::DataHeld { site, seq } => {
+                if let Some(r) = self.sites[site.0 as usize].slot_mut(seq) {
+                    r.held = true;
+                }
+            }
+            Obs::Disaster => self.on_disaster(t),
+            Obs::EndOfWorkload => self.on_end(t),
+            Obs::Recovered { site } => {
+                self.on_recovered(t, site);
+            }
+            _ => {}
         }
     }
 
@@ -445,15 +472,12 @@ impl Oracle {
             }
         }
         st.advance();
-        if let Some(tw) = &mut self.trace {
-            tw.token_rx(t, &self.cfg.sites[site.0 as usize], seq);
-        }
     }
 
     /// `data_rx`: the update data of `seq` reached `site`, carrying `shipped` content.
     pub fn on_data_rx(&mut self, t: SimTime, site: SiteId, seq: u64, shipped: Shipped<'_>) {
         let Some(w) = self.write(seq) else { return };
-        let (vol, span, writer, t_seq) = (w.vol, w.span, w.writer, w.t_seq);
+        let (writer, t_seq) = (w.writer, w.t_seq);
         let st = &mut self.sites[site.0 as usize];
         if let Shipped::Writers(ws) = shipped
             && ws.iter().any(|&x| x != writer)
@@ -470,19 +494,10 @@ impl Oracle {
             }
         }
         st.advance();
-        if let Some(tw) = &mut self.trace {
-            let name = &self.cfg.sites[site.0 as usize];
-            match shipped {
-                Shipped::Own => tw.data_rx(t, name, seq, span, |_, a| digest_of(vol, a, writer)),
-                Shipped::Writers(ws) => {
-                    tw.data_rx(t, name, seq, span, |i, a| digest_of(vol, a, ws[i]))
-                }
-            }
-        }
     }
 
     /// `apply`: `site` finished writing update `seq` to its DASD.
-    pub fn on_apply(&mut self, t: SimTime, site: SiteId, seq: u64) {
+    pub fn on_apply(&mut self, _t: SimTime, site: SiteId, seq: u64) {
         let Some(w) = self.write(seq) else { return };
         let (vol, span, writer) = (w.vol, w.span, w.writer);
         let st = &mut self.sites[site.0 as usize];
@@ -498,18 +513,12 @@ impl Oracle {
             r.applied = true;
         }
         st.advance();
-        if let Some(tw) = &mut self.trace {
-            tw.apply(t, &self.cfg.sites[site.0 as usize], seq);
-        }
         self.trim();
     }
 
     /// `disaster`: the primary site is lost at `t`.
-    pub fn on_disaster(&mut self, t: SimTime, scope: &str) {
+    pub fn on_disaster(&mut self, t: SimTime) {
         self.disaster_at = Some(t);
-        if let Some(tw) = &mut self.trace {
-            tw.disaster(t, scope);
-        }
     }
 
     /// The end of the run's workload (the reference instant when no disaster struck).
@@ -569,7 +578,11 @@ impl Oracle {
         let mut pending_complete = 0;
         let mut pending_incomplete = 0;
         let mut never_received = 0;
+        let mut held = 0;
+        let mut applied_above = 0;
+        let mut acknowledged = 0;
         let mut lost: BTreeSet<&str> = BTreeSet::new();
+        let mut unknown: BTreeSet<&str> = BTreeSet::new();
         let st = &self.sites[i];
         for seq in st.a_next..=last_seq {
             let Some(r) = st.slot(seq).filter(|r| r.routed) else {
@@ -578,16 +591,24 @@ impl Oracle {
             lost_writes += 1;
             let Some(w) = self.write(seq) else { continue };
             lost_bytes += w.bytes;
-            match (r.token, r.data) {
-                (true, true) => pending_complete += 1,
-                (true, false) => pending_incomplete += 1,
-                (false, true) => pending_complete += 1,
-                (false, false) => never_received += 1,
+            if w.acknowledged {
+                acknowledged += 1;
+            }
+            let never = !r.token && !r.data;
+            match (r.applied, r.token, r.data) {
+                (true, ..) => applied_above += 1,
+                (false, _, true) => pending_complete += 1,
+                (false, true, false) if r.held => held += 1,
+                (false, true, false) => pending_incomplete += 1,
+                (false, false, false) => never_received += 1,
             }
             let (t0, t1) = w.span.tracks();
             for track in t0..=t1 {
                 if let Some(n) = self.dataset_of(w.vol, track) {
                     lost.insert(n);
+                    if never {
+                        unknown.insert(n);
+                    }
                 }
             }
         }
@@ -619,6 +640,10 @@ impl Oracle {
             pending_complete,
             pending_incomplete,
             never_received,
+            pending_held_for_group: held,
+            pending_applied: applied_above,
+            acknowledged_writes_lost: acknowledged,
+            never_received_datasets: unknown.into_iter().map(str::to_string).collect(),
             lost_writes,
             lost_bytes,
             lost_datasets,
@@ -632,9 +657,6 @@ impl Oracle {
             prefix_search_floor: floor,
             evaluated_at_ns: t.as_nanos(),
         };
-        if let Some(tw) = &mut self.trace {
-            tw.recovered(t, &st.name, a, b);
-        }
         self.sites[i].report = Some(report);
         self.sites[i].report.as_ref().expect("just set")
     }

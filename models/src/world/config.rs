@@ -417,8 +417,6 @@ pub struct RunConfig {
     pub rpo_interval: SimDuration,
     /// Sequence numbers of history kept for the prefix-consistency search.
     pub history_window: u64,
-    /// Write the JSONL trace.
-    pub trace: bool,
 }
 
 impl Default for RunConfig {
@@ -428,7 +426,6 @@ impl Default for RunConfig {
             length: SimDuration::from_secs(60),
             rpo_interval: SimDuration::from_millis(100),
             history_window: 100_000,
-            trace: false,
         }
     }
 }

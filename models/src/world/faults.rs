@@ -2,6 +2,7 @@
 //! restore, secondary slowdown), the end of the workload, and RPO sampling.
 
 use super::{Ev, Fault, Mode, World};
+use crate::obs::{Obs, SuspendReason};
 use crate::types::SiteId;
 use sim::{Ctx, SimTime};
 
@@ -47,10 +48,11 @@ impl World {
         let me = self.me;
         if index as usize >= OUTAGE_BASE {
             let (site, _, until) = self.outages[index as usize - OUTAGE_BASE];
-            self.trace_fault(
+            self.observe(
                 ctx.now(),
-                "link_cut",
-                &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                Obs::LinkCut {
+                    site: SiteId(site as u8),
+                },
             );
             self.link_cut(site, ctx.now());
             let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
@@ -63,14 +65,9 @@ impl World {
                 let ss = subsystem.0 as usize;
                 if self.storage[ss].site.is_none() {
                     self.storage[ss].dead = true;
-                    let name = self.cfg.subsystems[ss].name.clone();
-                    self.trace_fault(
-                        ctx.now(),
-                        "subsystem_lost",
-                        &format!(",\"subsystem\":\"{name}\""),
-                    );
+                    self.observe(ctx.now(), Obs::SubsystemLost { ss: subsystem });
                     if self.mode().serialized() || self.mode() == Mode::Naive {
-                        self.suspend(ctx, "storage control lost");
+                        self.suspend(ctx, SuspendReason::SubsystemLost);
                     }
                 }
             }
@@ -91,16 +88,17 @@ impl World {
                             self.movers[m].sync(ss / n);
                         }
                     }
-                    self.trace_fault(ctx.now(), "mover_crash", &format!(",\"mover\":{m}"));
+                    self.observe(ctx.now(), Obs::MoverCrash { mover: m as u16 });
                     ctx.schedule_in(restart, me, Ev::FaultEnd { index });
                 }
             }
             Fault::LinkCut { site, until, .. } => {
                 if site < self.out.len() {
-                    self.trace_fault(
+                    self.observe(
                         ctx.now(),
-                        "link_cut",
-                        &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                        Obs::LinkCut {
+                            site: SiteId(site as u8),
+                        },
                     );
                     self.link_cut(site, ctx.now());
                     let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
@@ -117,19 +115,18 @@ impl World {
                         v.slowdown = factor.max(1.0);
                     }
                 }
-                self.trace_fault(
+                self.observe(
                     ctx.now(),
-                    "secondary_slowdown",
-                    &format!(
-                        ",\"site\":\"{}\",\"factor\":{factor}",
-                        self.cfg.sites.get(site).map_or("?", |s| s.name.as_str())
-                    ),
+                    Obs::SecondarySlowdown {
+                        site: SiteId(site as u8),
+                        factor,
+                    },
                 );
                 let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             }
             Fault::SessionSuspend { .. } => {
                 if self.primary_alive && !self.suspended && self.mode().serialized() {
-                    self.suspend(ctx, "operator");
+                    self.suspend(ctx, SuspendReason::Operator);
                 }
             }
             Fault::SessionResume { .. } => {
@@ -159,17 +156,14 @@ impl World {
         self.pair_active[pair] = on;
         let v = p.primary.0 as usize;
         self.volumes[v].routing = self.cfg.routes_of(v, &self.pair_active);
-        let (pv, sv) = (
-            self.cfg.volumes[v].volser.clone(),
-            self.cfg.volumes[p.secondary.0 as usize].volser.clone(),
-        );
-        self.trace_fault(
+        let pair = pair as u32;
+        self.observe(
             ctx.now(),
-            if on { "pair_added" } else { "pair_removed" },
-            &format!(
-                ",\"primary\":\"{pv}\",\"secondary\":\"{sv}\",\"site\":\"{}\"",
-                self.cfg.sites[p.site].name
-            ),
+            if on {
+                Obs::PairAdded { pair }
+            } else {
+                Obs::PairRemoved { pair }
+            },
         );
         if on {
             // The initial copy of the pair's extents (bytes over the link).
@@ -192,10 +186,11 @@ impl World {
     pub(crate) fn on_fault_end(&mut self, index: u16, ctx: &mut Ctx<'_, Ev>) {
         if index as usize >= OUTAGE_BASE {
             let (site, ..) = self.outages[index as usize - OUTAGE_BASE];
-            self.trace_fault(
+            self.observe(
                 ctx.now(),
-                "link_restored",
-                &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                Obs::LinkRestored {
+                    site: SiteId(site as u8),
+                },
             );
             self.link_restore(site, ctx);
             return;
@@ -204,14 +199,15 @@ impl World {
             Fault::MoverCrash { mover, .. } => {
                 let m = mover as usize;
                 self.movers[m].alive = true;
-                self.trace_fault(ctx.now(), "mover_restart", &format!(",\"mover\":{m}"));
+                self.observe(ctx.now(), Obs::MoverRestart { mover: m as u16 });
                 self.mover_kick(m, ctx);
             }
             Fault::LinkCut { site, .. } => {
-                self.trace_fault(
+                self.observe(
                     ctx.now(),
-                    "link_restored",
-                    &format!(",\"site\":\"{}\"", self.cfg.sites[site].name),
+                    Obs::LinkRestored {
+                        site: SiteId(site as u8),
+                    },
                 );
                 self.link_restore(site, ctx);
             }
@@ -226,19 +222,13 @@ impl World {
         }
     }
 
-    fn trace_fault(&mut self, t: SimTime, ev: &str, fields: &str) {
-        if let Some(tw) = &mut self.oracle.trace {
-            tw.other(t, ev, fields);
-        }
-    }
-
     /// The primary site is lost now: every primary component stops; what is on the wire
     /// arrives unless the link is cut too; each site recovers once nothing more can come.
     pub fn disaster(&mut self, cut_link: bool, ctx: &mut Ctx<'_, Ev>) {
         if !self.primary_alive {
             return;
         }
-        self.oracle.on_disaster(ctx.now(), "site");
+        self.observe(ctx.now(), Obs::Disaster);
         self.stop_primary(cut_link, ctx);
     }
 
@@ -270,7 +260,7 @@ impl World {
             return;
         }
         self.workload_on = false;
-        self.oracle.on_end(ctx.now());
+        self.observe(ctx.now(), Obs::EndOfWorkload);
         if self.drain_at_end {
             self.draining = true;
             if self.mode() == Mode::Pit {
@@ -291,24 +281,16 @@ impl World {
         if !self.primary_alive || !self.workload_on {
             return;
         }
-        let now = ctx.now();
-        self.oracle.sample_rpo(now);
-        for site in 0..self.sites.len() {
-            if let Some(seq) = self.oracle.first_incomplete(SiteId(site as u8)) {
-                let shares = self.stage_times(site, seq, now);
-                for (a, b) in self.attribution[site].iter_mut().zip(shares) {
-                    *a += b;
-                }
-            }
-        }
+        self.observe(ctx.now(), Obs::RpoSample);
         ctx.schedule_in(self.cfg.run.rpo_interval, self.me, Ev::RpoSample);
     }
 }
 
 impl World {
     /// How the lag of write `seq` at `site` splits over the pipeline stages ([`super::STAGES`])
-    /// from its sequencing to `now`.
-    fn stage_times(&self, site: usize, seq: u64, now: SimTime) -> [u64; super::STAGES.len()] {
+    /// from its sequencing to `now`: a read-only probe for an observer (the checker asks it
+    /// at an [`Obs::RpoSample`] about the write it knows to be A+1).
+    pub fn stage_times(&self, site: usize, seq: u64, now: SimTime) -> [u64; super::STAGES.len()] {
         let mut out = [0u64; super::STAGES.len()];
         let Some(e) = self.entry(seq) else { return out };
         // The instants at which each stage ended, in order; a stage not yet reached ends now.

@@ -5,6 +5,7 @@
 use super::chan;
 use super::{ChainRun, Ev, Io, Origin, World};
 use crate::content::{RecSpan, digest_of};
+use crate::obs::Obs;
 use crate::types::{Cchhr, VolumeId};
 use crate::workload::{ChainSpec, OpKind, OpSpec};
 use sim::{Ctx, SimTime};
@@ -138,12 +139,24 @@ impl World {
         self.stats.ios += 1;
         if io.write {
             if !io.failed {
-                self.oracle
-                    .host_write_completed(io.bytes as u64, now - io.issued);
+                self.observe(
+                    now,
+                    Obs::HostWrite {
+                        bytes: io.bytes,
+                        response: now - io.issued,
+                    },
+                );
             }
             if io.seq != 0 {
-                self.oracle
-                    .on_write_done(now, io.seq, io.vol, io.span, io.write_id);
+                self.observe(
+                    now,
+                    Obs::WriteDone {
+                        seq: io.seq,
+                        vol: io.vol,
+                        span: io.span,
+                        writer: io.write_id,
+                    },
+                );
                 if let Some(e) = self.entry_mut(io.seq) {
                     e.host_done = true;
                     e.io = None;

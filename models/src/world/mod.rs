@@ -37,8 +37,9 @@ pub use config::*;
 
 use crate::ccw::Ccw;
 use crate::content::{RecSpan, WriteId};
+use crate::copy::ExtentName;
 use crate::dasd::{DeviceTiming, VolumeImage};
-use crate::oracle::{ExtentName, Oracle, OracleConfig};
+use crate::obs::{Obs, ObsBuf};
 use crate::types::{SiteId, SiteMask, SubsystemId, VolumeId};
 use crate::workload::{ChainSpec, Workload};
 use link::Link;
@@ -639,11 +640,8 @@ pub struct World {
     pub(crate) data_ready_prefix: u64,
     /// Trace-driven feeding: the runner tops up operations up to this time.
     pub(crate) feed_horizon: SimTime,
-    /// Data-loss window attribution per site: nanoseconds of sampled lag owed to each
-    /// stage of the pipeline ([`STAGES`]).
-    pub attribution: Vec<[u64; STAGES.len()]>,
-    /// The oracle (truth, report, trace).
-    pub oracle: Oracle,
+    /// Observations not yet drained by the driver (the world only pushes).
+    pub(crate) obs: ObsBuf,
     /// Running totals.
     pub stats: WorldStats,
 }
@@ -873,33 +871,6 @@ impl World {
             }
             sites.push(Secondary::new(comp, (cfg.hosts.len() + i) as u16, map));
         }
-        let mut datasets = Vec::new();
-        for (i, v) in volumes.iter().enumerate() {
-            if v.site.is_some() {
-                continue;
-            }
-            for d in v.image.datasets() {
-                datasets.push(ExtentName {
-                    vol: VolumeId(i as u32),
-                    first_track: d.first_track,
-                    last_track: d.last_track,
-                    name: d.name.clone(),
-                });
-            }
-        }
-        let oracle = Oracle::new(OracleConfig {
-            sites: cfg.sites.iter().map(|s| s.name.clone()).collect(),
-            volsers: cfg.volumes.iter().map(|v| v.volser.clone()).collect(),
-            datasets,
-            history_window: cfg.run.history_window,
-            trace: cfg.run.trace,
-            header: (
-                cfg.name.clone(),
-                cfg.run.seed,
-                cfg.copy.mode.name().to_string(),
-            ),
-        });
-        let n_sites = sites.len();
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let world = World {
             cfg: std::sync::Arc::new(cfg),
@@ -940,8 +911,7 @@ impl World {
             pit_copies: 0,
             data_ready_prefix: 0,
             feed_horizon: SimTime::ZERO,
-            attribution: vec![[0; STAGES.len()]; n_sites],
-            oracle,
+            obs: ObsBuf::default(),
             stats: WorldStats::default(),
         };
         Ok((world, reg))
@@ -997,6 +967,42 @@ impl World {
                 self.schedule_outage(s, o.at, o.until, ctx);
             }
         }
+    }
+
+    /// The observations pushed since the last [`World::clear_observations`], in order.
+    pub fn observations(&self) -> &ObsBuf {
+        &self.obs
+    }
+
+    /// Forgets the observations a driver has consumed.
+    pub fn clear_observations(&mut self) {
+        self.obs.clear();
+    }
+
+    /// Records an observation at `t`.
+    #[inline]
+    pub(crate) fn observe(&mut self, t: SimTime, o: Obs) {
+        self.obs.push(t, o);
+    }
+
+    /// The data sets of every primary volume: (volume, first and last track, name), as the
+    /// Establish message carries them to the secondaries.
+    pub fn primary_extents(&self) -> Vec<ExtentName> {
+        let mut datasets = Vec::new();
+        for (i, v) in self.volumes.iter().enumerate() {
+            if v.site.is_some() {
+                continue;
+            }
+            for d in v.image.datasets() {
+                datasets.push(ExtentName {
+                    vol: VolumeId(i as u32),
+                    first_track: d.first_track,
+                    last_track: d.last_track,
+                    name: d.name.clone(),
+                });
+            }
+        }
+        datasets
     }
 
     /// The configuration the world was built from.
@@ -1117,8 +1123,8 @@ impl World {
                     link_up: self.out[i].link.is_up(),
                     pending: s.pending_len() as u64,
                     applying: s.inflight as u64,
-                    consistency_seq: self.oracle.consistency_seq(SiteId(i as u8)),
-                    highest_token_seq: self.oracle.highest_token_seq(SiteId(i as u8)),
+                    consistency_seq: 0,
+                    highest_token_seq: 0,
                 })
                 .collect(),
         }
@@ -1159,9 +1165,10 @@ pub struct SiteGauges {
     pub pending: u64,
     /// Updates being written to the secondary DASD.
     pub applying: u64,
-    /// Point A now.
+    /// Point A now, as the checker sees it: the world leaves it 0 (it does not know the
+    /// truth); the driver fills it from the checker.
     pub consistency_seq: u64,
-    /// Point B now.
+    /// Point B now, as the checker sees it (filled by the driver, as `consistency_seq`).
     pub highest_token_seq: u64,
 }
 

@@ -6,6 +6,7 @@
 use super::sizes;
 use super::{Ev, MAX_SITES, Mode, MsgKind, SimMessage, World, WriteEntry};
 use crate::content::{WriteId, record_key};
+use crate::obs::{Obs, SuspendReason};
 use crate::types::{SiteId, SiteMask};
 use sim::{Ctx, SimDuration, SimTime};
 
@@ -126,8 +127,18 @@ impl World {
             bitmap: false,
         });
         self.seq_of_write.insert(write_id, seq);
-        self.oracle
-            .on_seq(now, seq, vol, span, bytes as u64, sites, dep, write_id);
+        self.observe(
+            now,
+            Obs::Seq {
+                seq,
+                vol,
+                span,
+                bytes,
+                sites,
+                dep: dep.unwrap_or(0),
+                writer: write_id,
+            },
+        );
         let mode = self.mode();
         if self.suspended {
             self.entry_mut(seq).expect("just pushed").bitmap = true;
@@ -211,6 +222,16 @@ impl World {
         }
     }
 
+    /// The oldest write in the write table that some site it is routed to has not
+    /// acknowledged as secured (0 when there is none): the primary's own knowledge of the
+    /// secondaries' progress, which reaches it only through acknowledgments over the link.
+    fn oldest_unacknowledged(&self) -> u64 {
+        self.wt
+            .iter()
+            .position(|e| e.secured.0 & e.sites.0 != e.sites.0)
+            .map_or(0, |i| self.wt_base + i as u64)
+    }
+
     /// A mover looks for work (event form).
     pub(crate) fn on_mover_kick(&mut self, mover: u16, ctx: &mut Ctx<'_, Ev>) {
         self.mover_kick(mover as usize, ctx);
@@ -224,16 +245,14 @@ impl World {
         }
         // When the movers' buffer is full of data the secondaries have not secured yet,
         // nothing more is read, except the oldest unread record set when the secondaries
-        // need it to secure anything: it is their next write (A+1), or inside a re-update
-        // group already shipped (which completes only when all of it is in). Without this,
-        // the buffer could fill with data that can never be secured.
+        // need it to secure anything: as far as the primary knows from their
+        // acknowledgments, it is the oldest write not yet secured, or it is inside a
+        // re-update group already shipped (which completes only when all of it is in).
+        // Without this, the buffer could fill with data that can never be secured.
         let held = self.sidefile.saturating_sub(self.residual);
         let only: Option<u64> = if held >= self.cfg.copy.mover_buffer.max(1) {
             self.stats.mover_buffer_full += 1;
-            let needed = (0..self.sites.len())
-                .filter_map(|i| self.oracle.first_incomplete(SiteId(i as u8)))
-                .min()
-                .unwrap_or(0);
+            let needed = self.oldest_unacknowledged();
             let horizon = needed.max(self.group_horizon);
             let oldest = self
                 .movers
@@ -436,7 +455,7 @@ impl World {
             if self.sidefile > threshold as u64 {
                 let since = *self.over_threshold_since.get_or_insert(ctx.now());
                 if !self.suspended && ctx.now() - since >= timeout {
-                    self.suspend(ctx, "sidefile above threshold for the timeout");
+                    self.suspend(ctx, SuspendReason::SidefileThreshold);
                 }
             } else {
                 self.over_threshold_since = None;
@@ -445,14 +464,12 @@ impl World {
     }
 
     /// Suspends the session (reported; see `docs/fidelity.md` for what is modelled).
-    pub(crate) fn suspend(&mut self, ctx: &mut Ctx<'_, Ev>, reason: &str) {
+    pub(crate) fn suspend(&mut self, ctx: &mut Ctx<'_, Ev>, reason: SuspendReason) {
         self.suspended = true;
         self.stats
             .suspensions
-            .push((ctx.now().as_nanos(), reason.to_string()));
-        if let Some(tw) = &mut self.oracle.trace {
-            tw.other(ctx.now(), "suspend", &format!(",\"reason\":\"{reason}\""));
-        }
+            .push((ctx.now().as_nanos(), reason.text().to_string()));
+        self.observe(ctx.now(), Obs::Suspend { reason });
     }
 
     /// Adds a token (M1, `data == false`) or token+data (M2) of `seq` to the message being
@@ -731,13 +748,7 @@ impl World {
             return;
         };
         let per_seq = self.set_latest_content(&covered) / covered.len() as u64;
-        if let Some(tw) = &mut self.oracle.trace {
-            tw.other(
-                ctx.now(),
-                "resync",
-                &format!(",\"from_seq\":{from},\"to_seq\":{to}"),
-            );
-        }
+        self.observe(ctx.now(), Obs::Resync { from, to });
         self.stats.resyncs.push((ctx.now().as_nanos(), from, to));
         let copy = self.next_copy_id();
         for site in 0..self.out.len() {

@@ -13,7 +13,7 @@
 use super::chan;
 use super::{Ev, Io, Mode, MsgKind, Origin, SimMessage, World};
 use crate::content::digest_of;
-use crate::oracle::Shipped;
+use crate::obs::{Obs, ShippedRef};
 use crate::types::{SiteId, VolumeId};
 use sim::{ComponentId, Ctx, SimTime};
 use std::collections::{BTreeMap, VecDeque};
@@ -203,12 +203,13 @@ impl World {
                     s.copies.remove(&msg.copy);
                     s.resync_range = None;
                     let name = self.cfg.sites[site].name.clone();
-                    self.stats
-                        .resync_done
-                        .push((name.clone(), ctx.now().as_nanos()));
-                    if let Some(tw) = &mut self.oracle.trace {
-                        tw.other(ctx.now(), "resync_done", &format!(",\"site\":\"{name}\""));
-                    }
+                    self.stats.resync_done.push((name, ctx.now().as_nanos()));
+                    self.observe(
+                        ctx.now(),
+                        Obs::ResyncDone {
+                            site: SiteId(site as u8),
+                        },
+                    );
                 }
                 self.schedule_applies(site, ctx);
             }
@@ -232,7 +233,13 @@ impl World {
         }
         p.token = true;
         p.seq = seq;
-        self.oracle.on_token_rx(ctx.now(), SiteId(site as u8), seq);
+        self.observe(
+            ctx.now(),
+            Obs::TokenRx {
+                site: SiteId(site as u8),
+                seq,
+            },
+        );
     }
 
     fn data_arrived(&mut self, site: usize, seq: u64, immediate: bool, ctx: &mut Ctx<'_, Ev>) {
@@ -251,6 +258,13 @@ impl World {
         p.data = true;
         if group_end > seq {
             self.sites[site].deferred.insert(ord, group_end);
+            self.observe(
+                ctx.now(),
+                Obs::DataHeld {
+                    site: SiteId(site as u8),
+                    seq,
+                },
+            );
         } else {
             self.report_complete(site, ord, ctx);
         }
@@ -265,15 +279,19 @@ impl World {
         let p = self.sites[site].slot(ord);
         p.complete = true;
         let seq = p.seq;
-        let e = self.entry(seq).expect("a complete entry has its write");
-        let shipped = e.shipped.clone();
-        let s = SiteId(site as u8);
-        match &shipped {
-            None => self.oracle.on_data_rx(ctx.now(), s, seq, Shipped::Own),
-            Some(w) => self
-                .oracle
-                .on_data_rx(ctx.now(), s, seq, Shipped::Writers(w)),
-        }
+        let wt_index = (seq - self.wt_base) as usize;
+        let shipped = match &self.wt[wt_index].shipped {
+            None => ShippedRef::Own,
+            Some(w) => self.obs.shipped(w),
+        };
+        self.observe(
+            ctx.now(),
+            Obs::DataRx {
+                site: SiteId(site as u8),
+                seq,
+                shipped,
+            },
+        );
     }
 
     /// Re-update groups: an entry carrying newer data is complete once every entry up to
@@ -393,7 +411,13 @@ impl World {
         let now = ctx.now();
         let immediate = self.sites[s].slot(ord).immediate;
         if immediate {
-            self.oracle.on_apply(now, SiteId(site), io.seq);
+            self.observe(
+                now,
+                Obs::Apply {
+                    site: SiteId(site),
+                    seq: io.seq,
+                },
+            );
         }
         loop {
             let sec = &mut self.sites[s];
@@ -406,7 +430,13 @@ impl World {
                     sec.retired_seq = seq;
                     sec.next_sched = sec.next_sched.max(sec.base);
                     if !oob {
-                        self.oracle.on_apply(now, SiteId(site), seq);
+                        self.obs.push(
+                            now,
+                            Obs::Apply {
+                                site: SiteId(site),
+                                seq,
+                            },
+                        );
                     }
                 }
                 _ => break,
@@ -464,7 +494,12 @@ impl World {
             return;
         }
         self.sites[site].recovered = true;
-        self.oracle.on_recovered(ctx.now(), SiteId(site as u8));
+        self.observe(
+            ctx.now(),
+            Obs::Recovered {
+                site: SiteId(site as u8),
+            },
+        );
     }
 
     /// With `drain`: once every routed write is written at every site and nothing is in
@@ -484,7 +519,12 @@ impl World {
         let now = ctx.now();
         for i in 0..self.sites.len() {
             self.sites[i].recovered = true;
-            self.oracle.on_recovered(now, SiteId(i as u8));
+            self.observe(
+                now,
+                Obs::Recovered {
+                    site: SiteId(i as u8),
+                },
+            );
         }
         self.draining = false;
     }

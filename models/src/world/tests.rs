@@ -1,31 +1,69 @@
 use super::*;
 use crate::content::record_key;
+use crate::obs::Obs;
+use crate::oracle::{Oracle, OracleConfig};
 use sim::{Simulation, TraceHash};
 
-/// Runs `cfg` to the end (drain or disaster/end evaluation) and returns the world and
-/// the trace hash.
-pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (World, u64) {
+/// A finished world and the checker that observed it from outside.
+pub(crate) struct Checked {
+    pub w: World,
+    /// The consistency checker, fed the world's observations.
+    pub c: Oracle,
+    /// Every `seq` observation: (instant, sequence number, dep).
+    pub seqs: Vec<(SimTime, u64, u64)>,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.w
+    }
+}
+
+/// Runs `cfg` to the end (drain or disaster/end evaluation) with a checker beside it (fed
+/// the observations as the scenarios' driver feeds it) and returns both and the trace hash.
+pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (Checked, u64) {
     let limit = SimTime::ZERO + cfg.run.length + SimDuration::from_secs(600);
     let (mut w, reg) = World::build(cfg).expect("valid config");
     w.set_drain(drain);
     let me = w.me;
+    let mut c = Oracle::new(OracleConfig {
+        sites: w.cfg.sites.iter().map(|s| s.name.clone()).collect(),
+        volsers: w.cfg.volumes.iter().map(|v| v.volser.clone()).collect(),
+        datasets: w.primary_extents(),
+        history_window: w.cfg.run.history_window,
+    });
+    let mut seqs = Vec::new();
     let mut sim = Simulation::with_hook(w, reg, TraceHash::new());
     sim.act(me, |w, ctx| w.start(ctx));
-    sim.run_while(|w, now| !w.finished() && now < limit);
+    loop {
+        sim.run_while(|w, now| !w.finished() && now < limit && !w.obs.sample_pending());
+        let w = sim.model_mut();
+        for (t, o) in w.obs.items() {
+            c.observe(*t, o, &w.obs);
+            if let Obs::Seq { seq, dep, .. } = o {
+                seqs.push((*t, *seq, *dep));
+            }
+            if let Obs::RpoSample = o {
+                c.sample_rpo(*t);
+            }
+        }
+        w.clear_observations();
+        if w.finished() || sim.now() >= limit || sim.next_event_time().is_none() {
+            break;
+        }
+    }
     let h = sim.hook().value();
     let (w, _) = sim.into_parts();
-    (w, h)
+    (Checked { w, c, seqs }, h)
 }
 
-fn site0(w: &World) -> crate::oracle::SiteReport {
-    w.oracle
-        .site_report(SiteId(0))
-        .expect("site evaluated")
-        .clone()
+fn site0(w: &Checked) -> crate::oracle::SiteReport {
+    w.c.site_report(SiteId(0)).expect("site evaluated").clone()
 }
 
 /// The secondary DASD of the model holds exactly what the trace says was applied.
-fn assert_model_matches_trace(w: &World) {
+fn assert_model_matches_trace(w: &Checked) {
     for (i, s) in w.sites.iter().enumerate() {
         let mut model: Vec<(u64, crate::types::Digest)> = Vec::new();
         for (pv, sv) in s.map.iter().enumerate() {
@@ -37,7 +75,7 @@ fn assert_model_matches_trace(w: &World) {
         model.sort_unstable();
         assert_eq!(
             model,
-            w.oracle.secondary_image(SiteId(i as u8)),
+            w.c.secondary_image(SiteId(i as u8)),
             "site {i}: model secondary DASD differs from the trace"
         );
     }
@@ -55,11 +93,11 @@ fn every_mode_drains_to_a_complete_consistent_copy() {
         cfg.copy.pit_interval = SimDuration::from_secs(1);
         let (w, _) = run(cfg, true);
         let r = site0(&w);
-        let (writes, _, _) = w.oracle.primary_stats();
+        let (writes, _, _) = w.c.primary_stats();
         assert!(writes > 1000, "{mode:?}: only {writes} writes");
         assert_eq!(r.lost_writes, 0, "{mode:?}: {r:?}");
         assert_eq!(r.writes_applied, r.writes_routed, "{mode:?}");
-        assert_eq!(r.consistency_seq, w.oracle.last_seq(), "{mode:?}");
+        assert_eq!(r.consistency_seq, w.c.last_seq(), "{mode:?}");
         assert!(
             r.prefix_consistent && r.mismatched_records == 0,
             "{mode:?}: {r:?}"
@@ -122,7 +160,7 @@ fn sync_costs_about_a_round_trip_per_write() {
     // difference is the round trip plus the secondary's write and the transmission.
     let resp = |mode| {
         let (w, _) = run(short(WorldConfig::demo(mode, 1, 2, 10.0, km), 10), true);
-        w.oracle.primary_stats().2.p50 as f64 / 1e6
+        w.c.primary_stats().2.p50 as f64 / 1e6
     };
     let (x, s) = (resp(Mode::Xrc), resp(Mode::Sync));
     assert!(
@@ -157,8 +195,8 @@ fn debug_print() {
     let (w, _) = run(cfg, std::env::var("DRAIN").is_ok());
     println!("{:#?}", w.stats);
     println!("{:#?}", w.gauges());
-    println!("primary {:?}", w.oracle.primary_stats());
-    println!("report {:?}", w.oracle.site_report(SiteId(0)));
+    println!("primary {:?}", w.c.primary_stats());
+    println!("report {:?}", w.c.site_report(SiteId(0)));
     println!(
         "ios {} chains {} wt {} finished {}",
         w.ios.len(),
@@ -349,7 +387,7 @@ fn pairs_join_and_leave_and_the_operator_suspends_and_resumes() {
         "the joining pair's initial copy arrived"
     );
     // Fewer writes are routed than written: volume 1 before 2 s, volume 3 after 5 s.
-    let (writes, _, _) = w.oracle.primary_stats();
+    let (writes, _, _) = w.c.primary_stats();
     assert!(
         r.writes_routed < writes && r.writes_routed > writes / 2,
         "{} of {writes}",
@@ -362,7 +400,7 @@ fn pairs_join_and_leave_and_the_operator_suspends_and_resumes() {
     all.copy.pairs[1].active = true;
     let (w2, _) = run(all, true);
     let r2 = site0(&w2);
-    assert_eq!(r2.writes_routed, w2.oracle.primary_stats().0);
+    assert_eq!(r2.writes_routed, w2.c.primary_stats().0);
 }
 
 /// A message leaves when its buffer is full or its timer expires, whichever first: with a
@@ -373,7 +411,7 @@ fn messages_leave_when_full_or_when_the_timer_expires() {
     let mut by_size = short(WorldConfig::demo(Mode::Xrc, 1, 2, 50.0, 300.0), 4);
     by_size.copy.batch_bytes = 1;
     let (w, _) = run(by_size, true);
-    let writes = w.oracle.primary_stats().0;
+    let writes = w.c.primary_stats().0;
     assert_eq!(
         w.stats.messages,
         2 * writes,
@@ -398,23 +436,14 @@ fn messages_leave_when_full_or_when_the_timer_expires() {
 /// than its data page write (the other), which is issued after it.
 #[test]
 fn numbers_follow_the_order_writes_start_across_storage_controls() {
-    let mut cfg = short(WorldConfig::demo(Mode::Xrc, 2, 4, 200.0, 100.0), 3);
-    cfg.run.trace = true;
-    let (mut w, _) = run(cfg, true);
-    let text = String::from_utf8(w.oracle.trace.as_mut().unwrap().take()).unwrap();
-    // The number after `"key":` in a JSONL trace line.
-    let num = |l: &str, key: &str| -> Option<u64> {
-        let rest = l.split(&format!("\"{key}\":")).nth(1)?;
-        rest.split([',', '}']).next()?.parse().ok()
-    };
-    let mut last_t = 0;
+    let cfg = short(WorldConfig::demo(Mode::Xrc, 2, 4, 200.0, 100.0), 3);
+    let (w, _) = run(cfg, true);
+    let mut last_t = SimTime::ZERO;
     let mut deps = 0;
-    for l in text.lines().filter(|l| l.contains("\"ev\":\"seq\"")) {
-        let t = num(l, "t").expect("a time");
+    for &(t, seq, dep) in &w.seqs {
         assert!(t >= last_t, "numbers are given in time order");
         last_t = t;
-        if let Some(dep) = num(l, "dep") {
-            let seq = num(l, "seq").expect("a sequence number");
+        if dep != 0 {
             assert!(dep < seq);
             deps += 1;
         }
