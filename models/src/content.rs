@@ -23,7 +23,7 @@ pub fn digest_of(vol: VolumeId, addr: Cchhr, writer: WriteId) -> Digest {
 /// `n` consecutive records starting at `first`, on tracks holding `per_track` user records
 /// (R1..R`per_track`) each: the records one Locate Record domain covers, possibly running
 /// over to following tracks.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RecSpan {
     /// The first record.
     pub first: Cchhr,

@@ -14,7 +14,7 @@ use std::fmt::Write;
 pub struct Report {
     /// Always `xrcsim-report`.
     pub format: String,
-    /// Report format version (1).
+    /// Report format version (2: per site `secondary_view`, `truth`, `disagreements`).
     pub version: u32,
     /// Scenario name.
     pub scenario: String,
@@ -81,15 +81,226 @@ pub struct SiteOut {
     pub link_stats: LinkStats,
     /// Extension: when the initial copy completed, ns (null: none sent, or not complete).
     pub initial_copy_done_ns: Option<u64>,
+    /// Version 2: what the recovery site knows, from its own holdings only.
+    pub secondary_view: SecondaryView,
+    /// Version 2: the truth only the checker has.
+    pub truth: Truth,
+    /// Version 2: where the two views disagree or the secondary cannot know (sentences).
+    pub disagreements: Vec<String>,
+}
+
+/// What the recovery site knows and recovered, from what reached it: the patent's output of
+/// the recovery process (points A and B, every entry between them, the data sets it can
+/// name from the Establish extents).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecondaryView {
+    /// Point A as the site knows it: the last update written in sequence order.
+    pub consistency_seq: u64,
+    /// Point B: the highest sequence number among the tokens received.
+    pub highest_token_seq: u64,
+    /// Entries after A holding their data.
+    pub entries_with_data: u64,
+    /// Entries after A with a token and no data.
+    pub entries_without_data: u64,
+    /// Gaps in the site's numbering below B: writes the site knows are missing, not which.
+    pub missing_tokens: u64,
+    /// Entries after A already written to the secondary DASD out of sequence order.
+    pub entries_written_out_of_order: u64,
+    /// Data sets the site can name as affected (from the Establish extents), sorted.
+    pub datasets_affected: Vec<DatasetStatus>,
+    /// Data-set extents the Establish message named.
+    pub extents_known: u64,
+    /// Initial copy: fraction received (null: none sent). Below 1 the pairs are not
+    /// duplex and the image is not a copy of the primary.
+    pub initial_copy_progress: Option<f64>,
+    /// The site writes updates in sequence order, so its image at A is consistent in time
+    /// as far as it can know (false in `naive`).
+    pub claims_consistent: bool,
+    /// Every entry after A up to the last token received, in order.
+    pub entries: Vec<EntryOut>,
+}
+
+/// One affected data set as the recovery site lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetStatus {
+    /// Data set name.
+    pub name: String,
+    /// Entries after A in it.
+    pub entries: u64,
+    /// Of those, holding their data.
+    pub with_data: u64,
+}
+
+/// One entry after A as the recovery site lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryOut {
+    /// The site's ordinal.
+    pub ordinal: u64,
+    /// Sequence number (null: the token never arrived).
+    pub seq: Option<u64>,
+    /// Primary VOLSER (null without the token).
+    pub vol: Option<String>,
+    /// Records as [cylinder, head, record].
+    pub records: Vec<[u64; 3]>,
+    /// Data set (null: unknown).
+    pub dataset: Option<String>,
+    /// Data held.
+    pub data: bool,
+    /// Already written to the secondary DASD.
+    pub written: bool,
+    /// The held content per record (16 hex digits each).
+    pub digests: Vec<String>,
+}
+
+/// The truth for one site, from the checker that observed the whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Truth {
+    /// Point A as the checker computes it (the write before the oldest routed write not
+    /// complete at the site).
+    pub consistency_seq: u64,
+    /// Routed writes not in the recovered image.
+    pub writes_lost: u64,
+    /// Of those, writes whose host had seen them complete.
+    pub acknowledged_writes_lost: u64,
+    /// Of those, writes whose tokens never reached the site: lost without its knowing.
+    pub writes_lost_unknown_to_secondary: u64,
+    /// Data sets holding lost writes, sorted.
+    pub datasets_lost: Vec<String>,
+    /// Of those, the data sets the secondary cannot name as affected, sorted.
+    pub datasets_unknown_to_secondary: Vec<String>,
+    /// The recovered image equals the primary image after writes 1..k for some k.
+    pub prefix_consistent: bool,
+}
+
+impl SiteOut {
+    /// The recovered image is a consistent prefix with no dependent-write violation, and
+    /// the pairs were duplex (no unfinished initial copy).
+    pub fn consistent(&self) -> bool {
+        self.core.prefix_consistent
+            && self.core.dependent_write_violations == 0
+            && self
+                .secondary_view
+                .initial_copy_progress
+                .is_none_or(|p| p >= 1.0)
+    }
+}
+
+/// The secondary's view, the truth, and where they differ, for one site.
+pub fn site_views(
+    view: &models::world::secondary::RecoveryView,
+    core: &SiteReport,
+    volsers: &[String],
+) -> (SecondaryView, Truth, Vec<String>) {
+    let mut by_ds: BTreeMap<String, DatasetStatus> = BTreeMap::new();
+    let (mut with, mut without, mut gaps, mut written) = (0, 0, 0, 0);
+    let mut entries = Vec::with_capacity(view.entries.len());
+    for e in &view.entries {
+        match (e.seq.is_some(), e.data) {
+            (_, true) => with += 1,
+            (true, false) => without += 1,
+            (false, false) => gaps += 1,
+        }
+        if e.written {
+            written += 1;
+        }
+        if let Some(d) = &e.dataset {
+            let st = by_ds.entry(d.clone()).or_insert_with(|| DatasetStatus {
+                name: d.clone(),
+                entries: 0,
+                with_data: 0,
+            });
+            st.entries += 1;
+            st.with_data += e.data as u64;
+        }
+        entries.push(EntryOut {
+            ordinal: e.ordinal,
+            seq: e.seq,
+            vol: e.seq.map(|_| volsers[e.vol.0 as usize].clone()),
+            records: if e.seq.is_some() {
+                e.span
+                    .iter()
+                    .map(|a| [a.cyl as u64, a.head as u64, a.rec as u64])
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            dataset: e.dataset.clone(),
+            data: e.data,
+            written: e.written,
+            digests: e.digests.iter().map(|d| d.to_string()).collect(),
+        });
+    }
+    let sv = SecondaryView {
+        consistency_seq: view.consistency_seq,
+        highest_token_seq: view.highest_token_seq,
+        entries_with_data: with,
+        entries_without_data: without,
+        missing_tokens: gaps,
+        entries_written_out_of_order: written,
+        datasets_affected: by_ds.into_values().collect(),
+        extents_known: view.extents_known as u64,
+        initial_copy_progress: view
+            .initial_copy
+            .map(|(rx, all)| rx as f64 / all.max(1) as f64),
+        claims_consistent: view.ordered,
+        entries,
+    };
+    let named: std::collections::BTreeSet<&str> =
+        sv.datasets_affected.iter().map(|d| d.name.as_str()).collect();
+    let truth = Truth {
+        consistency_seq: core.consistency_seq,
+        writes_lost: core.lost_writes,
+        acknowledged_writes_lost: core.acknowledged_writes_lost,
+        writes_lost_unknown_to_secondary: core.never_received,
+        datasets_lost: core.lost_datasets.clone(),
+        datasets_unknown_to_secondary: core
+            .lost_datasets
+            .iter()
+            .filter(|d| !named.contains(d.as_str()))
+            .cloned()
+            .collect(),
+        prefix_consistent: core.prefix_consistent,
+    };
+    let mut dis = Vec::new();
+    if truth.writes_lost_unknown_to_secondary > 0 {
+        dis.push(format!(
+            "{} lost writes never reached the site (their tokens did not arrive): the recovery site cannot know of them",
+            truth.writes_lost_unknown_to_secondary
+        ));
+    }
+    if !truth.datasets_unknown_to_secondary.is_empty() {
+        dis.push(format!(
+            "data sets lost that the recovery site cannot name: {}",
+            truth.datasets_unknown_to_secondary.join(", ")
+        ));
+    }
+    if sv.claims_consistent && !truth.prefix_consistent {
+        dis.push(
+            "the site wrote in sequence order and believes its image consistent, but no prefix of the primary matches it".into(),
+        );
+    }
+    if sv.consistency_seq > truth.consistency_seq && sv.claims_consistent {
+        dis.push(format!(
+            "the site believes A = {}, past the true consistency point {}",
+            sv.consistency_seq, truth.consistency_seq
+        ));
+    }
+    if let Some(p) = sv.initial_copy_progress
+        && p < 1.0
+    {
+        dis.push(format!(
+            "the initial copy was {:.1}% complete: the pairs were not duplex, the image is not a copy of the primary",
+            p * 100.0
+        ));
+    }
+    (sv, truth, dis)
 }
 
 impl Report {
     /// Whether every site's recovered image is a consistent prefix with no dependent-write
     /// violation.
     pub fn consistent(&self) -> bool {
-        self.sites
-            .iter()
-            .all(|s| s.core.prefix_consistent && s.core.dependent_write_violations == 0)
+        self.sites.iter().all(SiteOut::consistent)
     }
 }
 
@@ -250,8 +461,17 @@ pub fn human(r: &Report, color: bool) -> String {
                 .collect();
             let _ = writeln!(o, "  window owed to  {}", parts.join(", "));
         }
-        let ok = c.prefix_consistent && c.dependent_write_violations == 0;
-        let verdict = if ok {
+        let ok = s.consistent();
+        let not_duplex = s
+            .secondary_view
+            .initial_copy_progress
+            .filter(|p| *p < 1.0);
+        let verdict = if let Some(p) = not_duplex {
+            format!(
+                "{red}NOT DUPLEX{reset}: the initial copy was {:.1}% complete; the secondary is not a copy of the primary",
+                p * 100.0
+            )
+        } else if ok {
             format!(
                 "{green}CONSISTENT{reset}: the image equals the primary after writes 1..{}",
                 c.consistent_seq.unwrap_or(0)
@@ -269,6 +489,46 @@ pub fn human(r: &Report, color: bool) -> String {
             )
         };
         let _ = writeln!(o, "  verdict         {verdict}");
+        let v = &s.secondary_view;
+        let _ = writeln!(o, "  {bold}what the recovery site knows{reset}");
+        let _ = writeln!(
+            o,
+            "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
+            v.consistency_seq,
+            v.highest_token_seq,
+            v.entries_with_data,
+            v.entries_without_data,
+            v.missing_tokens,
+            if v.entries_written_out_of_order > 0 {
+                format!(", {} already written out of order", v.entries_written_out_of_order)
+            } else {
+                String::new()
+            }
+        );
+        if !v.datasets_affected.is_empty() {
+            let shown: Vec<String> = v
+                .datasets_affected
+                .iter()
+                .take(8)
+                .map(|d| format!("{} ({}/{} with data)", d.name, d.with_data, d.entries))
+                .collect();
+            let more = if v.datasets_affected.len() > 8 {
+                format!(" and {} more", v.datasets_affected.len() - 8)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(o, "    data sets it names  {}{more}", shown.join(", "));
+        }
+        let t = &s.truth;
+        let _ = writeln!(o, "  {bold}the truth (checker only){reset}");
+        let _ = writeln!(
+            o,
+            "    {} writes lost, {} of them acknowledged to the host, {} never reached the site",
+            t.writes_lost, t.acknowledged_writes_lost, t.writes_lost_unknown_to_secondary
+        );
+        for d in &s.disagreements {
+            let _ = writeln!(o, "    {red}!{reset} {d}");
+        }
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{dim}trace hash {}{reset}", r.trace_hash);

@@ -3,7 +3,7 @@
 //! happens here, outside the model.
 
 use crate::build::{Built, TracePlan};
-use crate::report::{LinkReport, PrimaryReport, Report, SiteOut};
+use crate::report::{LinkReport, PrimaryReport, Report, SiteOut, site_views};
 use crate::trace::TraceWriter;
 use models::content::record_key;
 use models::obs::Obs;
@@ -379,6 +379,7 @@ impl Driver {
     /// at its limit, without recovering one) at the current instant.
     pub fn finish(&mut self) {
         let now = self.sim.now();
+        self.sim.model_mut().close_recovery(now);
         for i in 0..self.sim.model().config().sites.len() {
             let site = SiteId(i as u8);
             if self.checker.site_report(site).is_none() {
@@ -561,11 +562,19 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
             .site_report(site)
             .cloned()
             .expect("every site is evaluated before the report");
+        let view = w
+            .recovery_view(i)
+            .expect("every site's recovery process has listed its holdings");
+        let volsers: Vec<String> = cfg.volumes.iter().map(|v| v.volser.clone()).collect();
+        let (secondary_view, truth, disagreements) = site_views(view, &core, &volsers);
         sites.push(SiteOut {
             core,
             delay_attribution,
             link_stats: ls,
             initial_copy_done_ns: w.initial_copy_done(i).map(|t| t.as_nanos()),
+            secondary_view,
+            truth,
+            disagreements,
         });
     }
     link.utilization = if capacity > 0.0 {
@@ -575,7 +584,7 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
     };
     Report {
         format: "xrcsim-report".into(),
-        version: 1,
+        version: 2,
         scenario: cfg.name.clone(),
         seed: cfg.run.seed,
         mode: cfg.copy.mode.name().into(),

@@ -498,6 +498,8 @@ pub(crate) struct SimMessage {
     /// `pit`: copy number and number of messages of the copy (set on the last one).
     pub copy: u32,
     pub copy_msgs: u32,
+    /// Establish: the data-set extents of the session's pairs at the site.
+    pub extents: Vec<ExtentName>,
 }
 
 /// What a simulated message carries.
@@ -1091,6 +1093,12 @@ impl World {
     /// Paths of the link to site `i`.
     pub fn link_paths(&self, i: usize) -> usize {
         self.out[i].link.paths()
+    }
+
+    /// What site `i`'s recovery process produced from its own holdings, once it has
+    /// recovered (or was evaluated at the end of a drained run).
+    pub fn recovery_view(&self, i: usize) -> Option<&secondary::RecoveryView> {
+        self.sites[i].view.as_ref()
     }
 
     /// When site `i`'s initial copy completed.

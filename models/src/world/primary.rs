@@ -594,7 +594,8 @@ impl World {
         let mut bytes = sizes::HEADER as u64;
         let mut tracks = 0u64;
         let mut track_bytes = 0u64;
-        for v in &self.volumes {
+        let mut extents = Vec::new();
+        for (i, v) in self.volumes.iter().enumerate() {
             if v.site.is_none() && v.routing.all().contains(SiteId(site as u8)) {
                 for d in v
                     .image
@@ -605,6 +606,12 @@ impl World {
                     bytes += sizes::extent_entry(d.name.len()) as u64;
                     tracks += d.tracks();
                     track_bytes = v.image.device_type().max_record_bytes() as u64;
+                    extents.push(crate::copy::ExtentName {
+                        vol: crate::types::VolumeId(i as u32),
+                        first_track: d.first_track,
+                        last_track: d.last_track,
+                        name: d.name.clone(),
+                    });
                 }
             }
         }
@@ -615,6 +622,7 @@ impl World {
             msg_no,
             kind: MsgKind::Establish,
             bytes,
+            extents,
             ..Default::default()
         }) as u32;
         self.link_enqueue(site, id, ctx);

@@ -12,7 +12,9 @@
 
 use super::chan;
 use super::{Ev, Io, Mode, MsgKind, Origin, SimMessage, World};
-use crate::content::digest_of;
+use crate::content::{RecSpan, digest_of};
+use crate::copy::ExtentName;
+use crate::types::Digest;
 use crate::obs::{Obs, ShippedRef};
 use crate::types::{SiteId, VolumeId};
 use sim::{ComponentId, Ctx, SimTime};
@@ -34,6 +36,54 @@ pub(crate) struct Pending {
     /// Written as soon as it arrived, out of order (`naive`, resynchronisation): its
     /// `apply` event is reported when its write ends, not in queue order.
     pub immediate: bool,
+    /// From the token (M1): the primary volume and the records the write changed.
+    pub vol: VolumeId,
+    /// See `vol`.
+    pub span: RecSpan,
+}
+
+/// One entry of the pending write queue between A and B as the recovery process lists it
+/// (the patent's output: the in-progress tracks and records, in sequence).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldEntry {
+    /// The site's ordinal of the entry (dense over the writes routed to the site).
+    pub ordinal: u64,
+    /// Sequence number; `None` when the token never arrived (a gap in the ordinals: the
+    /// secondary knows a write is missing, not which).
+    pub seq: Option<u64>,
+    /// Primary volume (from the token).
+    pub vol: VolumeId,
+    /// Records changed (from the token).
+    pub span: RecSpan,
+    /// The data set holding the first record, named from the Establish extents.
+    pub dataset: Option<String>,
+    /// The update data is held at the site.
+    pub data: bool,
+    /// Already written to the secondary DASD (out of order: `naive`, resynchronisation).
+    pub written: bool,
+    /// The held content, per record (empty without data).
+    pub digests: Vec<Digest>,
+}
+
+/// What a secondary's recovery process knows and produced, from its own holdings only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveryView {
+    /// When recovery ended.
+    pub at: SimTime,
+    /// Point A as the site knows it: the last update written in sequence order (0: none).
+    pub consistency_seq: u64,
+    /// Point B: the highest sequence number among the tokens received (0: none).
+    pub highest_token_seq: u64,
+    /// Every entry after A up to the last ordinal received, in order.
+    pub entries: Vec<HeldEntry>,
+    /// The data-set extents the Establish message named (empty if it never arrived).
+    pub extents_known: usize,
+    /// Initial copy: (messages received, messages it comprises); `None`: none was sent.
+    /// Until it is complete the pairs are not duplex and the image is not a copy.
+    pub initial_copy: Option<(u64, u64)>,
+    /// Updates are written in sequence order, so the image at A is consistent in time
+    /// (false in `naive`, which writes as data arrives).
+    pub ordered: bool,
 }
 
 /// The secondary side of one site.
@@ -70,6 +120,13 @@ pub struct Secondary {
     retired_seq: u64,
     /// The sequence numbers of the resynchronisation being received, if any.
     pub(crate) resync_range: Option<(u64, u64)>,
+    /// Data-set extents from the Establish message, sorted by volume and first track.
+    extents: Vec<ExtentName>,
+    /// Highest ordinal and sequence number whose token arrived.
+    top_ord: u64,
+    top_seq: u64,
+    /// The recovery process's output, once recovered.
+    pub(crate) view: Option<RecoveryView>,
 }
 
 impl Secondary {
@@ -93,6 +150,10 @@ impl Secondary {
             recovered: false,
             retired_seq: 0,
             resync_range: None,
+            extents: Vec::new(),
+            top_ord: 0,
+            top_seq: 0,
+            view: None,
         }
     }
 
@@ -113,6 +174,54 @@ impl Secondary {
             self.pending.push_back(Pending::default());
         }
         &mut self.pending[i]
+    }
+
+    /// The data set holding `track` of primary volume `vol`, from the Establish extents.
+    fn dataset_of(&self, vol: VolumeId, track: u64) -> Option<&str> {
+        let i = self
+            .extents
+            .partition_point(|e| (e.vol, e.first_track) <= (vol, track));
+        let e = self.extents.get(i.checked_sub(1)?)?;
+        (e.vol == vol && track <= e.last_track).then_some(e.name.as_str())
+    }
+
+    /// The recovery process's listing from what the site holds: A, B and every entry after
+    /// A up to the last ordinal received. `content` gives the digests of an entry's held
+    /// data (its M2 field).
+    fn recovery_view(
+        &self,
+        at: SimTime,
+        ordered: bool,
+        mut content: impl FnMut(u64) -> Vec<Digest>,
+    ) -> RecoveryView {
+        let mut entries = Vec::new();
+        for ord in self.base..=self.top_ord {
+            let p = self.get(ord).copied().unwrap_or_default();
+            entries.push(HeldEntry {
+                ordinal: ord,
+                seq: p.token.then_some(p.seq),
+                vol: p.vol,
+                span: p.span,
+                dataset: p
+                    .token
+                    .then(|| self.dataset_of(p.vol, p.span.first.track()))
+                    .flatten()
+                    .map(str::to_string),
+                data: p.data,
+                written: p.state == 2,
+                digests: if p.data { content(p.seq) } else { Vec::new() },
+            });
+        }
+        RecoveryView {
+            at,
+            consistency_seq: self.retired_seq,
+            highest_token_seq: self.top_seq,
+            entries,
+            extents_known: self.extents.len(),
+            initial_copy: (self.initial_copy_msgs > 0)
+                .then_some((self.initial_copy_rx, self.initial_copy_msgs)),
+            ordered,
+        }
     }
 
     /// The queue as Fig. 5 draws it: (ordinal, entry) from the oldest unwritten entry.
@@ -159,7 +268,11 @@ impl World {
         ctx: &mut Ctx<'_, Ev>,
     ) {
         match msg.kind {
-            MsgKind::Establish => {}
+            MsgKind::Establish => {
+                let s = &mut self.sites[site];
+                s.extents = msg.extents.clone();
+                s.extents.sort_by_key(|e| (e.vol, e.first_track));
+            }
             MsgKind::InitialCopy => {
                 let s = &mut self.sites[site];
                 s.initial_copy_rx += 1;
@@ -227,12 +340,21 @@ impl World {
         if ord < self.sites[site].base {
             return;
         }
-        let p = self.sites[site].slot(ord);
+        // The token's fields (M1): volume and records.
+        let (vol, span) = self.entry(seq).map(|e| (e.vol, e.span)).unwrap_or_default();
+        let s = &mut self.sites[site];
+        if ord > s.top_ord {
+            s.top_ord = ord;
+        }
+        s.top_seq = s.top_seq.max(seq);
+        let p = s.slot(ord);
         if p.token {
             return;
         }
         p.token = true;
         p.seq = seq;
+        p.vol = vol;
+        p.span = span;
         self.observe(
             ctx.now(),
             Obs::TokenRx {
@@ -481,6 +603,35 @@ impl World {
         self.check_recovered(site, ctx);
     }
 
+    /// Ends the run for the recovery processes that have not produced their listing yet
+    /// (a run stopped at its limit, or out of events): each lists what it holds at `now`.
+    pub fn close_recovery(&mut self, now: SimTime) {
+        for site in 0..self.sites.len() {
+            if self.sites[site].view.is_none() {
+                self.record_view(site, now);
+            }
+        }
+    }
+
+    /// Keeps what site `site`'s recovery process produced at `now`.
+    fn record_view(&mut self, site: usize, now: SimTime) {
+        let ordered = self.mode() != Mode::Naive;
+        let view = self.sites[site].recovery_view(now, ordered, |seq| {
+            // The content the entry's M2 field carried.
+            self.entry(seq).map_or(Vec::new(), |e| {
+                e.span
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let w = e.shipped.as_ref().map_or(e.write_id, |w| w[i]);
+                        digest_of(e.vol, a, w)
+                    })
+                    .collect()
+            })
+        });
+        self.sites[site].view = Some(view);
+    }
+
     /// Recovery is over when nothing is being written and the next entry is incomplete.
     fn check_recovered(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
         let s = &self.sites[site];
@@ -494,6 +645,7 @@ impl World {
             return;
         }
         self.sites[site].recovered = true;
+        self.record_view(site, ctx.now());
         self.observe(
             ctx.now(),
             Obs::Recovered {
@@ -519,6 +671,7 @@ impl World {
         let now = ctx.now();
         for i in 0..self.sites.len() {
             self.sites[i].recovered = true;
+            self.record_view(i, now);
             self.observe(
                 now,
                 Obs::Recovered {
