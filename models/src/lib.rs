@@ -21,3 +21,5 @@ pub mod stats;
 pub mod types;
 pub mod workload;
 pub mod world;
+#[cfg(test)]
+mod world_tests;

@@ -908,6 +908,15 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     // Faults (and the session operations of the pairs).
     let mut faults = pair_events;
     if let Some(at) = s.disaster.at {
+        if at > s.run.length {
+            return Err(l.error_at(
+                "disaster.at",
+                format!(
+                    "the disaster at {at} is after the end of the run (run.length = {}, or --until): it would never strike; strike within the run, lengthen it, or use `none`",
+                    s.run.length
+                ),
+            ));
+        }
         faults.push(Fault::Disaster {
             at: SimTime::ZERO + at,
             cut_link: s.disaster.cut_link,

@@ -245,8 +245,11 @@ pub fn site_views(
         claims_consistent: view.ordered,
         entries,
     };
-    let named: std::collections::BTreeSet<&str> =
-        sv.datasets_affected.iter().map(|d| d.name.as_str()).collect();
+    let named: std::collections::BTreeSet<&str> = sv
+        .datasets_affected
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     let truth = Truth {
         consistency_seq: core.consistency_seq,
         writes_lost: core.lost_writes,
@@ -462,10 +465,7 @@ pub fn human(r: &Report, color: bool) -> String {
             let _ = writeln!(o, "  window owed to  {}", parts.join(", "));
         }
         let ok = s.consistent();
-        let not_duplex = s
-            .secondary_view
-            .initial_copy_progress
-            .filter(|p| *p < 1.0);
+        let not_duplex = s.secondary_view.initial_copy_progress.filter(|p| *p < 1.0);
         let verdict = if let Some(p) = not_duplex {
             format!(
                 "{red}NOT DUPLEX{reset}: the initial copy was {:.1}% complete; the secondary is not a copy of the primary",
@@ -500,7 +500,10 @@ pub fn human(r: &Report, color: bool) -> String {
             v.entries_without_data,
             v.missing_tokens,
             if v.entries_written_out_of_order > 0 {
-                format!(", {} already written out of order", v.entries_written_out_of_order)
+                format!(
+                    ", {} already written out of order",
+                    v.entries_written_out_of_order
+                )
             } else {
                 String::new()
             }

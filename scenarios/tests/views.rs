@@ -36,11 +36,18 @@ fn a_cut_link_secondary_names_only_the_data_sets_it_holds_tokens_for() {
         .iter()
         .filter_map(|e| e.dataset.as_deref())
         .collect();
-    let named: BTreeSet<&str> = v.datasets_affected.iter().map(|d| d.name.as_str()).collect();
+    let named: BTreeSet<&str> = v
+        .datasets_affected
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     assert_eq!(named, from_entries);
     for e in &v.entries {
         if let Some(seq) = e.seq {
-            assert!(seq > v.consistency_seq && seq <= v.highest_token_seq, "{e:?}");
+            assert!(
+                seq > v.consistency_seq && seq <= v.highest_token_seq,
+                "{e:?}"
+            );
         }
         assert_eq!(e.digests.len(), if e.data { e.records.len() } else { 0 });
     }
@@ -54,9 +61,7 @@ fn a_cut_link_secondary_names_only_the_data_sets_it_holds_tokens_for() {
         assert!(t.datasets_lost.contains(d));
     }
     assert!(
-        s.disagreements
-            .iter()
-            .any(|d| d.contains("cannot name")),
+        s.disagreements.iter().any(|d| d.contains("cannot name")),
         "{:?}",
         s.disagreements
     );
@@ -90,7 +95,10 @@ fn an_unfinished_initial_copy_is_not_reported_consistent() {
 /// at distance some are.
 #[test]
 fn sync_loses_no_acknowledged_write_and_xrc_does() {
-    let sync = report("baseline.toml", &["copy.mode=sync", "run.length=20s", "disaster.at=10s"]);
+    let sync = report(
+        "baseline.toml",
+        &["copy.mode=sync", "run.length=20s", "disaster.at=10s"],
+    );
     for s in &sync.sites {
         assert_eq!(s.core.acknowledged_writes_lost, 0, "{:?}", s.truth);
         assert_eq!(s.truth.acknowledged_writes_lost, 0);
@@ -98,4 +106,42 @@ fn sync_loses_no_acknowledged_write_and_xrc_does() {
     let xrc = report("baseline.toml", &["run.length=20s", "disaster.at=10s"]);
     assert!(xrc.sites[0].truth.acknowledged_writes_lost > 0);
     assert!(xrc.sites[0].truth.acknowledged_writes_lost <= xrc.sites[0].truth.writes_lost);
+}
+
+/// A disaster after the end of the run would never strike: an error naming the key, not a
+/// silent run without disaster.
+#[test]
+fn a_disaster_after_the_end_of_the_run_is_an_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fig5.toml");
+    let src = read_file(&path).unwrap();
+    let err = prepare(
+        &src,
+        &["disaster.at=100s".to_string()],
+        path.parent().unwrap(),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("disaster.at") && err.contains("after the end of the run"),
+        "{err}"
+    );
+    let err = prepare(
+        &src,
+        &["run.length=5s".to_string(), "disaster.at=8s".to_string()],
+        path.parent().unwrap(),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("after the end of the run"), "{err}");
+    // Within the run it strikes.
+    assert!(
+        prepare(
+            &src,
+            &["disaster.at=5s".to_string()],
+            path.parent().unwrap()
+        )
+        .is_ok()
+    );
 }

@@ -29,9 +29,7 @@ pub mod link;
 mod primary;
 pub mod secondary;
 mod sizes;
-mod storage;
-#[cfg(test)]
-mod tests;
+pub(crate) mod storage;
 
 pub use config::*;
 
@@ -478,6 +476,9 @@ pub(crate) struct Outbound {
     pub link: Link,
     /// Highest sequence number the site acknowledged.
     pub acked: u64,
+    /// When the preceding data message was handed to the link (the batching timer runs
+    /// from here, as the patent says).
+    pub last_sent: SimTime,
 }
 
 /// A message between the movers, as the simulation carries it: references to writes, and
@@ -866,6 +867,7 @@ impl World {
                 next_ord: 0,
                 link: Link::new(&s.link),
                 acked: 0,
+                last_sent: SimTime::ZERO,
             });
             let mut map = vec![None; cfg.volumes.len()];
             for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {

@@ -513,14 +513,19 @@ impl World {
                 }) as u32;
                 o.building = Some(id);
                 let comp = o.comp;
-                o.timer = Some(ctx.set_timer_in(
-                    self.cfg.copy.batch_timer,
-                    comp,
-                    Ev::BatchTimer {
-                        site: site as u8,
-                        msg_no,
-                    },
-                ));
+                // The message goes when it is full or when the timer, counted from the
+                // preceding message's sending, expires: at once if it already has.
+                let due = o.last_sent + self.cfg.copy.batch_timer;
+                if due > ctx.now() {
+                    o.timer = Some(ctx.set_timer_in(
+                        due - ctx.now(),
+                        comp,
+                        Ev::BatchTimer {
+                            site: site as u8,
+                            msg_no,
+                        },
+                    ));
+                }
                 id
             }
         };
@@ -534,7 +539,7 @@ impl World {
             msg.tokens.push(seq);
         }
         msg.bytes += size;
-        if msg.bytes >= limit {
+        if msg.bytes >= limit || self.out[site].timer.is_none() {
             self.send_message(site, ctx);
         }
     }
@@ -563,6 +568,7 @@ impl World {
         }
         self.stats.messages += 1;
         self.stats.message_bytes += self.msgs[id as usize].bytes;
+        self.out[site].last_sent = ctx.now();
         self.link_enqueue(site, id, ctx);
     }
 

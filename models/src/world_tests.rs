@@ -1,7 +1,12 @@
-use super::*;
+//! Tests of the world, run with the consistency checker beside it (as the scenarios'
+//! driver runs it): outside `world/`, which never names the checker.
+
 use crate::content::record_key;
 use crate::obs::Obs;
 use crate::oracle::{Oracle, OracleConfig};
+use crate::types::{SiteId, VolumeId};
+use crate::world::*;
+use sim::{SimDuration, SimTime};
 use sim::{Simulation, TraceHash};
 
 /// A finished world and the checker that observed it from outside.
@@ -11,6 +16,8 @@ pub(crate) struct Checked {
     pub c: Oracle,
     /// Every `seq` observation: (instant, sequence number, dep).
     pub seqs: Vec<(SimTime, u64, u64)>,
+    /// Every `token_rx` observation: (instant, sequence number).
+    pub tokens: Vec<(SimTime, u64)>,
 }
 
 impl std::ops::Deref for Checked {
@@ -34,6 +41,7 @@ pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (Checked, u64) {
         history_window: w.cfg.run.history_window,
     });
     let mut seqs = Vec::new();
+    let mut tokens = Vec::new();
     let mut sim = Simulation::with_hook(w, reg, TraceHash::new());
     sim.act(me, |w, ctx| w.start(ctx));
     loop {
@@ -43,6 +51,9 @@ pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (Checked, u64) {
             c.observe(*t, o, &w.obs);
             if let Obs::Seq { seq, dep, .. } = o {
                 seqs.push((*t, *seq, *dep));
+            }
+            if let Obs::TokenRx { seq, .. } = o {
+                tokens.push((*t, *seq));
             }
             if let Obs::RpoSample = o {
                 c.sample_rpo(*t);
@@ -55,7 +66,7 @@ pub(crate) fn run(cfg: WorldConfig, drain: bool) -> (Checked, u64) {
     }
     let h = sim.hook().value();
     let (w, _) = sim.into_parts();
-    (Checked { w, c, seqs }, h)
+    (Checked { w, c, seqs, tokens }, h)
 }
 
 fn site0(w: &Checked) -> crate::oracle::SiteReport {
@@ -456,10 +467,10 @@ fn numbers_follow_the_order_writes_start_across_storage_controls() {
 /// lines, the whole volume within six (docs/performance.md, section 5).
 #[test]
 fn a_volume_stays_within_its_cache_lines() {
-    assert_eq!(std::mem::align_of::<super::Volume>(), 64);
-    assert!(std::mem::size_of::<super::Volume>() <= 6 * 64);
-    assert!(std::mem::size_of::<super::storage::DirtyTracks>() <= 48);
-    assert!(std::mem::size_of::<super::config::Routes>() <= 48);
+    assert_eq!(std::mem::align_of::<crate::world::Volume>(), 64);
+    assert!(std::mem::size_of::<crate::world::Volume>() <= 6 * 64);
+    assert!(std::mem::size_of::<crate::world::storage::DirtyTracks>() <= 48);
+    assert!(std::mem::size_of::<crate::world::Routes>() <= 48);
     assert!(std::mem::size_of::<crate::dasd::VolumeImage>() <= 144);
 }
 
@@ -484,4 +495,39 @@ fn mover_queue_bits_follow_the_queues() {
         }
     }
     assert!(busy_steps > 1000, "the queues were used: {busy_steps}");
+}
+
+/// The patent's batching rule: a message goes when its buffer is full or when the time
+/// interval since the preceding message was sent expires. At 3 writes/s with a 100 ms
+/// timer, far more than 100 ms has passed since the preceding message when a write gets its
+/// number, so its token (M1) goes at once and reaches the site after the propagation delay
+/// (counted from the first item, the timer held each token most of 100 ms). Its data (M2),
+/// read a moment later, waits for the interval since that message.
+#[test]
+fn the_batching_timer_runs_from_the_preceding_message() {
+    let mut cfg = short(WorldConfig::demo(Mode::Xrc, 1, 2, 3.0, 300.0), 30);
+    cfg.copy.batch_timer = SimDuration::from_millis(100);
+    let (w, _) = run(cfg, true);
+    let r = site0(&w);
+    assert!(r.writes_routed > 30, "{r:?}");
+    let seq_at: std::collections::BTreeMap<u64, SimTime> =
+        w.seqs.iter().map(|&(t, s, _)| (s, t)).collect();
+    let mut delays: Vec<u64> = w
+        .tokens
+        .iter()
+        .map(|&(t, s)| (t - seq_at[&s]).as_nanos())
+        .collect();
+    delays.sort_unstable();
+    // The first write of each transaction (log, data page, commit: three writes a few ms
+    // apart) comes after a quiet period: its token leaves at once. Counted from the first
+    // item, every token waited most of the 100 ms.
+    let quick = delays.iter().filter(|&&d| d < 10_000_000).count();
+    assert!(
+        quick * 10 >= delays.len(),
+        "{quick} of {} tokens within 10 ms: {:?}",
+        delays.len(),
+        &delays[..delays.len().min(20)]
+    );
+    // The data of the same write waits for the interval: replication needs both.
+    assert!(r.replication_delay_ns.p50 >= 50_000_000, "{r:?}");
 }
