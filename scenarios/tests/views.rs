@@ -145,3 +145,30 @@ fn a_disaster_after_the_end_of_the_run_is_an_error() {
         .is_ok()
     );
 }
+
+/// Entries are counted as what they are: in `xrc` an entry whose data arrived but waits for
+/// its re-update group is held with data, not "without data"; in `naive` entries above A
+/// already written are not "complete pending". Both views agree on it.
+#[test]
+fn pending_entries_are_counted_as_what_they_are() {
+    let x = report("rapid-update.toml", &["copy.mode=xrc"]);
+    let s = &x.sites[0];
+    assert!(s.core.pending_held_for_group > 0, "{:?}", s.core);
+    assert_eq!(
+        s.secondary_view.entries_with_data,
+        s.core.pending_complete + s.core.pending_held_for_group
+    );
+    assert_eq!(s.secondary_view.entries_without_data, s.core.pending_incomplete);
+    let p = report("rapid-update.toml", &["copy.mode=xrc-prt"]);
+    assert_eq!(p.sites[0].core.pending_held_for_group, 0);
+
+    let n = report("naive-fuzzy.toml", &[]);
+    let s = &n.sites[0];
+    assert!(s.core.pending_applied > 0, "{:?}", s.core);
+    assert_eq!(s.core.pending_complete, 0, "{:?}", s.core);
+    assert_eq!(
+        s.secondary_view.entries_written_out_of_order,
+        s.core.pending_applied
+    );
+    assert!(!s.secondary_view.claims_consistent);
+}
