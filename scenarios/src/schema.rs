@@ -144,7 +144,7 @@ pub struct SubsystemSpec {
     #[serde(default = "nvs_mb")]
     pub nvs_mb: u64,
     /// Data transfers the control unit runs at once (default 4).
-    #[serde(default = "four")]
+    #[serde(default = "storage_paths")]
     pub storage_paths: u32,
     /// Channel data rate, megabytes per second (default 17, ESCON).
     #[serde(default = "channel_mbytes")]
@@ -171,23 +171,31 @@ pub struct SubsystemSpec {
 fn primary() -> String {
     "primary".into()
 }
+// Defaults of a storage control come from the model's (`SubsystemConfig::default`), in the
+// units a scenario file writes them: one set of defaults.
+fn model_ss() -> models::world::SubsystemConfig {
+    models::world::SubsystemConfig::default()
+}
 fn cache_mb() -> u64 {
-    1024
+    model_ss().cache_bytes >> 20
 }
 fn nvs_mb() -> u64 {
-    64
+    model_ss().nvs_bytes >> 20
+}
+fn storage_paths() -> u32 {
+    model_ss().storage_paths
 }
 fn channel_mbytes() -> f64 {
-    17.0
+    model_ss().channel.rate as f64 / 1e6
 }
 fn command_overhead() -> SimDuration {
-    SimDuration::from_micros(250)
+    model_ss().channel.command_overhead
 }
 fn status_overhead() -> SimDuration {
-    SimDuration::from_micros(50)
+    model_ss().channel.status_overhead
 }
 fn destage_delay() -> SimDuration {
-    SimDuration::from_millis(5)
+    model_ss().destage_delay
 }
 
 impl SubsystemSpec {
@@ -198,7 +206,7 @@ impl SubsystemSpec {
             site: site.into(),
             cache_mb: cache_mb(),
             nvs_mb: nvs_mb(),
-            storage_paths: 4,
+            storage_paths: storage_paths(),
             channel_mbytes: channel_mbytes(),
             command_overhead: command_overhead(),
             status_overhead: status_overhead(),
@@ -298,12 +306,14 @@ pub struct LinkSpec {
 }
 
 impl Default for LinkSpec {
+    /// The model's link defaults (`LinkConfig::default`), in scenario units.
     fn default() -> Self {
+        let m = models::world::LinkConfig::default();
         LinkSpec {
-            distance_km: 300.0,
-            bandwidth_mbps: 44.736,
-            overhead_bytes: 64,
-            paths: 1,
+            distance_km: m.distance_km,
+            bandwidth_mbps: m.bandwidth_bps as f64 / 1e6,
+            overhead_bytes: m.overhead_bytes,
+            paths: m.paths,
             outages: Vec::new(),
         }
     }
@@ -572,4 +582,30 @@ pub enum FaultSpec {
         /// Service-time multiplier (>= 1).
         factor: f64,
     },
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::*;
+
+    /// One set of defaults: a scenario that says nothing about a storage control or a link
+    /// gets exactly the model's defaults.
+    #[test]
+    fn scenario_defaults_are_the_models() {
+        let m = models::world::SubsystemConfig::default();
+        let s = SubsystemSpec::named("SS01", "primary");
+        assert_eq!(s.cache_mb << 20, m.cache_bytes);
+        assert_eq!(s.nvs_mb << 20, m.nvs_bytes);
+        assert_eq!(s.storage_paths, m.storage_paths);
+        assert_eq!((s.channel_mbytes * 1e6) as u64, m.channel.rate);
+        assert_eq!(s.command_overhead, m.channel.command_overhead);
+        assert_eq!(s.status_overhead, m.channel.status_overhead);
+        assert_eq!(s.destage_delay, m.destage_delay);
+        let l = models::world::LinkConfig::default();
+        let ls = LinkSpec::default();
+        assert_eq!(ls.distance_km, l.distance_km);
+        assert_eq!((ls.bandwidth_mbps * 1e6).round() as u64, l.bandwidth_bps);
+        assert_eq!(ls.overhead_bytes, l.overhead_bytes);
+        assert_eq!(ls.paths, l.paths);
+    }
 }
