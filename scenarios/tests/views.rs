@@ -158,7 +158,10 @@ fn pending_entries_are_counted_as_what_they_are() {
         s.secondary_view.entries_with_data,
         s.core.pending_complete + s.core.pending_held_for_group
     );
-    assert_eq!(s.secondary_view.entries_without_data, s.core.pending_incomplete);
+    assert_eq!(
+        s.secondary_view.entries_without_data,
+        s.core.pending_incomplete
+    );
     let p = report("rapid-update.toml", &["copy.mode=xrc-prt"]);
     assert_eq!(p.sites[0].core.pending_held_for_group, 0);
 

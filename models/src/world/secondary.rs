@@ -12,7 +12,7 @@
 
 use super::chan;
 use super::{Ev, Io, Mode, MsgKind, Origin, SimMessage, World};
-use crate::content::{RecSpan, digest_of};
+use crate::content::{RecSpan, WriteId, digest_of};
 use crate::copy::ExtentName;
 use crate::obs::{Obs, ShippedRef};
 use crate::types::Digest;
@@ -40,6 +40,27 @@ pub(crate) struct Pending {
     pub vol: VolumeId,
     /// See `vol`.
     pub span: RecSpan,
+    /// From the M2 field: bytes written and the write whose content it carries (per record
+    /// when newer data was shipped: `Secondary::shipped`).
+    pub bytes: u32,
+    /// See `bytes`.
+    pub writer: WriteId,
+}
+
+/// One M1 token or M2 token+data element as a message carries it to a site: the fields the
+/// codec encodes (device, records, the site's ordinal, the re-update group end, the
+/// content). The simulation's messages hold sequence numbers that refer to the primary's
+/// write table instead of copies; [`World::on_wire`] is the one place that reads them, at
+/// arrival, and the secondary keeps only what it returns.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct WireRec {
+    seq: u64,
+    ord: u64,
+    vol: VolumeId,
+    span: RecSpan,
+    bytes: u32,
+    writer: WriteId,
+    group_end: u64,
 }
 
 /// One entry of the pending write queue between A and B as the recovery process lists it
@@ -127,6 +148,9 @@ pub struct Secondary {
     top_seq: u64,
     /// The recovery process's output, once recovered.
     pub(crate) view: Option<RecoveryView>,
+    /// Entries whose M2 field carried content newer than their own write's, per record (the
+    /// base design, point-in-time copies), by ordinal until written.
+    shipped: BTreeMap<u64, Box<[WriteId]>>,
 }
 
 impl Secondary {
@@ -154,6 +178,7 @@ impl Secondary {
             top_ord: 0,
             top_seq: 0,
             view: None,
+            shipped: BTreeMap::new(),
         }
     }
 
@@ -185,15 +210,19 @@ impl Secondary {
         (e.vol == vol && track <= e.last_track).then_some(e.name.as_str())
     }
 
+    /// The content entry `ord` holds, per record (its M2 field).
+    fn content(&self, ord: u64, p: &Pending) -> Vec<Digest> {
+        let shipped = self.shipped.get(&ord);
+        p.span
+            .iter()
+            .enumerate()
+            .map(|(i, a)| digest_of(p.vol, a, shipped.map_or(p.writer, |w| w[i])))
+            .collect()
+    }
+
     /// The recovery process's listing from what the site holds: A, B and every entry after
-    /// A up to the last ordinal received. `content` gives the digests of an entry's held
-    /// data (its M2 field).
-    fn recovery_view(
-        &self,
-        at: SimTime,
-        ordered: bool,
-        mut content: impl FnMut(u64) -> Vec<Digest>,
-    ) -> RecoveryView {
+    /// A up to the last ordinal received.
+    fn recovery_view(&self, at: SimTime, ordered: bool) -> RecoveryView {
         let mut entries = Vec::new();
         for ord in self.base..=self.top_ord {
             let p = self.get(ord).copied().unwrap_or_default();
@@ -209,7 +238,11 @@ impl Secondary {
                     .map(str::to_string),
                 data: p.data,
                 written: p.state == 2,
-                digests: if p.data { content(p.seq) } else { Vec::new() },
+                digests: if p.data {
+                    self.content(ord, &p)
+                } else {
+                    Vec::new()
+                },
             });
         }
         RecoveryView {
@@ -282,10 +315,14 @@ impl World {
             }
             MsgKind::Data => {
                 for &seq in &msg.tokens {
-                    self.token_arrived(site, seq, ctx);
+                    if let Some(w) = self.on_wire(site, seq) {
+                        self.token_arrived(site, w, ctx);
+                    }
                 }
                 for &seq in &msg.data {
-                    self.data_arrived(site, seq, false, ctx);
+                    if let Some(w) = self.on_wire(site, seq) {
+                        self.data_arrived(site, w, false, ctx);
+                    }
                 }
                 self.check_deferred(site, ctx);
                 self.schedule_applies(site, ctx);
@@ -299,7 +336,9 @@ impl World {
                     let (_, mut seqs) = s.copies.remove(&msg.copy).expect("present");
                     seqs.sort_unstable();
                     for seq in seqs {
-                        self.data_arrived(site, seq, false, ctx);
+                        if let Some(w) = self.on_wire(site, seq) {
+                            self.data_arrived(site, w, false, ctx);
+                        }
                     }
                     self.schedule_applies(site, ctx);
                 }
@@ -307,7 +346,9 @@ impl World {
             MsgKind::Resync => {
                 // Tracks copied while resynchronising are written as they come.
                 for &seq in &msg.data {
-                    self.data_arrived(site, seq, true, ctx);
+                    if let Some(w) = self.on_wire(site, seq) {
+                        self.data_arrived(site, w, true, ctx);
+                    }
                 }
                 let s = &mut self.sites[site];
                 let c = s.copies.entry(msg.copy).or_insert((0, Vec::new()));
@@ -329,19 +370,29 @@ impl World {
         }
     }
 
-    fn ord_of(&self, site: usize, seq: u64) -> Option<u64> {
-        self.entry(seq).map(|e| e.ords[site])
+    /// The element of write `seq` in a message to `site`, as the message carries it.
+    fn on_wire(&self, site: usize, seq: u64) -> Option<WireRec> {
+        self.entry(seq).map(|e| WireRec {
+            seq,
+            ord: e.ords[site],
+            vol: e.vol,
+            span: e.span,
+            bytes: e.bytes,
+            writer: e.write_id,
+            group_end: e.group_end,
+        })
     }
 
-    fn token_arrived(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
-        let Some(ord) = self.ord_of(site, seq) else {
-            return;
-        };
+    /// The per-record content of an M2 field carrying newer data than its own write's.
+    fn shipped_on_wire(&self, seq: u64) -> Option<Box<[WriteId]>> {
+        self.entry(seq).and_then(|e| e.shipped.clone())
+    }
+
+    fn token_arrived(&mut self, site: usize, w: WireRec, ctx: &mut Ctx<'_, Ev>) {
+        let (ord, seq) = (w.ord, w.seq);
         if ord < self.sites[site].base {
             return;
         }
-        // The token's fields (M1): volume and records.
-        let (vol, span) = self.entry(seq).map(|e| (e.vol, e.span)).unwrap_or_default();
         let s = &mut self.sites[site];
         if ord > s.top_ord {
             s.top_ord = ord;
@@ -353,8 +404,8 @@ impl World {
         }
         p.token = true;
         p.seq = seq;
-        p.vol = vol;
-        p.span = span;
+        p.vol = w.vol;
+        p.span = w.span;
         self.observe(
             ctx.now(),
             Obs::TokenRx {
@@ -364,20 +415,24 @@ impl World {
         );
     }
 
-    fn data_arrived(&mut self, site: usize, seq: u64, immediate: bool, ctx: &mut Ctx<'_, Ev>) {
-        self.token_arrived(site, seq, ctx);
-        let Some(ord) = self.ord_of(site, seq) else {
-            return;
-        };
+    fn data_arrived(&mut self, site: usize, w: WireRec, immediate: bool, ctx: &mut Ctx<'_, Ev>) {
+        self.token_arrived(site, w, ctx);
+        let (ord, seq, group_end) = (w.ord, w.seq, w.group_end);
         if ord < self.sites[site].base {
             return;
         }
-        let group_end = self.entry(seq).map_or(0, |e| e.group_end);
-        let p = self.sites[site].slot(ord);
+        let shipped = self.shipped_on_wire(seq);
+        let s = &mut self.sites[site];
+        let p = s.slot(ord);
         if p.data {
             return;
         }
         p.data = true;
+        p.bytes = w.bytes;
+        p.writer = w.writer;
+        if let Some(sh) = shipped {
+            s.shipped.insert(ord, sh);
+        }
         if group_end > seq {
             self.sites[site].deferred.insert(ord, group_end);
             self.observe(
@@ -401,8 +456,7 @@ impl World {
         let p = self.sites[site].slot(ord);
         p.complete = true;
         let seq = p.seq;
-        let wt_index = (seq - self.wt_base) as usize;
-        let shipped = match &self.wt[wt_index].shipped {
+        let shipped = match self.sites[site].shipped.get(&ord) {
             None => ShippedRef::Own,
             Some(w) => self.obs.shipped(w),
         };
@@ -473,12 +527,11 @@ impl World {
     /// Writes entry `ord` to the secondary volume: a channel program through the site's
     /// storage control, carrying the content the update shipped.
     fn start_apply(&mut self, site: usize, ord: u64, ctx: &mut Ctx<'_, Ev>) {
-        let seq = self.sites[site].slot(ord).seq;
+        let p = *self.sites[site].slot(ord);
         self.sites[site].slot(ord).state = 1;
         self.sites[site].inflight += 1;
-        let e = self.entry(seq).expect("an applied entry has its write");
-        let (pvol, span, bytes, own) = (e.vol, e.span, e.bytes, e.write_id);
-        let shipped = e.shipped.clone();
+        let (seq, pvol, span, bytes, own) = (p.seq, p.vol, p.span, p.bytes, p.writer);
+        let shipped = self.sites[site].shipped.get(&ord).cloned();
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("writes are routed only to sites holding a pair of their volume")
         };
@@ -547,6 +600,7 @@ impl World {
                 Some(p) if p.state == 2 => {
                     let (seq, oob) = (p.seq, p.immediate);
                     sec.pending.pop_front();
+                    sec.shipped.remove(&sec.base);
                     sec.base += 1;
                     sec.retired += 1;
                     sec.retired_seq = seq;
@@ -616,19 +670,7 @@ impl World {
     /// Keeps what site `site`'s recovery process produced at `now`.
     fn record_view(&mut self, site: usize, now: SimTime) {
         let ordered = self.mode() != Mode::Naive;
-        let view = self.sites[site].recovery_view(now, ordered, |seq| {
-            // The content the entry's M2 field carried.
-            self.entry(seq).map_or(Vec::new(), |e| {
-                e.span
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let w = e.shipped.as_ref().map_or(e.write_id, |w| w[i]);
-                        digest_of(e.vol, a, w)
-                    })
-                    .collect()
-            })
-        });
+        let view = self.sites[site].recovery_view(now, ordered);
         self.sites[site].view = Some(view);
     }
 
