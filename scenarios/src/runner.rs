@@ -202,6 +202,46 @@ pub struct Driver {
     attribution: Vec<[u64; STAGES.len()]>,
     /// Front ends that want the observations themselves (the TUI) get the last ones here.
     keep: Option<std::collections::VecDeque<(SimTime, Obs)>>,
+    /// Running counts of observations, for front ends.
+    counts: ObsCounts,
+}
+
+/// Running counts of the world's observations since the start (what a front end shows as
+/// rates), kept by the driver as it drains them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObsCounts {
+    /// Sequence numbers assigned.
+    pub seqs: u64,
+    /// Sequence numbers assigned, by primary volume.
+    pub seq_by_vol: Vec<u64>,
+    /// Tokens received, by site.
+    pub token_rx: Vec<u64>,
+    /// Updates written at the secondary, by site.
+    pub applied: Vec<u64>,
+}
+
+impl ObsCounts {
+    fn count(&mut self, o: &Obs) {
+        match *o {
+            Obs::Seq { vol, .. } => {
+                self.seqs += 1;
+                if let Some(c) = self.seq_by_vol.get_mut(vol.0 as usize) {
+                    *c += 1;
+                }
+            }
+            Obs::TokenRx { site, .. } => {
+                if let Some(c) = self.token_rx.get_mut(site.0 as usize) {
+                    *c += 1;
+                }
+            }
+            Obs::Apply { site, .. } => {
+                if let Some(c) = self.applied.get_mut(site.0 as usize) {
+                    *c += 1;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// How many observations [`Driver::keep_observations`] keeps.
@@ -224,6 +264,7 @@ impl Driver {
         });
         let trace = trace.then(|| TraceWriter::new(cfg));
         let n_sites = cfg.sites.len();
+        let n_vols = cfg.volumes.len();
         let mut sim = Simulation::with_hook(w, reg, TraceHash::new());
         sim.act(me, |w, ctx| w.start(ctx));
         let mut d = Driver {
@@ -233,6 +274,12 @@ impl Driver {
             trace,
             attribution: vec![[0; STAGES.len()]; n_sites],
             keep: None,
+            counts: ObsCounts {
+                seq_by_vol: vec![0; n_vols],
+                token_rx: vec![0; n_sites],
+                applied: vec![0; n_sites],
+                ..ObsCounts::default()
+            },
         };
         d.drain();
         Ok(d)
@@ -341,6 +388,7 @@ impl Driver {
         }
         for (t, o) in buf.items() {
             self.checker.observe(*t, o, buf);
+            self.counts.count(o);
             if let Some(tw) = &mut self.trace {
                 tw.observe(*t, o, buf, &self.checker);
             }
@@ -401,6 +449,11 @@ impl Driver {
             s.highest_token_seq = self.checker.highest_token_seq(SiteId(i as u8));
         }
         g
+    }
+
+    /// Running counts of the observations so far.
+    pub fn counts(&self) -> &ObsCounts {
+        &self.counts
     }
 
     /// Per site, the sampled lag owed to each stage, ns.

@@ -822,7 +822,6 @@ impl App {
     fn flush_trace(&mut self) {
         if self.sim.trace_buffered() > 0 {
             let b = self.sim.take_trace();
-            self.metrics.count_trace(&b);
             self.log.push_batch(&b);
         }
     }

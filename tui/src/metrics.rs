@@ -1,14 +1,13 @@
 //! Live figures the screen shows, derived from the world's running totals and gauges and
-//! from the trace lines of each frame: rates (differences of totals over a window of
+//! from the driver's typed counts of observations (no trace text is read): rates (differences of totals over a window of
 //! simulated time), and short histories for the sparklines and the data-loss window chart.
 //! Everything here is bounded in memory and deterministic (no wall clock).
 
-use crate::log::{ev_of, field_str};
 use models::types::SiteId;
 use models::world::World;
 use scenarios::runner::Driver;
 use sim::{SimDuration, SimTime};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Samples kept in each history (sparklines, chart).
 pub const HISTORY: usize = 600;
@@ -47,13 +46,10 @@ pub struct Metrics {
     /// Totals now.
     pub now: Totals,
     samples: VecDeque<(SimTime, Totals)>,
-    /// Volume index by VOLSER (to place `seq` lines).
-    vol_index: BTreeMap<String, usize>,
     /// Storage control of each volume.
     vol_ss: Vec<usize>,
     /// Host writing each volume (`hosts.len()`: several or none).
     vol_host: Vec<usize>,
-    site_names: Vec<String>,
     paths: Vec<u64>,
     /// Link utilisation per frame, per mille, by site.
     pub util: Vec<VecDeque<u64>>,
@@ -98,15 +94,8 @@ impl Metrics {
                 ..Totals::default()
             },
             samples: VecDeque::new(),
-            vol_index: cfg
-                .volumes
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v.volser.clone(), i))
-                .collect(),
             vol_ss: cfg.volumes.iter().map(|v| v.subsystem.0 as usize).collect(),
             vol_host,
-            site_names: cfg.sites.iter().map(|s| s.name.clone()).collect(),
             paths: (0..n_sites)
                 .map(|i| w.link_paths(i).max(1) as u64)
                 .collect(),
@@ -119,45 +108,21 @@ impl Metrics {
         m
     }
 
-    fn site_of(&self, line: &[u8]) -> Option<usize> {
-        let s = field_str(line, b"\"site\":\"")?;
-        self.site_names.iter().position(|n| n.as_bytes() == s)
-    }
-
-    /// Counts the trace lines of one frame.
-    pub fn count_trace(&mut self, batch: &[u8]) {
-        for line in batch.split(|&b| b == b'\n') {
-            match ev_of(line) {
-                b"seq" => {
-                    self.now.seqs += 1;
-                    let vol = field_str(line, b"\"vol\":\"")
-                        .and_then(|v| std::str::from_utf8(v).ok())
-                        .and_then(|v| self.vol_index.get(v).copied());
-                    if let Some(v) = vol {
-                        self.now.seq_by_ss[self.vol_ss[v]] += 1;
-                        self.now.seq_by_host[self.vol_host[v]] += 1;
-                    }
-                }
-                b"token_rx" => {
-                    if let Some(s) = self.site_of(line) {
-                        self.now.token_rx[s] += 1;
-                    }
-                }
-                b"apply" => {
-                    if let Some(s) = self.site_of(line) {
-                        self.now.applied[s] += 1;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
     /// Takes the world's totals and gauges at `now` (after a frame's events).
     pub fn observe(&mut self, d: &Driver, now: SimTime) {
         let w = d.world();
         let (writes, _, _) = d.checker().primary_stats();
         self.now.host_writes = writes;
+        let c = d.counts();
+        self.now.seqs = c.seqs;
+        self.now.seq_by_ss.iter_mut().for_each(|x| *x = 0);
+        self.now.seq_by_host.iter_mut().for_each(|x| *x = 0);
+        for (v, &n) in c.seq_by_vol.iter().enumerate() {
+            self.now.seq_by_ss[self.vol_ss[v]] += n;
+            self.now.seq_by_host[self.vol_host[v]] += n;
+        }
+        self.now.token_rx.clone_from(&c.token_rx);
+        self.now.applied.clone_from(&c.applied);
         self.now.mover_reads = w.stats.mover_reads;
         self.now.messages = w.stats.messages;
         let g = w.gauges();
