@@ -134,7 +134,7 @@ impl World {
                     self.resync_scheduled = true;
                     ctx.schedule_in(
                         sim::SimDuration::ZERO,
-                        self.serializer.comp,
+                        self.serializer.comp(),
                         Ev::ResyncStart,
                     );
                 }
@@ -266,7 +266,7 @@ impl World {
             if self.mode() == Mode::Pit {
                 ctx.schedule_in(
                     sim::SimDuration::from_millis(100),
-                    self.serializer.comp,
+                    self.serializer.comp(),
                     Ev::PitSnapshot,
                 );
             }

@@ -28,6 +28,7 @@ mod host;
 pub mod link;
 mod primary;
 pub mod secondary;
+mod serializer;
 mod sizes;
 pub(crate) mod storage;
 
@@ -43,6 +44,7 @@ use crate::workload::{ChainSpec, Workload};
 use link::Link;
 use secondary::Secondary;
 use serde::Serialize;
+use serializer::Serializer;
 use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
@@ -419,18 +421,6 @@ pub(crate) const NO_MSG: u32 = u32::MAX;
 
 /// The most secondary sites a world may have.
 pub const MAX_SITES: usize = 8;
-
-/// The serializer (DSM): a FIFO single server numbering tokens.
-#[derive(Clone, Debug)]
-pub(crate) struct Serializer {
-    pub comp: ComponentId,
-    /// Waiting tokens: I/O slot and arrival time.
-    pub queue: VecDeque<(u32, SimTime)>,
-    pub busy: bool,
-    pub next_seq: u64,
-    pub tokens: u64,
-    pub busy_time: SimDuration,
-}
 
 /// A primary data mover.
 #[derive(Clone, Debug)]
@@ -830,14 +820,10 @@ impl World {
             }
             hosts.push(Host { comp, apps });
         }
-        let serializer = Serializer {
-            comp: reg.add("serializer").map_err(reg_err)?,
-            queue: VecDeque::new(),
-            busy: false,
-            next_seq: 0,
-            tokens: 0,
-            busy_time: SimDuration::ZERO,
-        };
+        let serializer = Serializer::new(
+            reg.add("serializer").map_err(reg_err)?,
+            cfg.copy.serializer_service,
+        );
         let mut movers = Vec::new();
         let n_movers = cfg.copy.movers.max(1) as usize;
         for m in 0..n_movers {
@@ -949,7 +935,7 @@ impl World {
         if self.cfg.copy.mode == crate::world::Mode::Pit {
             ctx.schedule_in(
                 self.cfg.copy.pit_interval,
-                self.serializer.comp,
+                self.serializer.comp(),
                 Ev::PitSnapshot,
             );
         }
@@ -1112,7 +1098,7 @@ impl World {
     pub fn gauges(&self) -> Gauges {
         Gauges {
             writes_in_flight: self.ios.len() as u64,
-            serializer_queue: self.serializer.queue.len() as u64,
+            serializer_queue: self.serializer.queued() as u64,
             sidefile: self.sidefile,
             mover_queue: self
                 .movers
@@ -1120,7 +1106,7 @@ impl World {
                 .flat_map(|m| m.queues.iter())
                 .map(|q| q.len() as u64)
                 .sum(),
-            last_seq: self.serializer.next_seq,
+            last_seq: self.serializer.last_seq(),
             sites: self
                 .sites
                 .iter()

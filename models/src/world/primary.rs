@@ -3,6 +3,7 @@
 //! buffer fills or the timer expires), acknowledgments, flow control and point-in-time
 //! copies.
 
+use super::serializer::SerializerOut;
 use super::sizes;
 use super::{Ev, MAX_SITES, Mode, MsgKind, SimMessage, World, WriteEntry};
 use crate::content::{WriteId, record_key};
@@ -24,7 +25,7 @@ impl World {
             Mode::Xrc | Mode::XrcPrt => {
                 self.ios[io as usize].needs_seq = true;
                 let d = self.cfg.copy.token_latency;
-                ctx.schedule_in(d, self.serializer.comp, Ev::TokenIn { io });
+                ctx.schedule_in(d, self.serializer.comp(), Ev::TokenIn { io });
             }
             Mode::Sync => {
                 let vol = self.ios[io as usize].vol.0 as usize;
@@ -42,13 +43,8 @@ impl World {
         if !self.primary_alive || !self.ios.contains(io as usize) {
             return;
         }
-        self.serializer.queue.push_back((io, ctx.now()));
-        if !self.serializer.busy {
-            self.serializer.busy = true;
-            let d = self.cfg.copy.serializer_service;
-            self.serializer.busy_time += d;
-            ctx.schedule_in(d, self.serializer.comp, Ev::SerializerDone);
-        }
+        let out = self.serializer.token_in(io, ctx.now());
+        self.route_serializer(out, ctx);
     }
 
     /// The serializer numbers the token at the head of its queue and returns it.
@@ -56,27 +52,24 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        if let Some((io, arrived)) = self.serializer.queue.pop_front()
+        let (done, next) = self.serializer.served(ctx.now());
+        if let Some((io, wait)) = done
             && self.ios.contains(io as usize)
         {
-            // Its service started one service time ago.
-            let started = ctx
-                .now()
-                .saturating_since(SimTime::ZERO + self.cfg.copy.serializer_service);
             self.stats.serializer_tokens += 1;
-            self.stats.serializer_wait_ns += started.as_nanos().saturating_sub(arrived.as_nanos());
-            self.serializer.tokens += 1;
+            self.stats.serializer_wait_ns += wait.as_nanos();
             self.assign_seq(io, ctx);
             let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
             let d = self.cfg.copy.token_latency;
             ctx.schedule_in(d, self.storage[ss].comp, Ev::SeqReturn { io });
         }
-        if self.serializer.queue.is_empty() {
-            self.serializer.busy = false;
-        } else {
-            let d = self.cfg.copy.serializer_service;
-            self.serializer.busy_time += d;
-            ctx.schedule_in(d, self.serializer.comp, Ev::SerializerDone);
+        self.route_serializer(next, ctx);
+    }
+
+    /// Schedules what the serializer asked for.
+    fn route_serializer(&mut self, out: SerializerOut, ctx: &mut Ctx<'_, Ev>) {
+        if let SerializerOut::ServeFor(d) = out {
+            ctx.schedule_in(d, self.serializer.comp(), Ev::SerializerDone);
         }
     }
 
@@ -85,8 +78,7 @@ impl World {
     /// to the data mover.
     pub(crate) fn assign_seq(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
-        self.serializer.next_seq += 1;
-        let seq = self.serializer.next_seq;
+        let seq = self.serializer.number();
         let (vol, span, bytes, write_id, dep, data_done) = {
             let i = &mut self.ios[io as usize];
             i.seq = seq;
@@ -726,7 +718,7 @@ impl World {
             && self.sidefile == 0
         {
             self.resync_scheduled = true;
-            ctx.schedule_in(resync_after, self.serializer.comp, Ev::ResyncStart);
+            ctx.schedule_in(resync_after, self.serializer.comp(), Ev::ResyncStart);
         }
     }
 
@@ -752,7 +744,7 @@ impl World {
             self.resync_scheduled = true;
             ctx.schedule_in(
                 SimDuration::from_millis(1),
-                self.serializer.comp,
+                self.serializer.comp(),
                 Ev::ResyncStart,
             );
             return;
@@ -890,16 +882,16 @@ impl World {
         if self.workload_on {
             ctx.schedule_in(
                 self.cfg.copy.pit_interval,
-                self.serializer.comp,
+                self.serializer.comp(),
                 Ev::PitSnapshot,
             );
         } else if self.draining
-            && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.next_seq)
+            && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.last_seq())
         {
             // Draining: copy again shortly until the last writes are covered.
             ctx.schedule_in(
                 SimDuration::from_millis(100),
-                self.serializer.comp,
+                self.serializer.comp(),
                 Ev::PitSnapshot,
             );
         }

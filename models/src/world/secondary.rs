@@ -702,7 +702,7 @@ impl World {
         if !self.draining || self.workload_on || !self.primary_alive {
             return;
         }
-        if !self.ios.is_empty() || self.serializer.busy {
+        if !self.ios.is_empty() || self.serializer.busy() {
             return;
         }
         for (i, s) in self.sites.iter().enumerate() {
