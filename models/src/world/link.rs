@@ -125,81 +125,256 @@ impl Link {
     }
 }
 
-impl World {
-    /// Queues message `id` on the link to `site` and starts transmitting if a path is free.
-    pub(crate) fn link_enqueue(&mut self, site: usize, id: u32, ctx: &mut Ctx<'_, Ev>) {
-        self.msgs[id as usize].sent = ctx.now();
-        self.out[site].link.queue.push_back(id);
-        self.link_pump(site, ctx);
+/// What the link asks the world to schedule.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkOut {
+    /// A path's transmission ends after `after`.
+    TxDone {
+        /// Path.
+        path: u8,
+        /// Link epoch.
+        epoch: u32,
+        /// Transmission time.
+        after: SimDuration,
+    },
+    /// The oldest message propagating on a path arrives after `after`.
+    Arrive {
+        /// Path.
+        path: u8,
+        /// Link epoch.
+        epoch: u32,
+        /// Propagation time.
+        after: SimDuration,
+    },
+}
+
+/// What became of a transmission that ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TxEnd {
+    /// From before a cut: nothing to do.
+    Stale,
+    /// The primary died while the message was leaving: it never left whole (removed).
+    LostWithSender,
+    /// Transmitted: it propagates.
+    Propagating,
+}
+
+impl Link {
+    /// Queues message `id` and starts transmitting if a path is free.
+    pub(crate) fn enqueue(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        msgs: &mut Slab<SimMessage>,
+        out: &mut impl FnMut(LinkOut),
+    ) {
+        msgs[id as usize].sent = now;
+        self.queue.push_back(id);
+        self.pump(now, msgs, out);
     }
 
     /// Starts transmissions on idle paths.
-    fn link_pump(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        let comp = self.out[site].comp;
-        let l = &mut self.out[site].link;
-        if !l.up || l.sender_dead {
+    fn pump(&mut self, now: SimTime, msgs: &mut Slab<SimMessage>, out: &mut impl FnMut(LinkOut)) {
+        if !self.up || self.sender_dead {
             return;
         }
-        for p in 0..l.paths.len() {
-            if l.paths[p].sending.is_some() {
+        for p in 0..self.paths.len() {
+            if self.paths[p].sending.is_some() {
                 continue;
             }
-            let Some(id) = l.queue.pop_front() else {
+            let Some(id) = self.queue.pop_front() else {
                 return;
             };
-            l.paths[p].sending = Some(id);
-            l.paths[p].since = ctx.now();
-            let m = &mut self.msgs[id as usize];
-            m.tx_start = ctx.now();
+            self.paths[p].sending = Some(id);
+            self.paths[p].since = now;
+            let m = &mut msgs[id as usize];
+            m.tx_start = now;
             let bytes = m.bytes;
-            let d = l.tx_time(bytes);
-            l.bytes_sent += bytes + l.overhead;
-            l.messages_sent += 1;
-            ctx.schedule_in(
-                d,
-                comp,
-                Ev::TxDone {
-                    site: site as u8,
-                    path: p as u8,
-                    epoch: l.epoch,
-                },
-            );
+            let d = self.tx_time(bytes);
+            self.bytes_sent += bytes + self.overhead;
+            self.messages_sent += 1;
+            out(LinkOut::TxDone {
+                path: p as u8,
+                epoch: self.epoch,
+                after: d,
+            });
         }
     }
 
     /// A path finished transmitting: the message propagates; the path takes the next one.
+    pub(crate) fn tx_done(
+        &mut self,
+        path: u8,
+        epoch: u32,
+        now: SimTime,
+        msgs: &mut Slab<SimMessage>,
+        out: &mut impl FnMut(LinkOut),
+    ) -> TxEnd {
+        if epoch != self.epoch {
+            return TxEnd::Stale;
+        }
+        let p = &mut self.paths[path as usize];
+        let Some(id) = p.sending.take() else {
+            return TxEnd::Stale;
+        };
+        if self.sender_dead {
+            msgs.remove(id as usize);
+            return TxEnd::LostWithSender;
+        }
+        self.busy_ns += (now - p.since).as_nanos();
+        p.in_flight.push_back(id);
+        msgs[id as usize].tx_done = now;
+        out(LinkOut::Arrive {
+            path,
+            epoch,
+            after: self.prop,
+        });
+        self.pump(now, msgs, out);
+        TxEnd::Propagating
+    }
+
+    /// The oldest message on a path arrives: its id (taken off the link).
+    pub(crate) fn arrive(&mut self, path: u8, epoch: u32) -> Option<u32> {
+        if epoch != self.epoch {
+            return None;
+        }
+        self.paths[path as usize].in_flight.pop_front()
+    }
+
+    /// Cuts the link: everything on the wire is lost and will be sent again, in order,
+    /// after the restore (unless the sender is gone).
+    pub(crate) fn cut(&mut self, now: SimTime, msgs: &mut Slab<SimMessage>) {
+        if !self.up {
+            return;
+        }
+        self.up = false;
+        self.down_since = Some(now);
+        self.epoch += 1;
+        let mut lost: Vec<u32> = Vec::new();
+        for p in &mut self.paths {
+            lost.extend(p.in_flight.drain(..));
+            if let Some(id) = p.sending.take() {
+                if !self.sender_dead {
+                    self.busy_ns += (now - p.since).as_nanos();
+                }
+                lost.push(id);
+            }
+        }
+        // What is sent again waits in the queue: it has not been transmitted.
+        for &id in &lost {
+            if let Some(m) = msgs.get_mut(id as usize) {
+                m.tx_start = SimTime::ZERO;
+                m.tx_done = SimTime::ZERO;
+            }
+        }
+        if self.sender_dead {
+            for id in lost {
+                msgs.remove(id as usize);
+            }
+            return;
+        }
+        // Retransmit in message order ahead of what was waiting.
+        lost.sort_by_key(|&id| msgs[id as usize].msg_no);
+        for id in lost.into_iter().rev() {
+            self.queue.push_front(id);
+        }
+    }
+
+    /// Restores the link.
+    pub(crate) fn restore(
+        &mut self,
+        now: SimTime,
+        msgs: &mut Slab<SimMessage>,
+        out: &mut impl FnMut(LinkOut),
+    ) {
+        self.up = true;
+        self.down_since = None;
+        self.pump(now, msgs, out);
+    }
+
+    /// The sender is gone: nothing more leaves; what is propagating still arrives unless
+    /// `cut`.
+    pub(crate) fn sender_dies(&mut self, cut: bool, now: SimTime, msgs: &mut Slab<SimMessage>) {
+        // Transmissions in progress count up to now; they will not complete.
+        for p in &self.paths {
+            if p.sending.is_some() {
+                self.busy_ns += (now - p.since).as_nanos();
+            }
+        }
+        self.sender_dead = true;
+        for id in self.queue.drain(..) {
+            msgs.remove(id as usize);
+        }
+        if cut {
+            self.cut(now, msgs);
+        }
+    }
+
+    /// An acknowledgment leaves the secondary at `now` over the reverse channel (same
+    /// bandwidth and propagation, FIFO): when it arrives at the primary (`None`: the link
+    /// is down).
+    pub(crate) fn ack(&mut self, now: SimTime) -> Option<SimTime> {
+        if !self.up {
+            return None;
+        }
+        let start = self.reverse_free_at.max(now);
+        let tx = self.tx_time(super::sizes::HEADER as u64 + super::sizes::ACK as u64);
+        self.reverse_free_at = start + tx;
+        Some(start + tx + self.prop)
+    }
+
+    /// Whether nothing is on the wire (or waiting to leave, while the sender lives).
+    pub(crate) fn quiet(&self) -> bool {
+        self.paths
+            .iter()
+            .all(|p| p.in_flight.is_empty() && p.sending.is_none())
+            && (self.sender_dead || self.queue.is_empty())
+    }
+}
+
+/// Turns what the link of `site` asked for into events.
+fn route(ctx: &mut Ctx<'_, Ev>, comp: sim::ComponentId, site: u8, o: LinkOut) {
+    match o {
+        LinkOut::TxDone { path, epoch, after } => {
+            ctx.schedule_in(after, comp, Ev::TxDone { site, path, epoch });
+        }
+        LinkOut::Arrive { path, epoch, after } => {
+            ctx.schedule_in(after, comp, Ev::Arrive { site, path, epoch });
+        }
+    }
+}
+
+impl World {
+    /// Queues message `id` on the link to `site`.
+    pub(crate) fn link_enqueue(&mut self, site: usize, id: u32, ctx: &mut Ctx<'_, Ev>) {
+        let comp = self.out[site].comp;
+        let now = ctx.now();
+        self.out[site]
+            .link
+            .enqueue(id, now, &mut self.msgs, &mut |o| {
+                route(ctx, comp, site as u8, o)
+            });
+    }
+
+    /// A path finished transmitting.
     pub(crate) fn on_tx_done(&mut self, site: u8, path: u8, epoch: u32, ctx: &mut Ctx<'_, Ev>) {
         let s = site as usize;
         let comp = self.out[s].comp;
-        let l = &mut self.out[s].link;
-        if epoch != l.epoch {
-            return;
-        }
-        let p = &mut l.paths[path as usize];
-        let Some(id) = p.sending.take() else { return };
-        if !l.sender_dead {
-            l.busy_ns += (ctx.now() - p.since).as_nanos();
-        }
-        if l.sender_dead {
-            // The primary died while this message was leaving: it never left whole.
-            self.msgs.remove(id as usize);
+        let now = ctx.now();
+        let end = self.out[s]
+            .link
+            .tx_done(path, epoch, now, &mut self.msgs, &mut |o| {
+                route(ctx, comp, site, o)
+            });
+        if end == TxEnd::LostWithSender {
             self.maybe_start_recovery(s, ctx);
-            return;
         }
-        p.in_flight.push_back(id);
-        self.msgs[id as usize].tx_done = ctx.now();
-        ctx.schedule_in(l.prop, comp, Ev::Arrive { site, path, epoch });
-        self.link_pump(s, ctx);
     }
 
     /// The oldest message on a path arrives at the secondary.
     pub(crate) fn on_arrive(&mut self, site: u8, path: u8, epoch: u32, ctx: &mut Ctx<'_, Ev>) {
         let s = site as usize;
-        let l = &mut self.out[s].link;
-        if epoch != l.epoch {
-            return;
-        }
-        let Some(id) = l.paths[path as usize].in_flight.pop_front() else {
+        let Some(id) = self.out[s].link.arrive(path, epoch) else {
             return;
         };
         let mut msg = self.msgs.remove(id as usize);
@@ -219,101 +394,45 @@ impl World {
         }
     }
 
-    /// Cuts the link to `site`: everything on the wire is lost and will be sent again, in
-    /// order, after the restore (unless the primary is gone).
+    /// Cuts the link to `site`.
     pub(crate) fn link_cut(&mut self, site: usize, now: SimTime) {
-        let l = &mut self.out[site].link;
-        if !l.up {
-            return;
-        }
-        l.up = false;
-        l.down_since = Some(now);
-        l.epoch += 1;
-        let mut lost: Vec<u32> = Vec::new();
-        for p in &mut l.paths {
-            lost.extend(p.in_flight.drain(..));
-            if let Some(id) = p.sending.take() {
-                if !l.sender_dead {
-                    l.busy_ns += (now - p.since).as_nanos();
-                }
-                lost.push(id);
-            }
-        }
-        // What is sent again waits in the queue: it has not been transmitted.
-        for &id in &lost {
-            if let Some(m) = self.msgs.get_mut(id as usize) {
-                m.tx_start = SimTime::ZERO;
-                m.tx_done = SimTime::ZERO;
-            }
-        }
-        if l.sender_dead {
-            for id in lost {
-                self.msgs.remove(id as usize);
-            }
-            return;
-        }
-        // Retransmit in message order ahead of what was waiting.
-        lost.sort_by_key(|&id| self.msgs[id as usize].msg_no);
-        for id in lost.into_iter().rev() {
-            l.queue.push_front(id);
-        }
+        self.out[site].link.cut(now, &mut self.msgs);
     }
 
     /// Restores the link to `site`.
     pub(crate) fn link_restore(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        self.out[site].link.up = true;
-        self.out[site].link.down_since = None;
-        self.link_pump(site, ctx);
-    }
-
-    /// The primary is gone: nothing more leaves; what is propagating still arrives unless
-    /// `cut`.
-    pub(crate) fn link_sender_dies(&mut self, site: usize, cut: bool, now: SimTime) {
-        let l = &mut self.out[site].link;
-        // Transmissions in progress count up to now; they will not complete.
-        for p in &l.paths {
-            if p.sending.is_some() {
-                l.busy_ns += (now - p.since).as_nanos();
-            }
-        }
-        l.sender_dead = true;
-        let queued: Vec<u32> = l.queue.drain(..).collect();
-        for id in queued {
-            self.msgs.remove(id as usize);
-        }
-        if cut {
-            self.link_cut(site, now);
-        }
-    }
-
-    /// Sends an acknowledgment of `seq` from `site` back to the primary over the reverse
-    /// channel (same bandwidth and propagation, FIFO).
-    pub(crate) fn send_ack(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
         let comp = self.out[site].comp;
-        let l = &mut self.out[site].link;
-        if !l.up || !self.primary_alive {
+        let now = ctx.now();
+        self.out[site].link.restore(now, &mut self.msgs, &mut |o| {
+            route(ctx, comp, site as u8, o)
+        });
+    }
+
+    /// The primary is gone: the link to `site` sends nothing more.
+    pub(crate) fn link_sender_dies(&mut self, site: usize, cut: bool, now: SimTime) {
+        self.out[site].link.sender_dies(cut, now, &mut self.msgs);
+    }
+
+    /// Sends an acknowledgment of `seq` from `site` back to the primary.
+    pub(crate) fn send_ack(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
             return;
         }
-        let start = l.reverse_free_at.max(ctx.now());
-        let tx = l.tx_time(super::sizes::HEADER as u64 + super::sizes::ACK as u64);
-        l.reverse_free_at = start + tx;
-        let at = start + tx + l.prop;
-        let _ = ctx.schedule_at(
-            at,
-            comp,
-            Ev::AckArrive {
-                site: site as u8,
-                seq,
-            },
-        );
+        let comp = self.out[site].comp;
+        if let Some(at) = self.out[site].link.ack(ctx.now()) {
+            let _ = ctx.schedule_at(
+                at,
+                comp,
+                Ev::AckArrive {
+                    site: site as u8,
+                    seq,
+                },
+            );
+        }
     }
 
     /// Whether the link to `site` has nothing on the wire.
     pub(crate) fn link_quiet(&self, site: usize) -> bool {
-        let l = &self.out[site].link;
-        l.paths
-            .iter()
-            .all(|p| p.in_flight.is_empty() && p.sending.is_none())
-            && (l.sender_dead || l.queue.is_empty())
+        self.out[site].link.quiet()
     }
 }
