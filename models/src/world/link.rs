@@ -436,3 +436,89 @@ impl World {
         self.out[site].link.quiet()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(msgs: &mut Slab<SimMessage>, msg_no: u32, bytes: u64) -> u32 {
+        msgs.insert(SimMessage {
+            msg_no,
+            bytes,
+            ..Default::default()
+        }) as u32
+    }
+
+    /// One path: the second message waits for the first; a transmission end starts the
+    /// propagation and the next transmission; a cut loses what is on the wire and sends it
+    /// again first, in message order, after the restore.
+    #[test]
+    fn a_path_sends_in_order_and_a_cut_resends_what_was_on_the_wire() {
+        let cfg = LinkConfig {
+            bandwidth_bps: 8_000_000, // 1 byte per us
+            overhead_bytes: 0,
+            distance_km: 100.0, // 500 us
+            ..LinkConfig::default()
+        };
+        let mut l = Link::new(&cfg);
+        let mut msgs = Slab::new();
+        let (a, b) = (msg(&mut msgs, 0, 1000), msg(&mut msgs, 1, 500));
+        let mut outs = Vec::new();
+        let t0 = SimTime::ZERO;
+        l.enqueue(a, t0, &mut msgs, &mut |o| outs.push(o));
+        l.enqueue(b, t0, &mut msgs, &mut |o| outs.push(o));
+        assert_eq!(
+            outs,
+            [LinkOut::TxDone {
+                path: 0,
+                epoch: 0,
+                after: SimDuration::from_micros(1000)
+            }]
+        );
+        assert_eq!((l.queued(), l.in_flight()), (1, 1));
+        outs.clear();
+        let t1 = t0 + SimDuration::from_micros(1000);
+        assert_eq!(
+            l.tx_done(0, 0, t1, &mut msgs, &mut |o| outs.push(o)),
+            TxEnd::Propagating
+        );
+        assert_eq!(
+            outs,
+            [
+                LinkOut::Arrive {
+                    path: 0,
+                    epoch: 0,
+                    after: SimDuration::from_micros(500)
+                },
+                LinkOut::TxDone {
+                    path: 0,
+                    epoch: 0,
+                    after: SimDuration::from_micros(500)
+                }
+            ]
+        );
+        assert!(!l.quiet());
+        // Cut while `a` propagates and `b` transmits: both go back to the queue, `a` first.
+        l.cut(t1 + SimDuration::from_micros(100), &mut msgs);
+        assert!(!l.is_up());
+        assert_eq!(l.arrive(0, 0), None, "events of the old epoch are stale");
+        assert_eq!(
+            l.tx_done(0, 0, t1, &mut msgs, &mut |_| panic!()),
+            TxEnd::Stale
+        );
+        assert_eq!(l.queued(), 2);
+        outs.clear();
+        l.restore(t1 + SimDuration::from_micros(200), &mut msgs, &mut |o| {
+            outs.push(o)
+        });
+        assert_eq!(outs.len(), 1);
+        assert_eq!(l.paths[0].sending, Some(a));
+        // The reverse channel: an ack takes its transmission plus the propagation.
+        let at = l.ack(t1).expect("up");
+        assert!(at > t1 + SimDuration::from_micros(500));
+        // The sender dies: what waits is dropped; nothing more leaves.
+        l.sender_dies(false, t1 + SimDuration::from_micros(300), &mut msgs);
+        assert_eq!(l.queued(), 0);
+        assert!(!msgs.contains(b as usize));
+    }
+}
