@@ -86,6 +86,15 @@ pub struct HeldEntry {
     pub digests: Vec<Digest>,
 }
 
+/// What became of arriving data.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum DataIn {
+    /// The entry is complete.
+    Complete,
+    /// The entry waits for the rest of its re-update group.
+    Held,
+}
+
 /// What a secondary's recovery process knows and produced, from its own holdings only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecoveryView {
@@ -208,6 +217,161 @@ impl Secondary {
             .partition_point(|e| (e.vol, e.first_track) <= (vol, track));
         let e = self.extents.get(i.checked_sub(1)?)?;
         (e.vol == vol && track <= e.last_track).then_some(e.name.as_str())
+    }
+
+    /// A token (M1, or the token half of an M2 field) arrives: whether it is new to the
+    /// queue (older than the queue's oldest entry, or already here: not new).
+    fn token(&mut self, w: WireRec) -> bool {
+        let (ord, seq) = (w.ord, w.seq);
+        if ord < self.base {
+            return false;
+        }
+        if ord > self.top_ord {
+            self.top_ord = ord;
+        }
+        self.top_seq = self.top_seq.max(seq);
+        let p = self.slot(ord);
+        if p.token {
+            return false;
+        }
+        p.token = true;
+        p.seq = seq;
+        p.vol = w.vol;
+        p.span = w.span;
+        true
+    }
+
+    /// An M2 field's data arrives (its token counted already): `None` if stale or already
+    /// here; else whether the entry is complete or held for its re-update group.
+    fn data(&mut self, w: WireRec, shipped: Option<Box<[WriteId]>>) -> Option<DataIn> {
+        let ord = w.ord;
+        if ord < self.base {
+            return None;
+        }
+        let p = self.slot(ord);
+        if p.data {
+            return None;
+        }
+        p.data = true;
+        p.bytes = w.bytes;
+        p.writer = w.writer;
+        if let Some(sh) = shipped {
+            self.shipped.insert(ord, sh);
+        }
+        if w.group_end > w.seq {
+            self.deferred.insert(ord, w.group_end);
+            Some(DataIn::Held)
+        } else {
+            Some(DataIn::Complete)
+        }
+    }
+
+    /// Marks entry `ord` complete (counted for recovery); its sequence number.
+    fn complete(&mut self, ord: u64) -> u64 {
+        let p = self.slot(ord);
+        p.complete = true;
+        p.seq
+    }
+
+    /// A held entry whose re-update group is now complete (every entry up to its group end
+    /// is), taken off the held list; `None` when there is none.
+    fn release_group(&mut self) -> Option<u64> {
+        let mut done = None;
+        for (&ord, &ge) in &self.deferred {
+            let mut o = ord + 1;
+            let ok = loop {
+                match self.get(o) {
+                    Some(p) if p.token && p.seq > ge => break true,
+                    Some(p) if p.complete => {
+                        if p.seq == ge {
+                            break true;
+                        }
+                    }
+                    _ => break false,
+                }
+                o += 1;
+            };
+            if ok {
+                done = Some(ord);
+                break;
+            }
+        }
+        let ord = done?;
+        self.deferred.remove(&ord);
+        Some(ord)
+    }
+
+    /// The next entry to write in queue order, with at most `limit` writes in progress
+    /// (`None`: none is ready).
+    fn next_to_write(&mut self, limit: u32) -> Option<u64> {
+        loop {
+            if self.inflight >= limit {
+                return None;
+            }
+            let ord = self.next_sched;
+            match self.get(ord) {
+                Some(p) if p.complete && p.state == 0 => {
+                    self.next_sched += 1;
+                    return Some(ord);
+                }
+                // Already written out of order (resynchronisation).
+                Some(p) if p.complete => self.next_sched += 1,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Starts writing entry `ord`: what it holds, and its per-record content if newer
+    /// data was shipped.
+    fn begin_write(&mut self, ord: u64) -> (Pending, Option<Box<[WriteId]>>) {
+        let p = *self.slot(ord);
+        self.slot(ord).state = 1;
+        self.inflight += 1;
+        (p, self.shipped.get(&ord).cloned())
+    }
+
+    /// Entry `ord` is written: retires the written entries at the head of the queue in
+    /// order, handing `retired` the sequence number of each that was written in order.
+    fn written(&mut self, ord: u64, mut retired: impl FnMut(u64)) {
+        self.inflight -= 1;
+        self.slot(ord).state = 2;
+        while let Some(p) = self.pending.front() {
+            if p.state != 2 {
+                break;
+            }
+            let (seq, oob) = (p.seq, p.immediate);
+            self.pending.pop_front();
+            self.shipped.remove(&self.base);
+            self.base += 1;
+            self.retired += 1;
+            self.retired_seq = seq;
+            self.next_sched = self.next_sched.max(self.base);
+            if !oob {
+                retired(seq);
+            }
+        }
+    }
+
+    /// The newest written sequence number, if not acknowledged yet (and now counted as
+    /// acknowledged).
+    fn ack_due(&mut self) -> Option<u64> {
+        let seq = self.retired_seq;
+        (seq > self.last_acked).then(|| {
+            self.last_acked = seq;
+            seq
+        })
+    }
+
+    /// Recovery is over: nothing is being written and the next entry is not complete (in
+    /// `ordered` modes; without order, once nothing is being written).
+    fn recovery_over(&self, ordered: bool) -> bool {
+        self.recovering
+            && !self.recovered
+            && self.inflight == 0
+            && !(ordered
+                && self
+                    .get(self.next_sched)
+                    .is_some_and(|p| p.complete && p.state == 0))
     }
 
     /// The content entry `ord` holds, per record (its M2 field).
@@ -389,73 +553,43 @@ impl World {
     }
 
     fn token_arrived(&mut self, site: usize, w: WireRec, ctx: &mut Ctx<'_, Ev>) {
-        let (ord, seq) = (w.ord, w.seq);
-        if ord < self.sites[site].base {
-            return;
+        if self.sites[site].token(w) {
+            self.observe(
+                ctx.now(),
+                Obs::TokenRx {
+                    site: SiteId(site as u8),
+                    seq: w.seq,
+                },
+            );
         }
-        let s = &mut self.sites[site];
-        if ord > s.top_ord {
-            s.top_ord = ord;
-        }
-        s.top_seq = s.top_seq.max(seq);
-        let p = s.slot(ord);
-        if p.token {
-            return;
-        }
-        p.token = true;
-        p.seq = seq;
-        p.vol = w.vol;
-        p.span = w.span;
-        self.observe(
-            ctx.now(),
-            Obs::TokenRx {
-                site: SiteId(site as u8),
-                seq,
-            },
-        );
     }
 
     fn data_arrived(&mut self, site: usize, w: WireRec, immediate: bool, ctx: &mut Ctx<'_, Ev>) {
         self.token_arrived(site, w, ctx);
-        let (ord, seq, group_end) = (w.ord, w.seq, w.group_end);
-        if ord < self.sites[site].base {
+        if w.ord < self.sites[site].base {
             return;
         }
-        let shipped = self.shipped_on_wire(seq);
-        let s = &mut self.sites[site];
-        let p = s.slot(ord);
-        if p.data {
-            return;
-        }
-        p.data = true;
-        p.bytes = w.bytes;
-        p.writer = w.writer;
-        if let Some(sh) = shipped {
-            s.shipped.insert(ord, sh);
-        }
-        if group_end > seq {
-            self.sites[site].deferred.insert(ord, group_end);
-            self.observe(
+        let shipped = self.shipped_on_wire(w.seq);
+        match self.sites[site].data(w, shipped) {
+            None => return,
+            Some(DataIn::Held) => self.observe(
                 ctx.now(),
                 Obs::DataHeld {
                     site: SiteId(site as u8),
-                    seq,
+                    seq: w.seq,
                 },
-            );
-        } else {
-            self.report_complete(site, ord, ctx);
+            ),
+            Some(DataIn::Complete) => self.report_complete(site, w.ord, ctx),
         }
         if immediate || self.mode() == Mode::Naive {
-            self.sites[site].slot(ord).immediate = true;
-            self.start_apply(site, ord, ctx);
+            self.sites[site].slot(w.ord).immediate = true;
+            self.start_apply(site, w.ord, ctx);
         }
     }
 
     /// The entry counts as complete: the `data_rx` event with the content it carries.
     fn report_complete(&mut self, site: usize, ord: u64, ctx: &mut Ctx<'_, Ev>) {
-        let p = self.sites[site].slot(ord);
-        p.complete = true;
-        let seq = p.seq;
+        let seq = self.sites[site].complete(ord);
         let shipped = match self.sites[site].shipped.get(&ord) {
             None => ShippedRef::Own,
             Some(w) => self.obs.shipped(w),
@@ -473,29 +607,7 @@ impl World {
     /// Re-update groups: an entry carrying newer data is complete once every entry up to
     /// its group end is.
     fn check_deferred(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        loop {
-            let mut done = None;
-            for (&ord, &ge) in &self.sites[site].deferred {
-                let mut o = ord + 1;
-                let ok = loop {
-                    match self.sites[site].get(o) {
-                        Some(p) if p.token && p.seq > ge => break true,
-                        Some(p) if p.complete => {
-                            if p.seq == ge {
-                                break true;
-                            }
-                        }
-                        _ => break false,
-                    }
-                    o += 1;
-                };
-                if ok {
-                    done = Some(ord);
-                    break;
-                }
-            }
-            let Some(ord) = done else { return };
-            self.sites[site].deferred.remove(&ord);
+        while let Some(ord) = self.sites[site].release_group() {
             self.report_complete(site, ord, ctx);
         }
     }
@@ -506,32 +618,16 @@ impl World {
             return;
         }
         let limit = self.cfg.copy.apply_parallel.max(1);
-        loop {
-            let s = &self.sites[site];
-            if s.inflight >= limit {
-                return;
-            }
-            let ord = s.next_sched;
-            match s.get(ord) {
-                Some(p) if p.complete && p.state == 0 => {
-                    self.sites[site].next_sched += 1;
-                    self.start_apply(site, ord, ctx);
-                }
-                // Already written out of order (resynchronisation).
-                Some(p) if p.complete => self.sites[site].next_sched += 1,
-                _ => return,
-            }
+        while let Some(ord) = self.sites[site].next_to_write(limit) {
+            self.start_apply(site, ord, ctx);
         }
     }
 
     /// Writes entry `ord` to the secondary volume: a channel program through the site's
     /// storage control, carrying the content the update shipped.
     fn start_apply(&mut self, site: usize, ord: u64, ctx: &mut Ctx<'_, Ev>) {
-        let p = *self.sites[site].slot(ord);
-        self.sites[site].slot(ord).state = 1;
-        self.sites[site].inflight += 1;
+        let (p, shipped) = self.sites[site].begin_write(ord);
         let (seq, pvol, span, bytes, own) = (p.seq, p.vol, p.span, p.bytes, p.writer);
-        let shipped = self.sites[site].shipped.get(&ord).cloned();
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("writes are routed only to sites holding a pair of their volume")
         };
@@ -581,11 +677,9 @@ impl World {
         let mut ccws = io.chain;
         ccws.clear();
         self.spare_ccws.push(ccws);
-        self.sites[s].inflight -= 1;
-        self.sites[s].slot(ord).state = 2;
         let now = ctx.now();
-        let immediate = self.sites[s].slot(ord).immediate;
-        if immediate {
+        if self.sites[s].slot(ord).immediate {
+            // Written out of order: its `apply` is reported as its write ends.
             self.observe(
                 now,
                 Obs::Apply {
@@ -594,36 +688,20 @@ impl World {
                 },
             );
         }
-        loop {
-            let sec = &mut self.sites[s];
-            match sec.pending.front() {
-                Some(p) if p.state == 2 => {
-                    let (seq, oob) = (p.seq, p.immediate);
-                    sec.pending.pop_front();
-                    sec.shipped.remove(&sec.base);
-                    sec.base += 1;
-                    sec.retired += 1;
-                    sec.retired_seq = seq;
-                    sec.next_sched = sec.next_sched.max(sec.base);
-                    if !oob {
-                        self.obs.push(
-                            now,
-                            Obs::Apply {
-                                site: SiteId(site),
-                                seq,
-                            },
-                        );
-                    }
-                }
-                _ => break,
-            }
-        }
-        if self.mode() == Mode::Sync {
-            let seq = self.sites[s].retired_seq;
-            if seq > self.sites[s].last_acked {
-                self.sites[s].last_acked = seq;
-                self.send_ack(s, seq, ctx);
-            }
+        let obs = &mut self.obs;
+        self.sites[s].written(ord, |seq| {
+            obs.push(
+                now,
+                Obs::Apply {
+                    site: SiteId(site),
+                    seq,
+                },
+            )
+        });
+        if self.mode() == Mode::Sync
+            && let Some(seq) = self.sites[s].ack_due()
+        {
+            self.send_ack(s, seq, ctx);
         }
         self.schedule_applies(s, ctx);
         self.check_recovered(s, ctx);
@@ -636,9 +714,7 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        let seq = self.sites[s].retired_seq;
-        if seq > self.sites[s].last_acked {
-            self.sites[s].last_acked = seq;
+        if let Some(seq) = self.sites[s].ack_due() {
             self.send_ack(s, seq, ctx);
         }
         let d = self.cfg.copy.ack_interval;
@@ -676,14 +752,7 @@ impl World {
 
     /// Recovery is over when nothing is being written and the next entry is incomplete.
     fn check_recovered(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        let s = &self.sites[site];
-        if !s.recovering || s.recovered || s.inflight > 0 {
-            return;
-        }
-        if self.mode() != Mode::Naive
-            && s.get(s.next_sched)
-                .is_some_and(|p| p.complete && p.state == 0)
-        {
+        if !self.sites[site].recovery_over(self.mode() != Mode::Naive) {
             return;
         }
         self.sites[site].recovered = true;
@@ -722,5 +791,76 @@ impl World {
             );
         }
         self.draining = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(seq: u64, ord: u64, group_end: u64) -> WireRec {
+        WireRec {
+            seq,
+            ord,
+            vol: VolumeId(0),
+            span: RecSpan::default(),
+            bytes: 4096,
+            writer: seq,
+            group_end,
+        }
+    }
+
+    /// The pending write queue of Fig. 5 as a state machine: tokens and data arrive in any
+    /// order; entries are written strictly in order, each once it and every entry ahead of
+    /// it are complete; a gap in the ordinals holds everything behind it.
+    #[test]
+    fn entries_are_written_in_order_once_complete() {
+        let mut s = Secondary::new(ComponentId::default(), 0, vec![Some(VolumeId(1))]);
+        // Token 2 arrives before anything of 1; data of 2 too.
+        assert!(s.token(wire(20, 2, 0)));
+        assert!(!s.token(wire(20, 2, 0)), "a token counts once");
+        assert_eq!(s.data(wire(20, 2, 0), None), Some(DataIn::Complete));
+        s.complete(2);
+        assert_eq!(
+            s.next_to_write(16),
+            None,
+            "entry 1 is missing: nothing is written"
+        );
+        assert!(s.token(wire(10, 1, 0)));
+        assert_eq!(s.next_to_write(16), None, "entry 1 has no data yet");
+        assert_eq!(s.data(wire(10, 1, 0), None), Some(DataIn::Complete));
+        s.complete(1);
+        assert_eq!(s.next_to_write(16), Some(1));
+        assert_eq!(s.next_to_write(16), Some(2));
+        assert_eq!(s.next_to_write(16), None);
+        s.begin_write(1);
+        s.begin_write(2);
+        // Entry 2 ends first: nothing retires until entry 1 has.
+        let mut retired = Vec::new();
+        s.written(2, |q| retired.push(q));
+        assert!(retired.is_empty());
+        s.written(1, |q| retired.push(q));
+        assert_eq!(retired, [10, 20]);
+        assert_eq!(s.ack_due(), Some(20));
+        assert_eq!(s.ack_due(), None);
+    }
+
+    /// Re-update accommodation: an entry carrying newer data (group end 30) is held until
+    /// every entry up to its group end is complete.
+    #[test]
+    fn a_reupdate_group_is_released_whole() {
+        let mut s = Secondary::new(ComponentId::default(), 0, vec![Some(VolumeId(1))]);
+        s.token(wire(10, 1, 30));
+        assert_eq!(s.data(wire(10, 1, 30), None), Some(DataIn::Held));
+        assert_eq!(s.release_group(), None);
+        s.token(wire(20, 2, 0));
+        s.data(wire(20, 2, 0), None);
+        s.complete(2);
+        assert_eq!(s.release_group(), None, "30 is not complete yet");
+        s.token(wire(30, 3, 0));
+        s.data(wire(30, 3, 0), None);
+        s.complete(3);
+        assert_eq!(s.release_group(), Some(1));
+        assert_eq!(s.release_group(), None);
     }
 }
