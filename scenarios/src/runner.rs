@@ -201,7 +201,7 @@ pub struct Driver {
     /// Per site: nanoseconds of sampled lag owed to each pipeline stage ([`STAGES`]).
     attribution: Vec<[u64; STAGES.len()]>,
     /// Front ends that want the observations themselves (the TUI) get the last ones here.
-    keep: Option<std::collections::VecDeque<(SimTime, Obs)>>,
+    keep: Option<Kept>,
     /// Running counts of observations, for front ends.
     counts: ObsCounts,
 }
@@ -244,8 +244,46 @@ impl ObsCounts {
     }
 }
 
-/// How many observations [`Driver::keep_observations`] keeps.
+/// How many observations [`Driver::keep_observations`] keeps of the frequent kinds (the
+/// steps of each write), and of the rare ones (faults, disaster, recovery) apart, so that a
+/// rare one is not pushed out by a busy stretch.
 pub const KEPT_OBSERVATIONS: usize = 4096;
+
+/// The observations kept for a front end: two rings, in arrival order by index.
+#[derive(Clone, Debug, Default)]
+struct Kept {
+    next: u64,
+    frequent: std::collections::VecDeque<(u64, SimTime, Obs)>,
+    rare: std::collections::VecDeque<(u64, SimTime, Obs)>,
+}
+
+impl Kept {
+    fn push(&mut self, t: SimTime, o: Obs) {
+        let ring = match o {
+            Obs::Seq { .. }
+            | Obs::WriteDone { .. }
+            | Obs::HostWrite { .. }
+            | Obs::TokenRx { .. }
+            | Obs::DataRx { .. }
+            | Obs::DataHeld { .. }
+            | Obs::Apply { .. }
+            | Obs::RpoSample => &mut self.frequent,
+            _ => &mut self.rare,
+        };
+        if ring.len() == KEPT_OBSERVATIONS {
+            ring.pop_front();
+        }
+        ring.push_back((self.next, t, o));
+        self.next += 1;
+    }
+
+    fn take(&mut self) -> Vec<(SimTime, Obs)> {
+        let mut all: Vec<(u64, SimTime, Obs)> =
+            self.frequent.drain(..).chain(self.rare.drain(..)).collect();
+        all.sort_by_key(|e| e.0);
+        all.into_iter().map(|(_, t, o)| (t, o)).collect()
+    }
+}
 
 impl Driver {
     /// Builds the simulation of `built` at time zero, with its checker; `trace`: also
@@ -285,17 +323,15 @@ impl Driver {
         Ok(d)
     }
 
-    /// Keep the last [`KEPT_OBSERVATIONS`] observations for a front end
-    /// ([`Driver::kept`]).
+    /// Keep the last observations for a front end ([`Driver::take_kept`]; at most
+    /// [`KEPT_OBSERVATIONS`] of the frequent kinds and as many of the rare ones).
     pub fn keep_observations(&mut self) {
-        self.keep = Some(std::collections::VecDeque::with_capacity(KEPT_OBSERVATIONS));
+        self.keep = Some(Kept::default());
     }
 
-    /// The observations kept (oldest first), and forgets them.
+    /// The observations kept since the last call (oldest first), and forgets them.
     pub fn take_kept(&mut self) -> Vec<(SimTime, Obs)> {
-        self.keep
-            .as_mut()
-            .map_or(Vec::new(), |k| k.drain(..).collect())
+        self.keep.as_mut().map_or(Vec::new(), Kept::take)
     }
 
     /// The simulation.
@@ -393,10 +429,7 @@ impl Driver {
                 tw.observe(*t, o, buf, &self.checker);
             }
             if let Some(k) = &mut self.keep {
-                if k.len() == KEPT_OBSERVATIONS {
-                    k.pop_front();
-                }
-                k.push_back((*t, *o));
+                k.push(*t, *o);
             }
             if matches!(o, Obs::RpoSample) {
                 self.checker.sample_rpo(*t);

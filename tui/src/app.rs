@@ -178,11 +178,14 @@ pub struct App {
     next_feed: SimTime,
     /// A failure that stops the simulation (a bad trace line).
     failed: Option<String>,
+    /// How the log names sites, volumes and storage controls.
+    names: crate::log::Names,
 }
 
 /// A simulation of `b` at time zero, with its trace feeder (fed to its first horizon).
 fn fresh(b: &Built) -> Result<(Driver, Option<Feeder>), String> {
-    let mut sim = runner::start(b, true).map_err(|e| e.to_string())?;
+    let mut sim = runner::start(b, false).map_err(|e| e.to_string())?;
+    sim.keep_observations();
     let feeder = match &b.trace {
         Some(plan) => {
             let mut f = Feeder::open(plan.clone()).map_err(|e| e.to_string())?;
@@ -211,7 +214,9 @@ impl App {
     pub fn new(built: Built, opts: Options) -> Result<App, String> {
         let (sim, feeder) = fresh(&built)?;
         let metrics = Metrics::new(sim.world());
+        let names = crate::log::Names::new(&built.world);
         let mut app = App {
+            names,
             scheduled_disaster: scheduled_disaster(&built),
             base: built.clone(),
             built,
@@ -820,9 +825,9 @@ impl App {
     }
 
     fn flush_trace(&mut self) {
-        if self.sim.trace_buffered() > 0 {
-            let b = self.sim.take_trace();
-            self.log.push_batch(&b);
+        let kept = self.sim.take_kept();
+        if !kept.is_empty() {
+            self.log.push_obs(&kept, &self.names);
         }
     }
 

@@ -1,8 +1,13 @@
-//! The event log: the last few thousand lines of the run's JSONL trace (CONTRACTS.md
-//! section 3), with a filter by event type and by substring. Memory is bounded: a ring of
-//! the newest lines, and a second ring of the newest lines that pass the filter (so a rare
-//! event type stays visible while frequent ones scroll by).
+//! The event log: the last few thousand of the run's observations (the world's typed
+//! `Obs`, named as the trace names them), with a filter by event type and by substring.
+//! Memory is bounded: a ring of the newest lines, and a second ring of the newest lines
+//! that pass the filter (so a rare event type stays visible while frequent ones scroll by).
+//!
+//! A line is `time_ns TAB event TAB fields`, made by [`describe`]; no trace text is parsed.
 
+use models::obs::Obs;
+use models::world::WorldConfig;
+use sim::SimTime;
 use std::collections::VecDeque;
 
 /// Lines kept in each ring.
@@ -78,40 +83,99 @@ impl Kind {
     }
 }
 
-/// The `ev` name of a trace line (`{"t":123,"ev":"seq",...}`).
+/// The event name of a log line.
 pub fn ev_of(line: &[u8]) -> &[u8] {
-    field_str(line, b"\"ev\":\"").unwrap_or(b"")
+    line.split(|&b| b == b'\t').nth(1).unwrap_or(b"")
 }
 
-/// The string value after `key` (which includes the opening quote) up to the closing quote.
-pub fn field_str<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = find(line, key)? + key.len();
-    let rest = &line[at..];
-    let end = rest.iter().position(|&b| b == b'"')?;
-    Some(&rest[..end])
+/// The names the log gives things (from the world's configuration).
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    sites: Vec<String>,
+    volsers: Vec<String>,
+    subsystems: Vec<String>,
 }
 
-/// The unsigned integer after `key` (e.g. `"t":`).
-pub fn field_u64(line: &[u8], key: &[u8]) -> Option<u64> {
-    let at = find(line, key)? + key.len();
-    let mut v: u64 = 0;
-    let mut any = false;
-    for &b in &line[at..] {
-        if b.is_ascii_digit() {
-            v = v.checked_mul(10)?.checked_add((b - b'0') as u64)?;
-            any = true;
-        } else {
-            break;
+impl Names {
+    /// The names of the world `cfg` describes.
+    pub fn new(cfg: &WorldConfig) -> Names {
+        Names {
+            sites: cfg.sites.iter().map(|s| s.name.clone()).collect(),
+            volsers: cfg.volumes.iter().map(|v| v.volser.clone()).collect(),
+            subsystems: cfg.subsystems.iter().map(|s| s.name.clone()).collect(),
         }
     }
-    any.then_some(v)
+    fn site(&self, s: models::types::SiteId) -> &str {
+        self.sites.get(s.0 as usize).map_or("?", String::as_str)
+    }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+/// The log line of observation `o` at `t` (`None`: not shown, e.g. sampling marks).
+pub fn describe(t: SimTime, o: &Obs, n: &Names) -> Option<String> {
+    let (ev, rest) = match *o {
+        Obs::Seq {
+            seq,
+            vol,
+            span,
+            bytes,
+            dep,
+            sites,
+            ..
+        } => (
+            "seq",
+            format!(
+                "seq {seq}  vol {}  recs {} from {}.{}.{}  bytes {bytes}  sites [{}]{}",
+                n.volsers.get(vol.0 as usize).map_or("?", String::as_str),
+                span.n,
+                span.first.cyl,
+                span.first.head,
+                span.first.rec,
+                sites
+                    .iter()
+                    .map(|s| n.site(s))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                if dep != 0 {
+                    format!("  dep {dep}")
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        Obs::WriteDone { seq, .. } => ("write_done", format!("seq {seq}")),
+        Obs::HostWrite { .. } | Obs::RpoSample | Obs::EndOfWorkload => return None,
+        Obs::TokenRx { site, seq } => ("token_rx", format!("site {}  seq {seq}", n.site(site))),
+        Obs::DataRx { site, seq, .. } => ("data_rx", format!("site {}  seq {seq}", n.site(site))),
+        Obs::DataHeld { site, seq } => ("data_held", format!("site {}  seq {seq}", n.site(site))),
+        Obs::Apply { site, seq } => ("apply", format!("site {}  seq {seq}", n.site(site))),
+        Obs::Disaster => ("disaster", "scope site".to_string()),
+        Obs::Recovered { site } => ("recovered", format!("site {}", n.site(site))),
+        Obs::LinkCut { site } => ("link_cut", format!("site {}", n.site(site))),
+        Obs::LinkRestored { site } => ("link_restored", format!("site {}", n.site(site))),
+        Obs::SubsystemLost { ss } => (
+            "subsystem_lost",
+            format!(
+                "subsystem {}",
+                n.subsystems.get(ss.0 as usize).map_or("?", String::as_str)
+            ),
+        ),
+        Obs::MoverCrash { mover } => ("mover_crash", format!("mover {mover}")),
+        Obs::MoverRestart { mover } => ("mover_restart", format!("mover {mover}")),
+        Obs::SecondarySlowdown { site, factor } => (
+            "secondary_slowdown",
+            format!("site {}  factor {factor}", n.site(site)),
+        ),
+        Obs::SecondarySlowdownEnd { site } => {
+            ("secondary_slowdown_end", format!("site {}", n.site(site)))
+        }
+        Obs::PairAdded { pair } => ("pair_added", format!("pair {pair}")),
+        Obs::PairRemoved { pair } => ("pair_removed", format!("pair {pair}")),
+        Obs::Suspend { reason } => ("suspend", format!("reason {}", reason.text())),
+        Obs::Resync { from, to } => ("resync", format!("from_seq {from}  to_seq {to}")),
+        Obs::ResyncDone { site } => ("resync_done", format!("site {}", n.site(site))),
+        Obs::InitialCopyDone { site } => ("initial_copy_done", format!("site {}", n.site(site))),
+    };
+    Some(format!("{}\t{ev}\t{rest}", t.as_nanos()))
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -174,45 +238,43 @@ impl EventLog {
         }
     }
 
-    /// Adds a batch of trace lines (newline-separated). Only the newest `cap` lines of the
-    /// batch (and the newest `cap` that pass the filter) are copied: a fast run may produce
-    /// far more than a screen can show.
-    pub fn push_batch(&mut self, batch: &[u8]) {
-        let lines: Vec<&[u8]> = batch
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
+    /// Adds a batch of observations. Only the newest `cap` lines of the batch (and the
+    /// newest `cap` that pass the filter) are kept: a fast run may produce far more than a
+    /// screen can show.
+    pub fn push_obs(&mut self, batch: &[(SimTime, Obs)], names: &Names) {
+        let lines: Vec<String> = batch
+            .iter()
+            .filter_map(|(t, o)| describe(*t, o, names))
             .collect();
+        self.push_lines(lines);
+    }
+
+    fn push_lines(&mut self, lines: Vec<String>) {
         self.seen += lines.len() as u64;
-        let skip = lines.len().saturating_sub(self.cap);
-        for l in &lines[skip..] {
-            let s = String::from_utf8_lossy(l).into_owned();
-            push_ring(&mut self.all, s, self.cap);
-        }
         if !self.filter.is_open() {
-            let mut found: Vec<String> = Vec::new();
+            let mut found: Vec<&String> = Vec::new();
             for l in lines.iter().rev() {
                 if found.len() >= self.cap {
                     break;
                 }
-                let s = String::from_utf8_lossy(l);
-                if self.filter.admits(&s) {
-                    found.push(s.into_owned());
+                if self.filter.admits(l) {
+                    found.push(l);
                 }
             }
             for s in found.into_iter().rev() {
-                push_ring(&mut self.matched, s, self.cap);
+                push_ring(&mut self.matched, s.clone(), self.cap);
             }
+        }
+        let skip = lines.len().saturating_sub(self.cap);
+        for l in lines.into_iter().skip(skip) {
+            push_ring(&mut self.all, l, self.cap);
         }
     }
 
     /// Adds one line of the front end's own (a branch, a mode change), as a trace-shaped
     /// `ui` event so filters treat it like the others.
     pub fn note(&mut self, t_ns: u64, text: &str) {
-        let esc: String = text
-            .chars()
-            .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
-            .collect();
-        let line = format!("{{\"t\":{t_ns},\"ev\":\"ui\",\"note\":\"{esc}\"}}");
+        let line = format!("{t_ns}\tui\t{}", text.replace('\t', " "));
         self.seen += 1;
         if !self.filter.is_open() && self.filter.admits(&line) {
             push_ring(&mut self.matched, line.clone(), self.cap);
@@ -255,79 +317,81 @@ fn push_ring(r: &mut VecDeque<String>, s: String, cap: usize) {
     r.push_back(s);
 }
 
-/// A trace line as the log shows it: `  12.345678 s  token_rx   site S1  seq 42`.
+/// A log line as the log shows it: (`12.345678`, `token_rx`, `site S1  seq 42`).
 pub fn pretty(line: &str) -> (String, String, String) {
-    let b = line.as_bytes();
-    let t = field_u64(b, b"\"t\":");
-    let ev = String::from_utf8_lossy(ev_of(b)).into_owned();
+    let mut it = line.splitn(3, '\t');
+    let t = it.next().and_then(|t| t.parse::<u64>().ok());
+    let ev = it.next().unwrap_or("").to_string();
+    let rest = it.next().unwrap_or("").to_string();
     let time = match t {
         Some(ns) => format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000),
         None => String::new(),
     };
-    // The fields after `ev`, without JSON punctuation.
-    let rest = match line.find("\"ev\":\"") {
-        Some(i) => {
-            let after = &line[i + 6..];
-            match after.find('"') {
-                Some(j) => &after[j + 1..],
-                None => "",
-            }
-        }
-        None => line,
-    };
-    let rest = rest.trim_start_matches(',').trim_end_matches('}');
-    let mut out = String::with_capacity(rest.len());
-    let mut in_str = false;
-    let mut depth = 0u32;
-    for c in rest.chars() {
-        match c {
-            '"' => in_str = !in_str,
-            '[' if !in_str => {
-                depth += 1;
-                out.push(c);
-            }
-            ']' if !in_str => {
-                depth = depth.saturating_sub(1);
-                out.push(c);
-            }
-            ':' if !in_str && depth == 0 => out.push(' '),
-            ',' if !in_str && depth == 0 => out.push_str("  "),
-            c => out.push(c),
-        }
-    }
-    (time, ev, out)
+    (time, ev, rest)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use models::content::RecSpan;
+    use models::types::{Cchhr, SiteId, SiteMask, VolumeId};
 
-    const BATCH: &str = concat!(
-        "{\"t\":1000,\"ev\":\"seq\",\"seq\":1,\"vol\":\"PRI000\",\"recs\":[[1,0,1]],\"bytes\":4096,\"sites\":[\"S1\"],\"digests\":[\"00000000000000aa\"]}\n",
-        "{\"t\":2000,\"ev\":\"token_rx\",\"site\":\"S1\",\"seq\":1}\n",
-        "{\"t\":3000,\"ev\":\"apply\",\"site\":\"S1\",\"seq\":1}\n",
-        "{\"t\":4000,\"ev\":\"disaster\",\"scope\":\"site\"}\n",
-    );
+    fn names() -> Names {
+        Names {
+            sites: vec!["S1".into()],
+            volsers: vec!["PRI000".into()],
+            subsystems: vec!["SS01".into()],
+        }
+    }
 
-    #[test]
-    fn fields_are_found() {
-        let l = BATCH.lines().next().unwrap().as_bytes();
-        assert_eq!(ev_of(l), b"seq");
-        assert_eq!(field_u64(l, b"\"t\":"), Some(1000));
-        assert_eq!(field_str(l, b"\"vol\":\""), Some(&b"PRI000"[..]));
-        assert_eq!(field_u64(l, b"\"nope\":"), None);
+    fn batch() -> Vec<(SimTime, Obs)> {
+        let t = SimTime::from_nanos;
+        vec![
+            (
+                t(1000),
+                Obs::Seq {
+                    seq: 1,
+                    vol: VolumeId(0),
+                    span: RecSpan {
+                        first: Cchhr::new(1, 0, 1),
+                        n: 1,
+                        per_track: 12,
+                    },
+                    bytes: 4096,
+                    sites: SiteMask::one(SiteId(0)),
+                    dep: 0,
+                    writer: 1,
+                },
+            ),
+            (
+                t(2000),
+                Obs::TokenRx {
+                    site: SiteId(0),
+                    seq: 1,
+                },
+            ),
+            (
+                t(3000),
+                Obs::Apply {
+                    site: SiteId(0),
+                    seq: 1,
+                },
+            ),
+            (t(3500), Obs::RpoSample),
+            (t(4000), Obs::Disaster),
+        ]
     }
 
     #[test]
     fn ring_is_bounded_and_keeps_the_newest() {
         let mut log = EventLog::new(3);
-        log.push_batch(BATCH.as_bytes());
-        assert_eq!(log.seen, 4);
+        log.push_obs(&batch(), &names());
+        assert_eq!(log.seen, 4, "sampling marks are not shown");
         assert_eq!(log.lines().len(), 3);
         assert!(log.lines().back().unwrap().contains("disaster"));
         assert!(log.lines().front().unwrap().contains("token_rx"));
         for _ in 0..10 {
-            log.push_batch(BATCH.as_bytes());
+            log.push_obs(&batch(), &names());
         }
         assert_eq!(log.lines().len(), 3);
         assert_eq!(log.seen, 44);
@@ -336,13 +400,13 @@ mod tests {
     #[test]
     fn filters_by_kind_and_text_and_refill() {
         let mut log = EventLog::new(100);
-        log.push_batch(BATCH.as_bytes());
+        log.push_obs(&batch(), &names());
         log.set_filter(Filter {
             kind: Kind::Apply,
             text: String::new(),
         });
         assert_eq!(log.lines().len(), 1);
-        log.push_batch(BATCH.as_bytes());
+        log.push_obs(&batch(), &names());
         assert_eq!(log.lines().len(), 2);
         log.set_filter(Filter {
             kind: Kind::Other,
@@ -371,29 +435,32 @@ mod tests {
             kind: Kind::Other,
             text: String::new(),
         });
-        log.push_batch(BATCH.as_bytes());
+        log.push_obs(&batch(), &names());
         for _ in 0..5 {
-            log.push_batch(
-                BATCH
-                    .lines()
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .as_bytes(),
-            );
+            log.push_obs(&batch()[..3], &names());
         }
         assert_eq!(log.lines().len(), 1, "the disaster is still shown");
     }
 
     #[test]
-    fn pretty_strips_json() {
-        let (t, ev, rest) = pretty(BATCH.lines().nth(1).unwrap());
+    fn lines_read_as_time_event_and_fields() {
+        let log_line = describe(
+            SimTime::from_nanos(2000),
+            &Obs::TokenRx {
+                site: SiteId(0),
+                seq: 1,
+            },
+            &names(),
+        )
+        .unwrap();
+        let (t, ev, rest) = pretty(&log_line);
         assert_eq!(t, "0.000002");
         assert_eq!(ev, "token_rx");
         assert_eq!(rest, "site S1  seq 1");
-        let (_, _, rest) = pretty(BATCH.lines().next().unwrap());
+        let (t0, o) = batch()[0];
+        let (_, _, rest) = pretty(&describe(t0, &o, &names()).unwrap());
         assert!(
-            rest.starts_with("seq 1  vol PRI000  recs [[1,0,1]]"),
+            rest.starts_with("seq 1  vol PRI000  recs 1 from 1.0.1"),
             "{rest}"
         );
     }
