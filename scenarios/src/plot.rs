@@ -586,6 +586,461 @@ where
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------
+// Quantities and units
+// ---------------------------------------------------------------------------------------
+
+/// The physical kind of a column's values, which decides the unit it is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// A time, in seconds once scaled; shown in ns, us, ms, s or min, chosen per figure.
+    Duration,
+    /// A size in bytes; shown in B, KiB, MiB or GiB.
+    Bytes,
+    /// Bytes per second; shown in kB/s, MB/s or GB/s.
+    ByteRate,
+    /// Bits per second; shown in kbit/s, Mbit/s or Gbit/s.
+    BitRate,
+    /// A fraction (0 to 1); shown in per cent.
+    Fraction,
+    /// Kilometres.
+    Distance,
+    /// Writes per second.
+    WriteRate,
+    /// A count (writes, messages, movers).
+    Count,
+    /// Anything else: shown as written.
+    Plain,
+}
+
+/// What a column holds: a name for people, a dimension, and the factor from the column's
+/// numbers to the dimension's base unit (`1e-9` for a `_ns` column: seconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    /// What is plotted, in words (`mean RPO`, `link distance`).
+    pub name: String,
+    /// Its dimension.
+    pub dimension: Dimension,
+    /// Column value times this = base unit (seconds, bytes, bytes/s, bit/s, ...).
+    pub scale: f64,
+}
+
+impl Quantity {
+    fn new(name: impl Into<String>, dimension: Dimension, scale: f64) -> Self {
+        Quantity {
+            name: name.into(),
+            dimension,
+            scale,
+        }
+    }
+}
+
+/// A unit to show values of one dimension in: its symbol and its size in base units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unit {
+    /// `ms`, `KiB`, `MB/s`, `%`, or empty for a plain number.
+    pub symbol: &'static str,
+    /// Base units per unit (`1e-3` for ms).
+    pub size: f64,
+}
+
+const fn unit(symbol: &'static str, size: f64) -> Unit {
+    Unit { symbol, size }
+}
+
+fn units_of(d: Dimension) -> &'static [Unit] {
+    const DURATION: [Unit; 5] = [
+        unit("ns", 1e-9),
+        unit("µs", 1e-6),
+        unit("ms", 1e-3),
+        unit("s", 1.0),
+        unit("min", 60.0),
+    ];
+    const BYTES: [Unit; 4] = [
+        unit("B", 1.0),
+        unit("KiB", 1024.0),
+        unit("MiB", 1048576.0),
+        unit("GiB", 1073741824.0),
+    ];
+    const BYTE_RATE: [Unit; 4] = [
+        unit("B/s", 1.0),
+        unit("kB/s", 1e3),
+        unit("MB/s", 1e6),
+        unit("GB/s", 1e9),
+    ];
+    const BIT_RATE: [Unit; 4] = [
+        unit("bit/s", 1.0),
+        unit("kbit/s", 1e3),
+        unit("Mbit/s", 1e6),
+        unit("Gbit/s", 1e9),
+    ];
+    const FRACTION: [Unit; 1] = [unit("%", 0.01)];
+    const DISTANCE: [Unit; 1] = [unit("km", 1.0)];
+    const WRITE_RATE: [Unit; 1] = [unit("writes/s", 1.0)];
+    const PLAIN: [Unit; 1] = [unit("", 1.0)];
+    match d {
+        Dimension::Duration => &DURATION,
+        Dimension::Bytes => &BYTES,
+        Dimension::ByteRate => &BYTE_RATE,
+        Dimension::BitRate => &BIT_RATE,
+        Dimension::Fraction => &FRACTION,
+        Dimension::Distance => &DISTANCE,
+        Dimension::WriteRate => &WRITE_RATE,
+        Dimension::Count | Dimension::Plain => &PLAIN,
+    }
+}
+
+/// The unit for values up to `largest` (base units, absolute): the largest unit of which
+/// the value is at least one (so 0.1 s shows as 100 ms, 2.5 s as 2.5 s, 16384 B as
+/// 16 KiB); minutes only from 10 minutes on.
+pub fn unit_for(d: Dimension, largest: f64) -> Unit {
+    let units = units_of(d);
+    let largest = largest.abs();
+    let mut chosen = units[0];
+    for &u in units {
+        let threshold = if d == Dimension::Duration && u.symbol == "min" {
+            600.0
+        } else {
+            u.size
+        };
+        if largest >= threshold {
+            chosen = u;
+        }
+    }
+    chosen
+}
+
+/// Number text for a value already in its unit: up to 3 significant decimals, no
+/// exponent for ordinary magnitudes, trailing zeros dropped.
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    if !(1e-3..1e7).contains(&a) {
+        let s = format!("{v:.2e}");
+        return match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+            None => s,
+        };
+    }
+    let decimals = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// One value with the unit chosen for it alone: `16 KiB`, `10 ms`, `300 km`.
+pub fn with_unit(q: &Quantity, base_value: f64) -> String {
+    let u = unit_for(q.dimension, base_value);
+    if u.symbol.is_empty() {
+        number(base_value / u.size)
+    } else {
+        format!("{} {}", number(base_value / u.size), u.symbol)
+    }
+}
+
+/// Axis label: `mean RPO (ms)`, or the name alone for a plain number.
+pub fn axis_label(q: &Quantity, u: Unit) -> String {
+    if u.symbol.is_empty() {
+        q.name.clone()
+    } else {
+        format!("{} ({})", q.name, u.symbol)
+    }
+}
+
+/// Known parameters (the `--set` paths researchers sweep) and report fields.
+const NAMED: &[(&str, &str, Dimension, f64)] = &[
+    (
+        "link.distance_km",
+        "link distance",
+        Dimension::Distance,
+        1.0,
+    ),
+    (
+        "link.bandwidth_mbps",
+        "link bandwidth",
+        Dimension::BitRate,
+        1e6,
+    ),
+    (
+        "link.overhead_bytes",
+        "per-message overhead",
+        Dimension::Bytes,
+        1.0,
+    ),
+    ("link.paths", "link paths", Dimension::Count, 1.0),
+    (
+        "link.utilization",
+        "link utilization",
+        Dimension::Fraction,
+        1.0,
+    ),
+    ("link.messages", "messages sent", Dimension::Count, 1.0),
+    ("link.bytes", "bytes sent", Dimension::Bytes, 1.0),
+    ("copy.mode", "copy mode", Dimension::Plain, 1.0),
+    ("copy.movers", "data movers", Dimension::Count, 1.0),
+    ("copy.batch_bytes", "batch", Dimension::Bytes, 1.0),
+    ("copy.batch_timer", "batch timer", Dimension::Duration, 1.0),
+    ("copy.mover_buffer", "mover buffer", Dimension::Count, 1.0),
+    (
+        "copy.pit_interval",
+        "PiT interval",
+        Dimension::Duration,
+        1.0,
+    ),
+    (
+        "workload.write_rate",
+        "offered write rate",
+        Dimension::WriteRate,
+        1.0,
+    ),
+    ("run.length", "run length", Dimension::Duration, 1.0),
+    ("disaster.at", "disaster instant", Dimension::Duration, 1.0),
+    ("seed", "seed", Dimension::Plain, 1.0),
+    ("primary.writes", "host writes", Dimension::Count, 1.0),
+    ("primary.bytes", "bytes written", Dimension::Bytes, 1.0),
+    (
+        "writes_per_wall_s",
+        "simulated writes per wall-clock second",
+        Dimension::WriteRate,
+        1.0,
+    ),
+    ("wall_s", "wall-clock time", Dimension::Duration, 1.0),
+];
+
+/// Report field names (last component, without statistic) and what they are.
+const FIELDS: &[(&str, &str)] = &[
+    ("data_loss_window_ns", "data-loss window at the disaster"),
+    ("rpo_ns", "RPO"),
+    ("replication_delay_ns", "replication delay"),
+    ("write_response_ns", "host write response"),
+    ("lost_writes", "writes lost"),
+    ("lost_bytes", "bytes lost"),
+    ("dependent_write_violations", "dependent-write violations"),
+    (
+        "mismatched_records",
+        "records differing from the image at A",
+    ),
+    ("writes_applied", "writes applied at the secondary"),
+    ("writes_routed", "writes routed to the site"),
+    ("pacing_delay_ns", "write pacing delay"),
+    ("paced_writes", "writes paced"),
+    ("sim_time_ns", "simulated time"),
+    ("initial_copy_done_ns", "initial copy completed at"),
+];
+
+/// The quantity of a results column: a known parameter or report field, else guessed from
+/// its suffix (`_ns` a duration, `_bytes` a size, `_km` a distance), else plain.
+pub fn quantity_of(column: &str) -> Quantity {
+    if let Some(&(_, name, d, s)) = NAMED.iter().find(|(c, ..)| *c == column) {
+        return Quantity::new(name, d, s);
+    }
+    // `sites.N.` prefix: the site, when it is not the only one plotted usually the first.
+    let (site, rest) = match column
+        .strip_prefix("sites.")
+        .and_then(|r| r.split_once('.'))
+    {
+        Some((n, rest)) if n.parse::<usize>().is_ok() => (n.parse::<usize>().ok(), rest),
+        _ => (None, column),
+    };
+    let parts: Vec<&str> = rest.split('.').collect();
+    let stat = match parts.last() {
+        Some(&s @ ("mean" | "p50" | "p99" | "max")) if parts.len() > 1 => Some(s),
+        _ => None,
+    };
+    let field = if stat.is_some() {
+        parts[parts.len() - 2]
+    } else {
+        parts[parts.len() - 1]
+    };
+    let (mut name, dimension, scale) = match FIELDS.iter().find(|(f, _)| *f == field) {
+        Some((f, n)) => {
+            let d = if f.ends_with("_ns") {
+                (Dimension::Duration, 1e-9)
+            } else if f.ends_with("_bytes") {
+                (Dimension::Bytes, 1.0)
+            } else {
+                (Dimension::Count, 1.0)
+            };
+            (n.to_string(), d.0, d.1)
+        }
+        None => {
+            let (d, s, stem) = if let Some(stem) = field.strip_suffix("_ns") {
+                (Dimension::Duration, 1e-9, stem)
+            } else if let Some(stem) = field.strip_suffix("_bytes") {
+                (Dimension::Bytes, 1.0, stem)
+            } else if let Some(stem) = field.strip_suffix("_km") {
+                (Dimension::Distance, 1.0, stem)
+            } else if let Some(stem) = field.strip_suffix("_mbps") {
+                (Dimension::BitRate, 1e6, stem)
+            } else {
+                (Dimension::Plain, 1.0, field)
+            };
+            let prefix: Vec<&str> = parts[..parts.len() - 1 - usize::from(stat.is_some())].to_vec();
+            let mut n = prefix.join(" ");
+            if !n.is_empty() {
+                n.push(' ');
+            }
+            n.push_str(&stem.replace('_', " "));
+            (n, d, s)
+        }
+    };
+    name = match stat {
+        Some("mean") => format!("mean {name}"),
+        Some("p50") => format!("median {name}"),
+        Some("p99") => format!("p99 {name}"),
+        Some("max") => format!("maximum {name}"),
+        _ => name,
+    };
+    if let Some(n) = site.filter(|&n| n > 0) {
+        name = format!("{name} (site {})", n + 1);
+    }
+    Quantity::new(name, dimension, scale)
+}
+
+/// A column's text as a number in base units: a number times the quantity's scale, or a
+/// duration with a unit (`"10ms"`) in seconds.
+pub fn base_value(q: &Quantity, text: &str) -> Option<f64> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<f64>() {
+        return v.is_finite().then_some(v * q.scale);
+    }
+    t.parse::<sim::SimDuration>()
+        .ok()
+        .map(|d| d.as_nanos() as f64 * 1e-9)
+}
+
+/// Whether a numeric axis over `lo..=hi` (positive) reads better on a log scale: when the
+/// values span two decades or more.
+pub fn wants_log(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo >= 100.0
+}
+
+/// One panel of a bar figure: one bar per category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarPanel {
+    /// What the bars measure (decides the unit of the y axis).
+    pub dimension: Dimension,
+    /// The panel's title, in words.
+    pub title: String,
+    /// One value per category, in base units (seconds, bytes, ...).
+    pub values: Vec<f64>,
+}
+
+/// Draws panels side by side, each a bar per category (`labels`), into the SVG file
+/// `path` (written to a temporary file and renamed). Each panel's y axis has its own unit.
+pub fn bar_panels(
+    path: &Path,
+    title: &str,
+    labels: &[String],
+    panels: &[BarPanel],
+) -> Result<(), String> {
+    ensure_font()?;
+    let tmp = path.with_extension("svg.partial");
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), String> {
+        let width = 60 + 400 * panels.len().max(1) as u32;
+        let root = SVGBackend::new(&tmp, (width, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let root = root
+            .titled(title, ("sans-serif", 22))
+            .map_err(|e| e.to_string())?;
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (panel, area) in panels.iter().zip(&areas) {
+            draw_bar_panel(area, labels, panel)?;
+        }
+        root.present().map_err(|e| e.to_string())
+    }))
+    .unwrap_or_else(|_| Err("the plotting library failed (internal panic)".to_string()));
+    let done = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+fn draw_bar_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    panel: &BarPanel,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let largest = panel.values.iter().copied().fold(0.0, f64::max);
+    let u = unit_for(panel.dimension, largest);
+    let top = if largest > 0.0 {
+        largest / u.size * 1.15
+    } else {
+        1.0
+    };
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title.as_str(), ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)
+        .map_err(e)?;
+    let names = labels.to_vec();
+    let x_fmt = move |v: &f64| category_at(&names, *v);
+    let y_fmt = |v: &f64| number(*v);
+    let y_desc = if u.symbol.is_empty() {
+        "count".to_string()
+    } else {
+        u.symbol.to_string()
+    };
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_max_light_lines(0)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
+    for (i, v) in panel.values.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let x = i as f64;
+        let h = v / u.size;
+        chart
+            .draw_series([Rectangle::new(
+                [(x - 0.35, 0.0), (x + 0.35, h)],
+                colour.filled(),
+            )])
+            .map_err(e)?;
+        chart
+            .draw_series([Text::new(
+                number(h),
+                (x - 0.3, h + top * 0.02),
+                ("sans-serif", 13),
+            )])
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// The category name at position `v` of a categorical axis (empty between categories).
+fn category_at(names: &[String], v: f64) -> String {
+    let r = v.round();
+    if (v - r).abs() < 0.01 && r >= 0.0 && (r as usize) < names.len() {
+        names[r as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -230,6 +230,17 @@ fn merge_reports_missing_rows_and_refuses_foreign_shards() {
         (0..24).filter(|i| i % 2 == 1).collect::<Vec<_>>()
     );
     assert!(m.to_string().contains("12 rows missing"));
+    // Not named results.csv: a plain table, no plots and no sidecar beside it (docs/sweeps.md).
+    assert!(m.plots.is_empty() && m.plot_errors.is_empty(), "{m:?}");
+    assert!(!dir.join("sweep.json").exists());
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "svg")),
+        "no plot beside m.csv"
+    );
 
     // A different sweep (other grid) cannot be merged with it.
     let other_dir = dir.join("other");
