@@ -179,7 +179,7 @@ struct CompareArgs {
     scenario: Option<PathBuf>,
     #[command(flatten)]
     common: ScenarioArgs,
-    /// Also write compare.csv and compare.svg (a bar figure) into DIR.
+    /// Also write compare.csv and the bar figure compare.svg and compare.png into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores).

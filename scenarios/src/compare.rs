@@ -22,6 +22,8 @@ use crate::runner::{RunOptions, run};
 pub const CSV_FILE: &str = "compare.csv";
 /// The bar figure.
 pub const SVG_FILE: &str = "compare.svg";
+/// The bar figure as an image.
+pub const PNG_FILE: &str = "compare.png";
 
 /// The key compare sets on every run.
 const MODE_KEY: &str = "copy.mode";
@@ -273,7 +275,7 @@ impl Comparison {
         o
     }
 
-    /// Writes `compare.csv` and `compare.svg` into `dir` (created if needed).
+    /// Writes `compare.csv`, `compare.svg` and `compare.png` into `dir` (created if needed).
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, CompareError> {
         let werr = |path: &Path, e: String| CompareError::Write {
             path: path.to_path_buf(),
@@ -309,7 +311,9 @@ impl Comparison {
             self.scenario, self.seed
         );
         crate::plot::bar_panels(&svg, &title, &labels, &panels).map_err(|e| werr(&svg, e))?;
-        Ok(vec![csv, svg])
+        let png = dir.join(PNG_FILE);
+        crate::plot::bar_panels(&png, &title, &labels, &panels).map_err(|e| werr(&png, e))?;
+        Ok(vec![csv, svg, png])
     }
 }
 

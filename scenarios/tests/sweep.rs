@@ -585,12 +585,19 @@ fn plots_are_drawn_as_svg_and_png() {
         .collect();
     assert!(svg.starts_with("<svg") || svg.contains("<svg"));
     assert!(
-        texts.contains(&"xrc") && texts.contains(&"sync"),
-        "series names in the legend: {texts:?}"
+        texts.contains(&"copy mode = xrc") && texts.contains(&"copy mode = sync"),
+        "the legend names the parameter: {texts:?}"
     );
     assert!(
-        texts.contains(&"link.distance_km") && texts.contains(&"sites.0.data_loss_window_ns"),
-        "axis labels: {texts:?}"
+        texts.contains(&"link distance (km)")
+            && texts
+                .iter()
+                .any(|t| t.starts_with("data-loss window at the disaster (") && t.ends_with("s)")),
+        "axis labels say the quantity and its unit: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("e7") || t.contains("e8")),
+        "no exponent notation on the axes: {texts:?}"
     );
     assert!(svg.contains("data-loss window vs distance"));
     let png = std::fs::read(&sum.plots[1]).unwrap();
