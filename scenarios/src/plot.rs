@@ -977,6 +977,9 @@ const FIELDS: &[(&str, &str)] = &[
     ("paced_writes", "writes paced"),
     ("sim_time_ns", "simulated time"),
     ("initial_copy_done_ns", "initial copy completed at"),
+    ("pending_incomplete", "tokens without data above A"),
+    ("pending_complete", "complete writes above A"),
+    ("never_received", "tokens never received"),
 ];
 
 /// The quantity of a results column: a known parameter or report field, else guessed from
