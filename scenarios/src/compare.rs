@@ -65,6 +65,8 @@ pub struct Comparison {
     pub modes: Vec<ModeResult>,
     /// Warnings from building the scenario (an override that changed nothing).
     pub warnings: Vec<String>,
+    /// Notes printed under the table (why a mode's figures look the way they do).
+    pub notes: Vec<String>,
 }
 
 /// Why a comparison could not be made.
@@ -134,6 +136,20 @@ pub fn compare(src: &Source, sets: &[String], base_dir: &Path) -> Result<Compari
         .collect();
     let reports: Vec<Json> = reports.into_iter().collect::<Result<_, _>>()?;
     let first = &reports[0];
+    let mut notes = Vec::new();
+    for ((name, built), r) in builds.iter().zip(&reports) {
+        let interval = built.world.copy.pit_interval;
+        let struck = r["disaster_at_ns"]
+            .as_u64()
+            .or_else(|| r["sim_time_ns"].as_u64())
+            .unwrap_or(0);
+        if *name == models::world::Mode::Pit.name() && interval.as_nanos() >= struck {
+            notes.push(format!(
+                "{name}: no point-in-time copy was complete before the end (copy.pit_interval = {interval}); \
+                 try --set copy.pit_interval=1s"
+            ));
+        }
+    }
     Ok(Comparison {
         scenario: first["scenario"].as_str().unwrap_or_default().to_string(),
         seed: first["seed"].as_u64().unwrap_or_default(),
@@ -144,6 +160,7 @@ pub fn compare(src: &Source, sets: &[String], base_dir: &Path) -> Result<Compari
             .map(|((name, _), r)| mode_result(name, r))
             .collect(),
         warnings,
+        notes,
     })
 }
 
@@ -248,6 +265,9 @@ impl Comparison {
         for r in &rows {
             let cells: Vec<&str> = r.iter().map(String::as_str).collect();
             let _ = writeln!(o, "{}", line(&cells));
+        }
+        for n in &self.notes {
+            let _ = writeln!(o, "note: {n}");
         }
         o
     }
@@ -357,6 +377,7 @@ mod tests {
             disaster_at_ns: Some(60_000_000_000),
             modes: vec![m],
             warnings: Vec::new(),
+            notes: vec!["pit: why".into()],
         };
         assert_eq!(
             c.csv().lines().nth(1),
@@ -365,5 +386,6 @@ mod tests {
         let t = c.table();
         assert!(t.contains("disaster at 60.000 s in every run"), "{t}");
         assert!(t.contains("INCONSISTENT"), "{t}");
+        assert!(t.ends_with("note: pit: why\n"), "{t}");
     }
 }
