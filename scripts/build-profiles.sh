@@ -5,6 +5,10 @@
 # cargo's CARGO_PROFILE_RELEASE_* variables, so Cargo.toml is not edited.
 #
 #   bash scripts/build-profiles.sh [OUT] [ROUNDS]     # default OUT=build-profiles.txt, 3 rounds
+#   VARIANTS="false:16 fat:1" bash scripts/build-profiles.sh   # LTO:CODEGEN_UNITS, in this order
+#
+# On a shared machine the load changes from one build to the next: run the variants in both
+# orders before drawing conclusions.
 #
 # Each variant builds in its own target directory under ${TMPDIR:-/tmp}, removed at the end.
 set -euo pipefail
@@ -13,9 +17,8 @@ OUT=${1:-build-profiles.txt}
 ROUNDS=${2:-3}
 : >"$OUT"
 echo "commit $(git rev-parse --short HEAD) cores $(nproc) date $(date -u +%FT%TZ)" >>"$OUT"
-for variant in "fat 1" "thin 16" "false 16"; do
-  set -- $variant
-  lto=$1 cgu=$2
+for variant in ${VARIANTS:-fat:1 thin:16 false:16}; do
+  lto=${variant%%:*} cgu=${variant##*:}
   dir=$(mktemp -d "${TMPDIR:-/tmp}/xrcsim-build-XXXX")
   export CARGO_TARGET_DIR=$dir CARGO_PROFILE_RELEASE_LTO=$lto CARGO_PROFILE_RELEASE_CODEGEN_UNITS=$cgu
   load=$(cut -d' ' -f1 /proc/loadavg)

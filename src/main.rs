@@ -98,7 +98,7 @@ struct RunArgs {
     /// Print the JSON report instead of the human one.
     #[arg(long)]
     json: bool,
-    /// Also write the JSON report to FILE.
+    /// Also write the JSON report to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// Write the JSONL event trace to FILE.
@@ -314,9 +314,21 @@ fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Writes the JSON report to `path`: `-` is standard output; a regular file (or a new one)
+/// is written to a temporary file and renamed, so it never looks complete when it is not;
+/// anything else (`/dev/stdout`, a named pipe) is written in place, never replaced.
 fn write_json(path: &Path, r: &Report) -> Result<(), String> {
-    let tmp = path.with_extension("json.partial");
     let text = serde_json::to_string_pretty(r).expect("a report serializes") + "\n";
+    if path == Path::new("-") {
+        emit(&text);
+        return Ok(());
+    }
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        return std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+    }
+    let tmp = path.with_extension("json.partial");
     std::fs::write(&tmp, text).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }

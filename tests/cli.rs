@@ -311,3 +311,20 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("compare runs every copy mode"));
 }
+
+#[test]
+fn the_report_goes_to_standard_output_or_a_device_without_replacing_it() {
+    let o = xrcsim(&["run", "--until", "1s", "-q", "--report", "-", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Two reports on stdout: --report - and --json.
+    assert_eq!(
+        stdout(&o).matches("\"format\": \"xrcsim-report\"").count(),
+        2
+    );
+    // A character device is written in place, never renamed over.
+    let o = xrcsim(&["run", "--until", "1s", "-q", "--report", "/dev/null"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = std::fs::metadata("/dev/null").unwrap();
+    assert!(!m.is_file(), "/dev/null is still a device");
+    assert!(!Path::new("/dev/null.json.partial").exists());
+}

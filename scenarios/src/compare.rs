@@ -303,7 +303,10 @@ impl Comparison {
         };
         std::fs::create_dir_all(dir).map_err(|e| werr(dir, e.to_string()))?;
         let csv = dir.join(CSV_FILE);
-        std::fs::write(&csv, self.csv()).map_err(|e| werr(&csv, e.to_string()))?;
+        let tmp = dir.join(format!(".{CSV_FILE}.partial"));
+        std::fs::write(&tmp, self.csv())
+            .and_then(|()| std::fs::rename(&tmp, &csv))
+            .map_err(|e| werr(&csv, e.to_string()))?;
         let svg = dir.join(SVG_FILE);
         let labels: Vec<String> = self.modes.iter().map(|m| m.mode.clone()).collect();
         let secs = |f: fn(&ModeResult) -> u64| -> Vec<f64> {
