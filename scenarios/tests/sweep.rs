@@ -234,11 +234,11 @@ fn merge_reports_missing_rows_and_refuses_foreign_shards() {
     assert!(m.plots.is_empty() && m.plot_errors.is_empty(), "{m:?}");
     assert!(!dir.join("sweep.json").exists());
     assert!(
-        std::fs::read_dir(&dir).unwrap().all(|e| !e
+        std::fs::read_dir(&dir).unwrap().all(|e| e
             .unwrap()
             .path()
             .extension()
-            .is_some_and(|x| x == "svg")),
+            .is_none_or(|x| x != "svg")),
         "no plot beside m.csv"
     );
 
