@@ -1,10 +1,14 @@
 //! `xrcsim`: the command line. A thin dispatcher over the `scenarios` crate (runs, checks,
-//! sweeps) and the `tui` crate.
+//! sweeps, comparisons) and the `tui` crate.
+//!
+//! Exit status: 0 success; 1 the run worked but its outcome failed a requested check
+//! (`--expect-consistent`, a sweep with failed rows); 2 bad input or usage (including a
+//! warning under `--strict`).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use scenarios::report::{Report, human};
 use scenarios::runner::{RunOptions, run};
-use scenarios::{BASELINE, Source, prepare, read_file};
+use scenarios::{BASELINE, Source, prepare_noted, read_file};
 use sim::SimDuration;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -14,8 +18,11 @@ use std::process::ExitCode;
 ///
 /// With no arguments, runs the built-in baseline scenario and prints its report.
 #[derive(Parser, Debug)]
-#[command(name = "xrcsim", version, about, long_about = None, after_help = "Examples:\n  xrcsim                                   run the built-in baseline scenario\n  xrcsim run scenarios/fig5.toml --json    one run, JSON report on stdout\n  xrcsim check my.toml                     validate a scenario and show what it builds\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim tui                               explore the baseline interactively")]
+#[command(name = "xrcsim", version, about, long_about = None, after_help = "Examples:\n  xrcsim                                   run the built-in baseline scenario\n  xrcsim run scenarios/fig5.toml --json    one run, JSON report on stdout\n  xrcsim check my.toml                     validate a scenario and show what it builds\n  xrcsim compare scenarios/fig5.toml       every copy mode on the same workload\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim init my.toml                      write a commented scenario to start from\n  xrcsim tui                               explore the baseline interactively")]
 struct Cli {
+    /// Treat warnings (such as an override that changed nothing) as errors: exit status 2.
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -27,36 +34,54 @@ enum Cmd {
         after_help = "Examples:\n  xrcsim run scenarios/baseline.toml\n  xrcsim run scenarios/baseline.toml --seed 7 --set copy.mode=sync --json\n  xrcsim run my.toml --disaster-at 45s --trace t.jsonl --image i.csv --report r.json\n  xrcsim run my.toml --disaster-at none --drain --expect-consistent"
     )]
     Run(RunArgs),
-    /// Validate a scenario file and print what it would build.
+    /// Validate a scenario (the built-in baseline when none is given) and print what it builds.
     #[command(
-        after_help = "Examples:\n  xrcsim check scenarios/baseline.toml\n  xrcsim check my.toml --set link.distance_km=3000"
+        after_help = "Examples:\n  xrcsim check\n  xrcsim check scenarios/baseline.toml\n  xrcsim check my.toml --set link.distance_km=3000 --strict"
     )]
     Check(CheckArgs),
     /// Run a parameter sweep (grid x seeds) in parallel; see docs/sweeps.md.
     #[command(
-        after_help = "Examples:\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim sweep scenarios/sweeps/distance.toml --out shard-3 --shard 3/16\n  xrcsim sweep merge out/results.csv shard-*/results.csv"
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  xrcsim sweep scenarios/sweeps/distance.toml --dry-run\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim sweep scenarios/sweeps/distance.toml --out shard-3 --shard 3/16\n  xrcsim sweep merge out/results.csv shard-*/results.csv"
     )]
     Sweep(SweepArgs),
+    /// Run every copy mode on the same workload, struck at the same instant, side by side.
+    #[command(
+        after_help = "Examples:\n  xrcsim compare\n  xrcsim compare scenarios/fig5.toml --until 20s --out out/compare"
+    )]
+    Compare(CompareArgs),
     /// Interactive terminal UI (the baseline scenario when none is given).
     #[command(
         after_help = "Examples:\n  xrcsim tui\n  xrcsim tui scenarios/fig5.toml --set copy.mode=naive"
     )]
     Tui(TuiArgs),
+    /// Write a commented scenario to start from (to standard output when no FILE is given).
+    #[command(after_help = "Examples:\n  xrcsim init my.toml\n  xrcsim check my.toml")]
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  xrcsim completions bash > /etc/bash_completion.d/xrcsim\n  xrcsim completions zsh > ~/.zfunc/_xrcsim"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on standard output.
+    #[command(after_help = "Examples:\n  xrcsim man > xrcsim.1 && man ./xrcsim.1")]
+    Man,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 struct ScenarioArgs {
-    /// Override any scenario field, e.g. `--set link.bandwidth_mbps=155.52` (repeatable;
-    /// `--set disaster.at=none` removes a key).
+    /// Override any scenario field, e.g. --set link.bandwidth_mbps=155.52 (repeatable;
+    /// --set disaster.at=none removes a key).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Master seed (same as `--set run.seed=N`).
+    /// Master seed (same as --set run.seed=N).
     #[arg(long)]
     seed: Option<u64>,
-    /// Simulated length of the workload, e.g. `30s` (same as `--set run.length=...`).
+    /// Simulated length of the workload, e.g. 30s (same as --set run.length=DUR).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     until: Option<SimDuration>,
-    /// Inject the primary-site disaster at DUR, or `none` for no disaster.
+    /// Inject the primary-site disaster at DUR, or none for no disaster.
     #[arg(long, value_name = "DUR|none", value_parser = parse_disaster)]
     disaster_at: Option<Disaster>,
     /// At the end, stop the workload and let replication catch up before the final image.
@@ -64,7 +89,7 @@ struct ScenarioArgs {
     drain: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 struct RunArgs {
     /// Scenario file (TOML); the built-in baseline when omitted.
     scenario: Option<PathBuf>,
@@ -73,7 +98,7 @@ struct RunArgs {
     /// Print the JSON report instead of the human one.
     #[arg(long)]
     json: bool,
-    /// Also write the JSON report to FILE.
+    /// Also write the JSON report to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// Write the JSONL event trace to FILE.
@@ -92,28 +117,33 @@ struct RunArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Scenario file (TOML).
-    scenario: PathBuf,
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    scenario: Option<PathBuf>,
     #[command(flatten)]
     common: ScenarioArgs,
+    /// Print every name of long lists (volumes, data sets) instead of a summary.
+    #[arg(long)]
+    full: bool,
 }
 
 #[derive(Args, Debug)]
 struct SweepArgs {
-    /// Sweep file (TOML), or `merge` followed by OUT and shard CSVs.
-    #[arg(value_name = "SWEEP.toml|merge")]
-    sweep: String,
-    /// For `merge`: the output CSV then the shard CSVs.
-    #[arg(value_name = "FILES")]
-    files: Vec<PathBuf>,
-    /// Output directory (results.csv, errors.csv, plots).
-    #[arg(long, value_name = "DIR")]
+    #[command(subcommand)]
+    action: Option<SweepAction>,
+    /// Sweep file (TOML); see docs/sweeps.md.
+    #[arg(value_name = "SWEEP.toml", required = true)]
+    sweep: Option<PathBuf>,
+    /// Output directory (results.csv, errors.csv, sweep.json, plots).
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
     out: Option<PathBuf>,
+    /// Build every row (scenario and overrides) and report the invalid ones; run nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// Run only rows with index % n == i (0 <= i < n), for clusters.
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -123,12 +153,61 @@ struct SweepArgs {
     resume: bool,
 }
 
+#[derive(Subcommand, Debug)]
+enum SweepAction {
+    /// Join the results.csv of shards into one table, rows by index. Into a file named
+    /// results.csv, its directory also gets sweep.json and the sweep's plots.
+    #[command(
+        after_help = "Examples:\n  xrcsim sweep merge merged/results.csv shard-*/results.csv\n  xrcsim sweep merge all.csv a/results.csv b/results.csv"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// The merged table to write.
+    #[arg(value_name = "OUT.csv")]
+    out: PathBuf,
+    /// The shards' results.csv files.
+    #[arg(value_name = "SHARD.csv", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    scenario: Option<PathBuf>,
+    #[command(flatten)]
+    common: ScenarioArgs,
+    /// Also write compare.csv and the bar figure compare.svg and compare.png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
 #[derive(Args, Debug)]
 struct TuiArgs {
     /// Scenario file (TOML); the built-in baseline when omitted.
     scenario: Option<PathBuf>,
     #[command(flatten)]
     common: ScenarioArgs,
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// Where to write the scenario; standard output when omitted.
+    file: Option<PathBuf>,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -204,25 +283,60 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Prints every warning on stderr; under `--strict` any warning is an error (status 2).
+fn warn_all<W: std::fmt::Display>(warnings: &[W], strict: bool) -> Result<(), ExitCode> {
+    for w in warnings {
+        eprintln!("xrcsim: warning: {w}");
+    }
+    if strict && !warnings.is_empty() {
+        return Err(fail(format!(
+            "{} warning{} and --strict: stopping",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
+/// Loads, overrides and builds a scenario, printing its warnings.
+fn prepare_cli(
+    path: Option<&Path>,
+    common: &ScenarioArgs,
+    strict: bool,
+) -> Result<scenarios::build::Built, ExitCode> {
+    let (src, dir) = source(path).map_err(fail)?;
+    let (built, warnings) = prepare_noted(&src, &common.sets(), &dir).map_err(fail)?;
+    warn_all(&warnings, strict)?;
+    Ok(built)
+}
+
 fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Writes the JSON report to `path`: `-` is standard output; a regular file (or a new one)
+/// is written to a temporary file and renamed, so it never looks complete when it is not;
+/// anything else (`/dev/stdout`, a named pipe) is written in place, never replaced.
 fn write_json(path: &Path, r: &Report) -> Result<(), String> {
-    let tmp = path.with_extension("json.partial");
     let text = serde_json::to_string_pretty(r).expect("a report serializes") + "\n";
+    if path == Path::new("-") {
+        emit(&text);
+        return Ok(());
+    }
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        return std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+    }
+    let tmp = path.with_extension("json.partial");
     std::fs::write(&tmp, text).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }
 
-fn cmd_run(a: RunArgs) -> ExitCode {
-    let (src, dir) = match source(a.scenario.as_deref()) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let built = match prepare(&src, &a.common.sets(), &dir) {
+fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
+    let built = match prepare_cli(a.scenario.as_deref(), &a.common, strict) {
         Ok(b) => b,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     let opts = RunOptions {
         trace: a.trace.clone(),
@@ -239,12 +353,12 @@ fn cmd_run(a: RunArgs) -> ExitCode {
         return fail(e);
     }
     if a.json {
-        println!(
-            "{}",
+        emit(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&out.report).expect("a report serializes")
-        );
+        ));
     } else {
-        print!("{}", human(&out.report, color_stdout()));
+        emit(&human(&out.report, color_stdout()));
     }
     if a.expect_consistent && !out.report.consistent() {
         eprintln!("xrcsim: a site's recovered image is not consistent (--expect-consistent)");
@@ -253,27 +367,74 @@ fn cmd_run(a: RunArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn cmd_check(a: CheckArgs) -> ExitCode {
-    let (src, dir) = match source(Some(&a.scenario)) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
+/// Longest line `check` prints without `--full`.
+const CHECK_LINE_MAX: usize = 160;
+
+/// Lines alike (same first two words) shown before `check` summarises the rest.
+const CHECK_ALIKE_MAX: usize = 6;
+
+/// Summarises long output for a person: a line longer than `max` characters is cut at a
+/// word and ends `... and N more (--full lists them)` (N the words left out: volumes,
+/// pairs); a run of more than `alike` consecutive lines starting with the same two words
+/// (`storage control ...` times 200) keeps its first `alike - 1` lines and its last.
+fn summarise_lists(text: &str, max: usize, alike: usize) -> String {
+    let shorten = |line: &str| -> String {
+        if line.chars().count() <= max {
+            return line.to_string();
+        }
+        let end = line.char_indices().nth(max).map_or(line.len(), |(i, _)| i);
+        let cut = line[..end].rfind(' ').unwrap_or(end);
+        let rest = line[cut..].split_whitespace().count();
+        format!("{} ... and {rest} more (--full lists them)", &line[..cut])
     };
-    match prepare(&src, &a.common.sets(), &dir) {
+    let key = |l: &str| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let k = key(lines[i]);
+        let run = lines[i..].iter().take_while(|l| key(l) == k).count();
+        if run > alike && !k.is_empty() {
+            for l in &lines[i..i + alike - 1] {
+                out.push_str(&shorten(l));
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "... {} more lines of {k} (--full lists them)\n",
+                run - alike
+            ));
+            out.push_str(&shorten(lines[i + run - 1]));
+            out.push('\n');
+        } else {
+            for l in &lines[i..i + run] {
+                out.push_str(&shorten(l));
+                out.push('\n');
+            }
+        }
+        i += run;
+    }
+    out
+}
+
+fn cmd_check(a: CheckArgs, strict: bool) -> ExitCode {
+    match prepare_cli(a.scenario.as_deref(), &a.common, strict) {
         Ok(b) => {
-            emit(&scenarios::build::describe(&b));
+            let text = scenarios::build::describe(&b);
+            if a.full {
+                emit(&text);
+            } else {
+                emit(&summarise_lists(&text, CHECK_LINE_MAX, CHECK_ALIKE_MAX));
+            }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(e),
+        Err(code) => code,
     }
 }
 
-fn cmd_sweep(a: SweepArgs) -> ExitCode {
+fn cmd_sweep(a: SweepArgs, strict: bool) -> ExitCode {
     use scenarios::sweep;
-    if a.sweep == "merge" {
-        let Some((out, inputs)) = a.files.split_first() else {
-            return fail("usage: xrcsim sweep merge OUT.csv SHARD.csv...");
-        };
-        return match sweep::merge(out, inputs) {
+    if let Some(SweepAction::Merge(m)) = a.action {
+        return match sweep::merge(&m.out, &m.inputs) {
             Ok(s) => {
                 eprintln!("{s}");
                 ExitCode::SUCCESS
@@ -281,10 +442,10 @@ fn cmd_sweep(a: SweepArgs) -> ExitCode {
             Err(e) => fail(e),
         };
     }
-    let Some(out_dir) = a.out.clone() else {
-        return fail("sweep needs --out DIR (where results.csv and the plots go)");
+    let Some(sweep_path) = a.sweep else {
+        return fail("sweep needs a sweep file: xrcsim sweep SWEEP.toml --out DIR");
     };
-    let file = match sweep::load_sweep(&a.sweep) {
+    let file = match sweep::load_sweep(&sweep_path) {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
@@ -301,6 +462,47 @@ fn cmd_sweep(a: SweepArgs) -> ExitCode {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    if let Some(j) = a.jobs.filter(|&j| j > 0) {
+        // The check below and the rows use the same pool size.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global();
+    }
+
+    // Every row is built before any runs: an invalid grid value fails now, not on a cluster
+    // after the job.
+    let rows: Vec<sweep::Row> = file
+        .rows()
+        .into_iter()
+        .filter(|r| sweep::in_shard(r.index, shard))
+        .collect();
+    let check = sweep::check_rows(&rows, |row| {
+        scenarios::prepare_noted(&base, &row.sets(), &base_dir)
+            .map(|(_, w)| w)
+            .map_err(|e| e.to_string())
+    });
+    for w in &check.warnings {
+        eprintln!("xrcsim: warning: {w}");
+    }
+    for bad in &check.invalid {
+        eprintln!("xrcsim: {}: {bad}", sweep_path.display());
+    }
+    if !check.invalid.is_empty() {
+        return fail(format!(
+            "{}: {check}; nothing was run",
+            sweep_path.display()
+        ));
+    }
+    if strict && !check.warnings.is_empty() {
+        return fail(format!("{}: {check} and --strict", sweep_path.display()));
+    }
+    if a.dry_run {
+        eprintln!("{}: {check}", sweep_path.display());
+        return ExitCode::SUCCESS;
+    }
+    let Some(out_dir) = a.out else {
+        return fail("sweep needs --out DIR (where results.csv and the plots go)");
+    };
     let opts = sweep::SweepOptions {
         out_dir,
         shard,
@@ -323,14 +525,42 @@ fn cmd_sweep(a: SweepArgs) -> ExitCode {
     }
 }
 
-fn cmd_tui(a: TuiArgs) -> ExitCode {
+fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
+    use scenarios::compare;
     let (src, dir) = match source(a.scenario.as_deref()) {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let built = match prepare(&src, &a.common.sets(), &dir) {
-        Ok(b) => b,
+    if let Some(j) = a.jobs.filter(|&j| j > 0) {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global();
+    }
+    let cmp = match compare::compare(&src, &a.common.sets(), &dir) {
+        Ok(c) => c,
         Err(e) => return fail(e),
+    };
+    if let Err(code) = warn_all(&cmp.warnings, strict) {
+        return code;
+    }
+    emit(&cmp.table());
+    if let Some(out) = &a.out {
+        match cmp.write(out) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_tui(a: TuiArgs, strict: bool) -> ExitCode {
+    let built = match prepare_cli(a.scenario.as_deref(), &a.common, strict) {
+        Ok(b) => b,
+        Err(code) => return code,
     };
     match tui::run(built) {
         Ok(()) => ExitCode::SUCCESS,
@@ -338,28 +568,149 @@ fn cmd_tui(a: TuiArgs) -> ExitCode {
     }
 }
 
+/// The scenario `xrcsim init` writes: every section explained, optional keys commented out.
+const INIT_TEMPLATE: &str = include_str!("init.toml");
+
+fn cmd_init(a: InitArgs) -> ExitCode {
+    let Some(path) = a.file else {
+        emit(INIT_TEMPLATE);
+        return ExitCode::SUCCESS;
+    };
+    if path.exists() && !a.force {
+        return fail(format!(
+            "`{}` exists; choose another name or add --force to overwrite it",
+            path.display()
+        ));
+    }
+    if let Err(e) = std::fs::write(&path, INIT_TEMPLATE) {
+        return fail(format!("cannot write `{}`: {e}", path.display()));
+    }
+    eprintln!(
+        "wrote {p}; try: xrcsim check {p} && xrcsim run {p}",
+        p = path.display()
+    );
+    ExitCode::SUCCESS
+}
+
+fn cmd_completions(a: CompletionsArgs) -> ExitCode {
+    let mut buf = Vec::new();
+    clap_complete::generate(a.shell, &mut Cli::command(), "xrcsim", &mut buf);
+    emit(&String::from_utf8_lossy(&buf));
+    ExitCode::SUCCESS
+}
+
+fn cmd_man() -> ExitCode {
+    let mut buf = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+        return fail(format!("cannot render the manual page: {e}"));
+    }
+    emit(&String::from_utf8_lossy(&buf));
+    ExitCode::SUCCESS
+}
+
+/// For a first argument that is not a command: `xrcsim scenarios/fig5.toml` most likely
+/// meant `xrcsim run scenarios/fig5.toml`.
+fn command_hint(args: &[String]) -> Option<String> {
+    let first = args.get(1)?;
+    if first.starts_with('-') {
+        return None;
+    }
+    let is_command = Cli::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == first || c.get_all_aliases().any(|a| a == first));
+    if is_command {
+        return None;
+    }
+    let looks_like_file = first.ends_with(".toml") || Path::new(first).is_file();
+    looks_like_file.then(|| {
+        let rest: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+        format!(
+            "`{first}` is not a command; did you mean `xrcsim run {}`? (xrcsim --help lists the commands)",
+            rest.join(" ")
+        )
+    })
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(hint) = command_hint(&args)
+            {
+                return fail(hint);
+            }
+            // `xrcsim sweep X.toml extra.csv`: clap sees a second positional as a misplaced
+            // subcommand; say plainly that it is one argument too many.
+            if e.kind() == clap::error::ErrorKind::ArgumentConflict
+                && let Some(clap::error::ContextValue::String(extra)) =
+                    e.get(clap::error::ContextKind::InvalidSubcommand)
+            {
+                return fail(format!(
+                    "unexpected argument '{extra}': xrcsim sweep takes one sweep file \
+                     (to join shard results: xrcsim sweep merge OUT.csv SHARD.csv...)"
+                ));
+            }
+            e.exit();
+        }
+    };
+    let strict = cli.strict;
     match cli.cmd {
-        None => cmd_run(RunArgs {
-            scenario: None,
-            common: ScenarioArgs {
-                sets: Vec::new(),
-                seed: None,
-                until: None,
-                disaster_at: None,
-                drain: false,
-            },
-            json: false,
-            report: None,
-            trace: None,
-            image: None,
-            expect_consistent: false,
-            quiet: false,
-        }),
-        Some(Cmd::Run(a)) => cmd_run(a),
-        Some(Cmd::Check(a)) => cmd_check(a),
-        Some(Cmd::Sweep(a)) => cmd_sweep(a),
-        Some(Cmd::Tui(a)) => cmd_tui(a),
+        None => cmd_run(RunArgs::default(), strict),
+        Some(Cmd::Run(a)) => cmd_run(a, strict),
+        Some(Cmd::Check(a)) => cmd_check(a, strict),
+        Some(Cmd::Sweep(a)) => cmd_sweep(a, strict),
+        Some(Cmd::Compare(a)) => cmd_compare(a, strict),
+        Some(Cmd::Tui(a)) => cmd_tui(a, strict),
+        Some(Cmd::Init(a)) => cmd_init(a),
+        Some(Cmd::Completions(a)) => cmd_completions(a),
+        Some(Cmd::Man) => cmd_man(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_summarised_and_short_lines_kept() {
+        let vols: Vec<String> = (0..1000).map(|i| format!("VOL{i:04}")).collect();
+        let text = format!("scenario x: valid\nvolumes {}\n", vols.join(" "));
+        let s = summarise_lists(&text, 80, 6);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines[0], "scenario x: valid");
+        // 80 characters hold `volumes` and 9 names; 991 are left out.
+        assert_eq!(
+            lines[1],
+            "volumes VOL0000 VOL0001 VOL0002 VOL0003 VOL0004 VOL0005 VOL0006 VOL0007 VOL0008 \
+             ... and 991 more (--full lists them)"
+        );
+        let many: String = (0..50)
+            .map(|i| format!("storage control SS{i:02}: x\n"))
+            .collect();
+        let s = summarise_lists(&many, 80, 6);
+        assert_eq!(s.lines().count(), 7, "{s}");
+        assert!(
+            s.contains("... 44 more lines of storage control (--full lists them)"),
+            "{s}"
+        );
+        assert!(s.ends_with("storage control SS49: x\n"), "{s}");
+        let short = "a b c\nstorage control A\nstorage control B\n";
+        assert_eq!(summarise_lists(short, 80, 6), short);
+    }
+
+    #[test]
+    fn a_scenario_given_as_command_gets_a_hint() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let h = command_hint(&args(&["xrcsim", "scenarios/fig5.toml", "--json"])).unwrap();
+        assert!(h.contains("did you mean `xrcsim run scenarios/fig5.toml --json`"));
+        assert_eq!(command_hint(&args(&["xrcsim", "runn"])), None);
+        assert_eq!(command_hint(&args(&["xrcsim", "run", "x.toml"])), None);
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

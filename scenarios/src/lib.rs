@@ -9,12 +9,14 @@
 //! - [`runner`]: one deterministic run, its trace and image files;
 //! - [`report`]: the JSON report and the human summary;
 //! - [`verify`]: an independent checker of a run's trace, image and report;
+//! - [`compare`]: every copy mode on the same workload, side by side;
 //! - [`sweep`] and [`plot`]: parameter grids x seeds in parallel, CSV results with resume
 //!   and sharding, plots.
 
 #![warn(missing_docs)]
 
 pub mod build;
+pub mod compare;
 pub mod load;
 pub mod plot;
 pub mod report;
@@ -36,11 +38,22 @@ pub const BASELINE: &str = include_str!("../baseline.toml");
 /// Loads scenario `src` with `--set` overrides, fills in defaults and builds it; `base_dir`
 /// resolves relative paths in it.
 pub fn prepare(src: &Source, sets: &[String], base_dir: &Path) -> Result<build::Built, LoadError> {
+    prepare_noted(src, sets, base_dir).map(|(built, _)| built)
+}
+
+/// [`prepare`], also returning the warnings collected on the way (an override that
+/// changed nothing, such as `--set nosuch.key=none`), for the caller to print.
+pub fn prepare_noted(
+    src: &Source,
+    sets: &[String],
+    base_dir: &Path,
+) -> Result<(build::Built, Vec<String>), LoadError> {
     let mut loaded: Loaded<schema::Scenario> = load(src, sets)?;
     if let Err((path, msg)) = build::apply_defaults(&mut loaded.value) {
         return Err(loaded.error_at(&path, msg));
     }
-    build::build(&loaded, base_dir)
+    let built = build::build(&loaded, base_dir)?;
+    Ok((built, loaded.warnings().to_vec()))
 }
 
 /// Runs one sweep row: the base scenario with the row's overrides and seed, returning the

@@ -6,7 +6,7 @@
 //! allowed; for a misspelt key or variant it proposes the closest valid name:
 //!
 //! ```text
-//! baseline.toml:12:1: unknown key `bandwith_mbps` in [link]; did you mean `bandwidth_mbps`? allowed keys: distance_km, bandwidth_mbps, overhead, paths, outages
+//! baseline.toml:12:1: unknown key `bandwith_mbps` in [link]; did you mean `bandwidth_mbps`? allowed keys: distance_km, bandwidth_mbps, overhead_bytes, paths, outages
 //! baseline.toml:7:8: copy.mode: unknown variant `xrcc`, did you mean `xrc`? allowed: xrc, xrc-prt, sync, naive, pit
 //! --set link.distance_km=far: expected a number for link.distance_km, got `far`
 //! ```

@@ -14,6 +14,7 @@
 //! - `sweep.json`: the sweep's content hash, shard and plots, checked on resume;
 //! - `<plot name>.svg` / `.png` for each `[[plot]]` (not for a shard).
 
+mod check;
 mod error;
 mod file;
 mod grid;
@@ -22,6 +23,7 @@ mod run;
 mod table;
 mod value;
 
+pub use check::{RowNote, SweepCheck, check_rows, index_ranges};
 pub use error::SweepError;
 pub(crate) use file::scalar_map;
 pub use file::{MAX_ROWS, MAX_SEEDS, SweepFile, load_sweep, parse_sweep};

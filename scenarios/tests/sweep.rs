@@ -230,6 +230,17 @@ fn merge_reports_missing_rows_and_refuses_foreign_shards() {
         (0..24).filter(|i| i % 2 == 1).collect::<Vec<_>>()
     );
     assert!(m.to_string().contains("12 rows missing"));
+    // Not named results.csv: a plain table, no plots and no sidecar beside it (docs/sweeps.md).
+    assert!(m.plots.is_empty() && m.plot_errors.is_empty(), "{m:?}");
+    assert!(!dir.join("sweep.json").exists());
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| e
+            .unwrap()
+            .path()
+            .extension()
+            .is_none_or(|x| x != "svg")),
+        "no plot beside m.csv"
+    );
 
     // A different sweep (other grid) cannot be merged with it.
     let other_dir = dir.join("other");
@@ -574,12 +585,19 @@ fn plots_are_drawn_as_svg_and_png() {
         .collect();
     assert!(svg.starts_with("<svg") || svg.contains("<svg"));
     assert!(
-        texts.contains(&"xrc") && texts.contains(&"sync"),
-        "series names in the legend: {texts:?}"
+        texts.contains(&"copy mode = xrc") && texts.contains(&"copy mode = sync"),
+        "the legend names the parameter: {texts:?}"
     );
     assert!(
-        texts.contains(&"link.distance_km") && texts.contains(&"sites.0.data_loss_window_ns"),
-        "axis labels: {texts:?}"
+        texts.contains(&"link distance (km)")
+            && texts
+                .iter()
+                .any(|t| t.starts_with("data-loss window at the disaster (") && t.ends_with("s)")),
+        "axis labels say the quantity and its unit: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("e7") || t.contains("e8")),
+        "no exponent notation on the axes: {texts:?}"
     );
     assert!(svg.contains("data-loss window vs distance"));
     let png = std::fs::read(&sum.plots[1]).unwrap();

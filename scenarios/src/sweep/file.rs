@@ -548,7 +548,7 @@ mod tests {
             s.plots[0].name.as_deref(),
             Some("sites.0.data_loss_window_ns_vs_link.distance_km")
         );
-        assert!(s.plots[0].log_x && !s.plots[0].log_y);
+        assert!(s.plots[0].log_x == Some(true) && !s.plots[0].log_y);
     }
 
     #[test]

@@ -205,8 +205,12 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
         plots: Vec::new(),
         plot_errors: Vec::new(),
     };
-    if let Some((_, mut sc)) = sidecar {
-        if existing.is_none() && out.file_name().is_some_and(|n| n == RESULTS_FILE) {
+    // Only a merge into `results.csv` makes its directory a sweep output directory (sidecar
+    // and plots); `merged.csv` elsewhere is just a table.
+    if let Some((_, mut sc)) = sidecar
+        && out.file_name().is_some_and(|n| n == RESULTS_FILE)
+    {
+        if existing.is_none() {
             sc.shard = None;
             sc.write(&out_sidecar)?;
         }

@@ -1,0 +1,169 @@
+//! docs/contracts.md against the binary: every JSON report field `xrcsim run` emits is in
+//! the document's field table and every field the table names is emitted; every trace event
+//! and field emitted is documented, and every contract event is emitted; the image header
+//! is the documented one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn contracts() -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/contracts.md");
+    std::fs::read_to_string(p).expect("docs/contracts.md")
+}
+
+/// The section of the document starting at the heading `## N.`.
+fn section(doc: &str, n: u32) -> &str {
+    let start = doc
+        .find(&format!("\n## {n}. "))
+        .unwrap_or_else(|| panic!("no section {n}"));
+    let rest = &doc[start + 1..];
+    let end = rest[1..].find("\n## ").map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+/// Table rows of a section: the cells of each line starting with "| `".
+fn rows(sec: &str) -> Vec<Vec<&str>> {
+    sec.lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect()
+}
+
+/// The words written in backticks in a cell.
+fn ticked(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}
+
+/// Leaf paths of a JSON value: objects by `.`, arrays of objects by `[]`; an array of
+/// anything else is one leaf.
+fn leaves(v: &serde_json::Value, path: &str, out: &mut BTreeSet<String>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                leaves(x, &join(k), out);
+            }
+        }
+        serde_json::Value::Array(a) if a.first().is_some_and(|x| x.is_object()) => {
+            for x in a {
+                leaves(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {
+            out.insert(path.to_string());
+        }
+    }
+}
+
+#[test]
+fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contracts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (trace, image) = (dir.join("t.jsonl"), dir.join("i.csv"));
+    let out = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args([
+            "run",
+            "--until",
+            "3s",
+            "--disaster-at",
+            "2s",
+            "--json",
+            "-q",
+        ])
+        .arg("--trace")
+        .arg(&trace)
+        .arg("--image")
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = contracts();
+
+    // Section 2: the report.
+    let mut emitted = BTreeSet::new();
+    leaves(&report, "", &mut emitted);
+    let documented: Vec<String> = rows(section(&doc, 2))
+        .iter()
+        .map(|r| ticked(r[0])[0].to_string())
+        .collect();
+    let (maps, exact): (Vec<&String>, Vec<&String>) =
+        documented.iter().partition(|d| d.ends_with(".*"));
+    let covered = |e: &str| {
+        exact.iter().any(|d| *d == e) || maps.iter().any(|m| e.starts_with(m.trim_end_matches('*')))
+    };
+    let undocumented: Vec<&String> = emitted.iter().filter(|e| !covered(e)).collect();
+    assert!(
+        undocumented.is_empty(),
+        "report fields missing from docs/contracts.md section 2: {undocumented:?}"
+    );
+    let absent: Vec<&&String> = exact.iter().filter(|d| !emitted.contains(**d)).collect();
+    assert!(
+        absent.is_empty(),
+        "docs/contracts.md names report fields the binary does not emit: {absent:?}"
+    );
+    for m in &maps {
+        let prefix = m.trim_end_matches('*');
+        assert!(
+            emitted.iter().any(|e| e.starts_with(prefix)),
+            "{m} is empty"
+        );
+    }
+
+    // Section 3: the trace.
+    let table: BTreeMap<&str, (BTreeSet<&str>, bool)> = rows(section(&doc, 3))
+        .iter()
+        .map(|r| {
+            let fields = ticked(r[1])
+                .into_iter()
+                .filter(|f| f.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                .collect();
+            (ticked(r[0])[0], (fields, r[2].starts_with("*ext*")))
+        })
+        .collect();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(header["format"], "xrcsim-trace");
+    assert!(section(&doc, 3).contains(r#"{"ev":"header","format":"xrcsim-trace","version":1,"#));
+    let mut seen = BTreeSet::new();
+    for l in lines {
+        let e: serde_json::Value = serde_json::from_str(l).unwrap();
+        let ev = e["ev"].as_str().unwrap().to_string();
+        let Some((fields, _)) = table.get(ev.as_str()) else {
+            panic!("trace event `{ev}` is not in docs/contracts.md section 3");
+        };
+        for k in e.as_object().unwrap().keys() {
+            assert!(
+                k == "t" || k == "ev" || fields.contains(k.as_str()),
+                "trace event `{ev}` has field `{k}`, not in docs/contracts.md section 3"
+            );
+        }
+        seen.insert(ev);
+    }
+    for (ev, (_, ext)) in &table {
+        assert!(
+            *ext || seen.contains(*ev),
+            "contract event `{ev}` was not emitted by a run with a disaster"
+        );
+    }
+
+    // Section 4: the image.
+    let image = std::fs::read_to_string(&image).unwrap();
+    let head = image.lines().next().unwrap();
+    assert!(
+        section(&doc, 4).contains(&format!("Header `{head}`")),
+        "image header `{head}` is not the documented one"
+    );
+}
