@@ -121,7 +121,7 @@ fn bad_sweep(dir: &Path) -> PathBuf {
     std::fs::write(
         &p,
         format!(
-            "base = {:?}\nseeds = 2\n[grid]\n\"run.length\" = [\"2s\", \"5 days\"]\n\"link.paths\" = [1, 300]\n",
+            "base = {:?}\nseeds = 2\n[grid]\n\"run.length\" = [\"2s\", \"5 days\"]\n\"link.paths\" = [1, 300]\n[set]\n\"disaster.at\" = \"1s\"\n",
             s(&base)
         ),
     )
@@ -314,7 +314,17 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
 
 #[test]
 fn the_report_goes_to_standard_output_or_a_device_without_replacing_it() {
-    let o = xrcsim(&["run", "--until", "1s", "-q", "--report", "-", "--json"]);
+    let o = xrcsim(&[
+        "run",
+        "--until",
+        "1s",
+        "--disaster-at",
+        "none",
+        "-q",
+        "--report",
+        "-",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Two reports on stdout: --report - and --json.
     assert_eq!(
@@ -322,7 +332,16 @@ fn the_report_goes_to_standard_output_or_a_device_without_replacing_it() {
         2
     );
     // A character device is written in place, never renamed over.
-    let o = xrcsim(&["run", "--until", "1s", "-q", "--report", "/dev/null"]);
+    let o = xrcsim(&[
+        "run",
+        "--until",
+        "1s",
+        "--disaster-at",
+        "none",
+        "-q",
+        "--report",
+        "/dev/null",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = std::fs::metadata("/dev/null").unwrap();
     assert!(!m.is_file(), "/dev/null is still a device");

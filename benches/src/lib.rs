@@ -1,6 +1,6 @@
 //! # benches: the measuring instruments of xrcsim
 //!
-//! - [`mm1`]: the M/M/1 engine benchmark of CONTRACTS.md section 5 on the `sim` kernel and
+//! - [`mm1`]: the M/M/1 engine benchmark of docs/contracts.md section 7 on the `sim` kernel and
 //!   the bare `BinaryHeap` loop it is compared with (binary `mm1`);
 //! - [`worlds`]: the benchmark worlds (`benches/scenarios/*.toml`) and one measured run;
 //! - [`oracle_load`]: a synthetic load driving the oracle through its public API;

@@ -36,7 +36,7 @@ pub struct Mm1Result {
 }
 
 impl Mm1Result {
-    /// The JSON line of CONTRACTS.md section 5.
+    /// The JSON line of docs/contracts.md section 7.
     pub fn json(&self, engine: &str) -> String {
         serde_json::json!({
             "engine": engine,

@@ -1,4 +1,4 @@
-//! The run report: the JSON of CONTRACTS.md section 2 (with extensions) and the human
+//! The run report: the JSON of docs/contracts.md section 2 (with extensions) and the human
 //! summary printed by default.
 
 use models::oracle::SiteReport;

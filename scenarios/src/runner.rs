@@ -578,7 +578,7 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
     })
 }
 
-/// The secondary image CSV (CONTRACTS.md section 4): every record written at a secondary
+/// The secondary image CSV (docs/contracts.md section 4): every record written at a secondary
 /// during the run, named by the primary volume it is the copy of.
 pub fn write_image(w: &World, path: &Path) -> Result<(), RunError> {
     let mut out = Output::create(path)?;

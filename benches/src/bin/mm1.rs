@@ -1,5 +1,5 @@
 //! `mm1 --customers N --seed S [--engine sim|bare]`: runs the M/M/1 benchmark and prints one
-//! JSON line (CONTRACTS.md section 5). `--engine bare` runs the hand-written reference loop.
+//! JSON line (docs/contracts.md section 7). `--engine bare` runs the hand-written reference loop.
 
 use benches::mm1::{run_bare, run_sim};
 use std::process::ExitCode;
