@@ -487,11 +487,8 @@ fn mover_queue_bits_follow_the_queues() {
     let mut busy_steps = 0;
     while !sim.model().finished() && sim.step().is_some() {
         for mv in &sim.model().movers {
-            for (q, queue) in mv.queues.iter().enumerate() {
-                let bit = mv.nonempty[q / 64] >> (q % 64) & 1 == 1;
-                assert_eq!(bit, !queue.is_empty(), "queue {q}");
-                busy_steps += bit as u32;
-            }
+            assert!(mv.bits_match());
+            busy_steps += mv.with_work().count() as u32;
         }
     }
     assert!(busy_steps > 1000, "the queues were used: {busy_steps}");

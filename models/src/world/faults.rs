@@ -73,21 +73,17 @@ impl World {
             }
             Fault::MoverCrash { mover, restart, .. } => {
                 let m = mover as usize;
-                if m < self.movers.len() && self.movers[m].alive {
-                    self.movers[m].alive = false;
+                if m < self.movers.len() && self.movers[m].alive() {
                     // The read in progress is lost; its tokens go back to the head.
-                    let batch = std::mem::take(&mut self.movers[m].batch);
-                    if self.movers[m].busy {
-                        self.movers[m].busy = false;
-                        for &seq in batch.iter().rev() {
-                            let ss = self
-                                .entry(seq)
-                                .map_or(0, |e| self.volumes[e.vol.0 as usize].ss.0 as usize);
-                            let n = self.movers.len();
-                            self.movers[m].queues[ss / n].push_front(seq);
-                            self.movers[m].sync(ss / n);
-                        }
-                    }
+                    let n = self.movers.len();
+                    let (wt, wt_base, volumes) = (&self.wt, self.wt_base, &self.volumes);
+                    self.movers[m].crash(|seq| {
+                        let ss = seq
+                            .checked_sub(wt_base)
+                            .and_then(|i| wt.get(i as usize))
+                            .map_or(0, |e| volumes[e.vol.0 as usize].ss.0 as usize);
+                        ss / n
+                    });
                     self.observe(ctx.now(), Obs::MoverCrash { mover: m as u16 });
                     ctx.schedule_in(restart, me, Ev::FaultEnd { index });
                 }
@@ -198,7 +194,7 @@ impl World {
         match self.cfg.faults[index as usize].clone() {
             Fault::MoverCrash { mover, .. } => {
                 let m = mover as usize;
-                self.movers[m].alive = true;
+                self.movers[m].restart();
                 self.observe(ctx.now(), Obs::MoverRestart { mover: m as u16 });
                 self.mover_kick(m, ctx);
             }

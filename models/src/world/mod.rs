@@ -26,6 +26,7 @@ mod config;
 mod faults;
 mod host;
 pub mod link;
+mod mover;
 mod primary;
 pub mod secondary;
 mod serializer;
@@ -42,6 +43,7 @@ use crate::obs::{Obs, ObsBuf};
 use crate::types::{SiteId, SiteMask, SubsystemId, VolumeId};
 use crate::workload::{ChainSpec, Workload};
 use link::Link;
+use mover::Mover;
 use secondary::Secondary;
 use serde::Serialize;
 use serializer::Serializer;
@@ -422,38 +424,6 @@ pub(crate) const NO_MSG: u32 = u32::MAX;
 /// The most secondary sites a world may have.
 pub const MAX_SITES: usize = 8;
 
-/// A primary data mover.
-#[derive(Clone, Debug)]
-pub(crate) struct Mover {
-    pub comp: ComponentId,
-    /// Sequence numbers handed to it, per storage control it serves (queue `q` is storage
-    /// control `q * movers + m`), in order: each sidefile is read on its own.
-    pub queues: Vec<VecDeque<u64>>,
-    /// One bit per queue: set when the queue holds anything (kept by [`Mover::sync`]), so
-    /// that a mover serving many storage controls visits only the queues with work.
-    pub nonempty: Vec<u64>,
-    pub busy: bool,
-    pub alive: bool,
-    /// The read in progress: sequence numbers.
-    pub batch: Vec<u64>,
-    pub reads: u64,
-    pub records: u64,
-    pub busy_time: SimDuration,
-}
-
-impl Mover {
-    /// Records whether queue `q` holds anything; called after every change to it.
-    #[inline]
-    pub fn sync(&mut self, q: usize) {
-        let (w, bit) = (q / 64, 1u64 << (q % 64));
-        if self.queues[q].is_empty() {
-            self.nonempty[w] &= !bit;
-        } else {
-            self.nonempty[w] |= bit;
-        }
-    }
-}
-
 /// What the primary builds and sends to one site.
 #[derive(Clone, Debug)]
 pub(crate) struct Outbound {
@@ -829,17 +799,10 @@ impl World {
         for m in 0..n_movers {
             // Storage controls m, m + movers, m + 2 movers, ...
             let own = cfg.subsystems.len().saturating_sub(m).div_ceil(n_movers);
-            movers.push(Mover {
-                comp: reg.add(&format!("mover.{m}")).map_err(reg_err)?,
-                queues: vec![VecDeque::new(); own],
-                nonempty: vec![0; own.div_ceil(64)],
-                busy: false,
-                alive: true,
-                batch: Vec::new(),
-                reads: 0,
-                records: 0,
-                busy_time: SimDuration::ZERO,
-            });
+            movers.push(Mover::new(
+                reg.add(&format!("mover.{m}")).map_err(reg_err)?,
+                own,
+            ));
         }
         let mut out = Vec::new();
         let mut sites = Vec::new();
@@ -1100,12 +1063,7 @@ impl World {
             writes_in_flight: self.ios.len() as u64,
             serializer_queue: self.serializer.queued() as u64,
             sidefile: self.sidefile,
-            mover_queue: self
-                .movers
-                .iter()
-                .flat_map(|m| m.queues.iter())
-                .map(|q| q.len() as u64)
-                .sum(),
+            mover_queue: self.movers.iter().map(Mover::queued).sum(),
             last_seq: self.serializer.last_seq(),
             sites: self
                 .sites

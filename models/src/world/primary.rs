@@ -3,6 +3,7 @@
 //! buffer fills or the timer expires), acknowledgments, flow control and point-in-time
 //! copies.
 
+use super::mover::Mover;
 use super::serializer::SerializerOut;
 use super::sizes;
 use super::{Ev, MAX_SITES, Mode, MsgKind, SimMessage, World, WriteEntry};
@@ -155,8 +156,7 @@ impl World {
             let m = self.mover_of(vol);
             let ss = self.volumes[vol.0 as usize].ss.0 as usize;
             let n = self.movers.len();
-            self.movers[m].queues[ss / n].push_back(seq);
-            self.movers[m].sync(ss / n);
+            self.movers[m].push(ss / n, seq);
         }
         if data_done {
             self.write_data_ready(io, ctx);
@@ -232,7 +232,7 @@ impl World {
     /// A mover starts a read of the changed data of the tokens at the head of its queue
     /// (one storage control per read), capturing the records' contents as they are now.
     pub(crate) fn mover_kick(&mut self, m: usize, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive || self.movers[m].busy || !self.movers[m].alive {
+        if !self.primary_alive || !self.movers[m].free() {
             return;
         }
         // When the movers' buffer is full of data the secondaries have not secured yet,
@@ -246,19 +246,9 @@ impl World {
             self.stats.mover_buffer_full += 1;
             let needed = self.oldest_unacknowledged();
             let horizon = needed.max(self.group_horizon);
-            let oldest = self
-                .movers
-                .iter()
-                .flat_map(|mv| mv.queues.iter())
-                .filter_map(|q| q.front().copied())
-                .min();
+            let oldest = self.movers.iter().filter_map(Mover::oldest_front).min();
             match oldest {
-                Some(o)
-                    if o <= horizon
-                        && self.movers[m].queues.iter().any(|q| q.front() == Some(&o)) =>
-                {
-                    Some(o)
-                }
+                Some(o) if o <= horizon && self.movers[m].heads(o) => Some(o),
                 _ => return,
             }
         } else {
@@ -267,8 +257,7 @@ impl World {
         let mode = self.mode();
         let accommodate = mode == Mode::Xrc && self.cfg.copy.reupdate_accommodation;
         let limit = self.cfg.copy.mover_batch.max(1) as usize;
-        let mut batch = std::mem::take(&mut self.movers[m].batch);
-        batch.clear();
+        let mut batch = self.movers[m].take_batch();
         let mut bytes = 0u64;
         let mut writers: Vec<WriteId> = std::mem::take(&mut self.scratch_writers);
         // Mover m serves the storage controls ss with ss % movers == m; its queue q holds
@@ -281,44 +270,37 @@ impl World {
         let mut best: Option<u64> = None;
         // Only the queues with work, in queue order (most are empty in large
         // configurations).
-        for w in 0..self.movers[m].nonempty.len() {
-            let mut bits = self.movers[m].nonempty[w];
-            while bits != 0 {
-                let q = w * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if self.storage[q * n_movers + m].dead {
-                    // Lost: its data can never be read.
-                    self.movers[m].queues[q].clear();
-                    self.movers[m].sync(q);
-                    continue;
+        for q in self.movers[m].with_work() {
+            if self.storage[q * n_movers + m].dead {
+                // Lost: its data can never be read.
+                self.movers[m].clear(q);
+                continue;
+            }
+            while let Some(seq) = self.movers[m].front(q) {
+                if self.entry(seq).is_none() {
+                    self.movers[m].pop(q);
+                } else {
+                    break;
                 }
-                while let Some(&seq) = self.movers[m].queues[q].front() {
-                    if self.entry(seq).is_none() {
-                        self.movers[m].queues[q].pop_front();
-                    } else {
-                        break;
-                    }
-                }
-                self.movers[m].sync(q);
-                if let Some(&seq) = self.movers[m].queues[q].front()
-                    && best.is_none_or(|b| seq < b)
-                    && only.is_none_or(|o| o == seq)
-                    && self.entry(seq).is_some_and(|e| e.data_ready)
-                {
-                    best = Some(seq);
-                    chosen = Some(q);
-                }
+            }
+            if let Some(seq) = self.movers[m].front(q)
+                && best.is_none_or(|b| seq < b)
+                && only.is_none_or(|o| o == seq)
+                && self.entry(seq).is_some_and(|e| e.data_ready)
+            {
+                best = Some(seq);
+                chosen = Some(q);
             }
         }
         let Some(q) = chosen else {
-            self.movers[m].batch = batch;
+            self.movers[m].put_back(batch);
             self.scratch_writers = writers;
             return;
         };
         let ss = q * n_movers + m;
         let limit = if only.is_some() { 1 } else { limit };
         while batch.len() < limit {
-            let Some(&seq) = self.movers[m].queues[q].front() else {
+            let Some(seq) = self.movers[m].front(q) else {
                 break;
             };
             let e = self
@@ -369,34 +351,29 @@ impl World {
                 e.group_end = group_end;
             }
             bytes += e.bytes as u64;
-            self.movers[m].queues[q].pop_front();
-            self.movers[m].sync(q);
+            self.movers[m].pop(q);
             batch.push(seq);
         }
         self.scratch_writers = writers;
         if batch.is_empty() {
-            self.movers[m].batch = batch;
+            self.movers[m].put_back(batch);
             return;
         }
         let rate = self.storage[ss].timing.rate;
         let d = self.cfg.copy.mover_read_overhead + SimDuration::for_bytes(bytes, rate);
-        let mv = &mut self.movers[m];
-        mv.batch = batch;
-        mv.busy = true;
-        mv.busy_time += d;
-        mv.reads += 1;
+        self.movers[m].start_read(batch, d);
         self.stats.mover_reads += 1;
-        ctx.schedule_in(d, mv.comp, Ev::MoverDone { mover: m as u16 });
+        ctx.schedule_in(d, self.movers[m].comp(), Ev::MoverDone { mover: m as u16 });
     }
 
     /// A mover's read finished: token+data into the next message of each routed site, and
     /// the residual counts drop.
     pub(crate) fn on_mover_done(&mut self, mover: u16, ctx: &mut Ctx<'_, Ev>) {
         let m = mover as usize;
-        if !self.primary_alive || !self.movers[m].busy {
+        if !self.primary_alive || !self.movers[m].busy() {
             return;
         }
-        let batch = std::mem::take(&mut self.movers[m].batch);
+        let batch = self.movers[m].take_read();
         for &seq in &batch {
             let Some(e) = self.entry_mut(seq) else {
                 continue;
@@ -404,7 +381,6 @@ impl World {
             e.read = true;
             e.t_read_done = ctx.now();
             let (vol, sites) = (e.vol, e.sites);
-            self.movers[m].records += 1;
             let v = &mut self.volumes[vol.0 as usize];
             v.residual = v.residual.saturating_sub(1);
             self.residual = self.residual.saturating_sub(1);
@@ -413,8 +389,7 @@ impl World {
                 self.add_to_message(s.0 as usize, true, seq, ctx);
             }
         }
-        self.movers[m].batch = batch;
-        self.movers[m].busy = false;
+        self.movers[m].read_done(batch);
         self.retire_writes();
         self.mover_kick(m, ctx);
     }
