@@ -20,6 +20,18 @@ use crate::types::{SiteId, VolumeId};
 use sim::{ComponentId, Ctx, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
+/// Where an entry's write to the secondary DASD is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum WriteState {
+    /// Not started.
+    #[default]
+    Waiting,
+    /// Being written.
+    Writing,
+    /// Written.
+    Written,
+}
+
 /// One entry of the pending write queue.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Pending {
@@ -31,8 +43,8 @@ pub(crate) struct Pending {
     pub data: bool,
     /// Counted complete (data reported to the recovery process).
     pub complete: bool,
-    /// 0 waiting, 1 being written, 2 written.
-    pub state: u8,
+    /// Where its write to the secondary DASD is.
+    pub state: WriteState,
     /// Written as soon as it arrived, out of order (`naive`, resynchronisation): its
     /// `apply` event is reported when its write ends, not in queue order.
     pub immediate: bool,
@@ -310,7 +322,7 @@ impl Secondary {
             }
             let ord = self.next_sched;
             match self.get(ord) {
-                Some(p) if p.complete && p.state == 0 => {
+                Some(p) if p.complete && p.state == WriteState::Waiting => {
                     self.next_sched += 1;
                     return Some(ord);
                 }
@@ -325,7 +337,7 @@ impl Secondary {
     /// data was shipped.
     fn begin_write(&mut self, ord: u64) -> (Pending, Option<Box<[WriteId]>>) {
         let p = *self.slot(ord);
-        self.slot(ord).state = 1;
+        self.slot(ord).state = WriteState::Writing;
         self.inflight += 1;
         (p, self.shipped.get(&ord).cloned())
     }
@@ -334,9 +346,9 @@ impl Secondary {
     /// order, handing `retired` the sequence number of each that was written in order.
     fn written(&mut self, ord: u64, mut retired: impl FnMut(u64)) {
         self.inflight -= 1;
-        self.slot(ord).state = 2;
+        self.slot(ord).state = WriteState::Written;
         while let Some(p) = self.pending.front() {
-            if p.state != 2 {
+            if p.state != WriteState::Written {
                 break;
             }
             let (seq, oob) = (p.seq, p.immediate);
@@ -371,7 +383,7 @@ impl Secondary {
             && !(ordered
                 && self
                     .get(self.next_sched)
-                    .is_some_and(|p| p.complete && p.state == 0))
+                    .is_some_and(|p| p.complete && p.state == WriteState::Waiting))
     }
 
     /// The content entry `ord` holds, per record (its M2 field).
@@ -401,7 +413,7 @@ impl Secondary {
                     .flatten()
                     .map(str::to_string),
                 data: p.data,
-                written: p.state == 2,
+                written: p.state == WriteState::Written,
                 digests: if p.data {
                     self.content(ord, &p)
                 } else {
@@ -431,8 +443,8 @@ impl Secondary {
                     token: p.token,
                     data: p.data,
                     complete: p.complete,
-                    writing: p.state == 1,
-                    written: p.state == 2,
+                    writing: p.state == WriteState::Writing,
+                    written: p.state == WriteState::Written,
                 },
             )
         })
