@@ -780,62 +780,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
         });
     }
     // Sites and links.
-    let mut sites = Vec::new();
-    for (i, site) in s.sites.iter().enumerate() {
-        let o = &site.link;
-        let link = LinkConfig {
-            distance_km: o.distance_km.unwrap_or(s.link.distance_km),
-            bandwidth_bps: (o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps) * 1e6) as u64,
-            overhead_bytes: o.overhead_bytes.unwrap_or(s.link.overhead_bytes),
-            paths: o.paths.unwrap_or(s.link.paths),
-            outages: o
-                .outages
-                .as_ref()
-                .unwrap_or(&s.link.outages)
-                .iter()
-                .map(|x| Outage {
-                    at: SimTime::ZERO + x.at,
-                    until: SimTime::ZERO + x.until,
-                })
-                .collect(),
-        };
-        let own = |k: &str| {
-            if o_has(o, k) {
-                format!("sites[{i}].link.{k}")
-            } else {
-                format!("link.{k}")
-            }
-        };
-        if !(link.distance_km.is_finite() && link.distance_km >= 0.0) {
-            return Err(l.error_at(
-                &own("distance_km"),
-                format!("must be a distance >= 0 km, got {}", link.distance_km),
-            ));
-        }
-        positive(
-            l,
-            &own("bandwidth_mbps"),
-            o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps),
-        )?;
-        if link.paths == 0 || link.paths > 255 {
-            return Err(l.error_at(
-                &own("paths"),
-                format!("must be 1..=255, got {}", link.paths),
-            ));
-        }
-        for (k, x) in link.outages.iter().enumerate() {
-            if x.until <= x.at {
-                return Err(l.error_at(
-                    &format!("{}[{k}].until", own("outages")),
-                    "must be after `at`",
-                ));
-            }
-        }
-        sites.push(SiteConfig {
-            name: site.name.clone(),
-            link,
-        });
-    }
+    let sites = build_links(l, s)?;
     // The copy session.
     let c = &s.copy;
     if c.movers == 0 {
@@ -906,7 +851,127 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
         },
     };
     // Faults (and the session operations of the pairs).
+    let faults = build_faults(l, s, pair_events, &site_idx, &ss_idx)?;
+    if s.run.length.is_zero() {
+        return Err(l.error_at("run.length", "must be longer than 0"));
+    }
+    if s.run.rpo_interval.is_zero() {
+        return Err(l.error_at("run.rpo_interval", "must be longer than 0"));
+    }
+    let world = WorldConfig {
+        name: s.name.clone(),
+        hosts,
+        subsystems,
+        volumes,
+        sites,
+        copy: CopyConfig {
+            mode: c.mode,
+            session: 1,
+            pairs,
+            serializer_service: c.serializer_service,
+            token_latency: c.token_latency,
+            movers: c.movers,
+            mover_read_overhead: c.mover_read_overhead,
+            mover_batch: c.mover_batch,
+            mover_buffer: c.mover_buffer,
+            batch_bytes: c.batch_bytes,
+            batch_timer: c.batch_timer,
+            reupdate_accommodation: c.reupdate_accommodation,
+            flow,
+            ack_interval: c.ack_interval,
+            apply_parallel: c.apply_parallel,
+            secondary_paths: c.secondary_paths,
+            pit_interval: c.pit_interval,
+            initial_copy: c.initial_copy,
+        },
+        faults,
+        run: RunConfig {
+            seed: s.run.seed,
+            length: s.run.length,
+            rpo_interval: s.run.rpo_interval,
+            history_window: s.run.history_window,
+        },
+    };
+    Ok(Built {
+        world,
+        trace,
+        drain: s.run.drain,
+    })
+}
+
+/// The secondary sites with their links: each site's own link keys over `[link]`, checked
+/// (errors at the key that set the value).
+fn build_links(l: &Loaded<Scenario>, s: &Scenario) -> Result<Vec<SiteConfig>, LoadError> {
+    let mut sites = Vec::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        let o = &site.link;
+        let link = LinkConfig {
+            distance_km: o.distance_km.unwrap_or(s.link.distance_km),
+            bandwidth_bps: (o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps) * 1e6) as u64,
+            overhead_bytes: o.overhead_bytes.unwrap_or(s.link.overhead_bytes),
+            paths: o.paths.unwrap_or(s.link.paths),
+            outages: o
+                .outages
+                .as_ref()
+                .unwrap_or(&s.link.outages)
+                .iter()
+                .map(|x| Outage {
+                    at: SimTime::ZERO + x.at,
+                    until: SimTime::ZERO + x.until,
+                })
+                .collect(),
+        };
+        let own = |k: &str| {
+            if o_has(o, k) {
+                format!("sites[{i}].link.{k}")
+            } else {
+                format!("link.{k}")
+            }
+        };
+        if !(link.distance_km.is_finite() && link.distance_km >= 0.0) {
+            return Err(l.error_at(
+                &own("distance_km"),
+                format!("must be a distance >= 0 km, got {}", link.distance_km),
+            ));
+        }
+        positive(
+            l,
+            &own("bandwidth_mbps"),
+            o.bandwidth_mbps.unwrap_or(s.link.bandwidth_mbps),
+        )?;
+        if link.paths == 0 || link.paths > 255 {
+            return Err(l.error_at(
+                &own("paths"),
+                format!("must be 1..=255, got {}", link.paths),
+            ));
+        }
+        for (k, x) in link.outages.iter().enumerate() {
+            if x.until <= x.at {
+                return Err(l.error_at(
+                    &format!("{}[{k}].until", own("outages")),
+                    "must be after `at`",
+                ));
+            }
+        }
+        sites.push(SiteConfig {
+            name: site.name.clone(),
+            link,
+        });
+    }
+    Ok(sites)
+}
+
+/// The faults: the disaster (which must fall within the run) and `[[faults]]`, after the
+/// session operations of the pairs (`pair_events`).
+fn build_faults(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    pair_events: Vec<Fault>,
+    site_idx: &BTreeMap<String, usize>,
+    ss_idx: &BTreeMap<String, usize>,
+) -> Result<Vec<Fault>, LoadError> {
     let mut faults = pair_events;
+    let c = &s.copy;
     if let Some(at) = s.disaster.at {
         if at > s.run.length {
             return Err(l.error_at(
@@ -1003,51 +1068,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             }
         });
     }
-    if s.run.length.is_zero() {
-        return Err(l.error_at("run.length", "must be longer than 0"));
-    }
-    if s.run.rpo_interval.is_zero() {
-        return Err(l.error_at("run.rpo_interval", "must be longer than 0"));
-    }
-    let world = WorldConfig {
-        name: s.name.clone(),
-        hosts,
-        subsystems,
-        volumes,
-        sites,
-        copy: CopyConfig {
-            mode: c.mode,
-            session: 1,
-            pairs,
-            serializer_service: c.serializer_service,
-            token_latency: c.token_latency,
-            movers: c.movers,
-            mover_read_overhead: c.mover_read_overhead,
-            mover_batch: c.mover_batch,
-            mover_buffer: c.mover_buffer,
-            batch_bytes: c.batch_bytes,
-            batch_timer: c.batch_timer,
-            reupdate_accommodation: c.reupdate_accommodation,
-            flow,
-            ack_interval: c.ack_interval,
-            apply_parallel: c.apply_parallel,
-            secondary_paths: c.secondary_paths,
-            pit_interval: c.pit_interval,
-            initial_copy: c.initial_copy,
-        },
-        faults,
-        run: RunConfig {
-            seed: s.run.seed,
-            length: s.run.length,
-            rpo_interval: s.run.rpo_interval,
-            history_window: s.run.history_window,
-        },
-    };
-    Ok(Built {
-        world,
-        trace,
-        drain: s.run.drain,
-    })
+    Ok(faults)
 }
 
 /// Whether the site override sets key `k`.
