@@ -441,6 +441,16 @@ pub(crate) struct Outbound {
     pub last_sent: SimTime,
 }
 
+impl Outbound {
+    /// Opens the next message to this site: gives `msg` the next message number (M0
+    /// continuity) and stores it in `msgs`; its id and number.
+    pub(crate) fn open(&mut self, msgs: &mut Slab<SimMessage>, mut msg: SimMessage) -> (u32, u32) {
+        msg.msg_no = self.next_msg_no;
+        self.next_msg_no += 1;
+        (msgs.insert(msg) as u32, self.next_msg_no - 1)
+    }
+}
+
 /// A message between the movers, as the simulation carries it: references to writes, and
 /// its size in bytes (from the codec).
 #[derive(Clone, Debug, Default)]

@@ -468,16 +468,16 @@ impl World {
                 let tokens = self.spare_lists.pop().unwrap_or_default();
                 let data = self.spare_lists.pop().unwrap_or_default();
                 let o = &mut self.out[site];
-                let msg_no = o.next_msg_no;
-                o.next_msg_no += 1;
-                let id = self.msgs.insert(SimMessage {
-                    msg_no,
-                    kind: MsgKind::Data,
-                    bytes: sizes::HEADER as u64,
-                    tokens,
-                    data,
-                    ..Default::default()
-                }) as u32;
+                let (id, msg_no) = o.open(
+                    &mut self.msgs,
+                    SimMessage {
+                        kind: MsgKind::Data,
+                        bytes: sizes::HEADER as u64,
+                        tokens,
+                        data,
+                        ..Default::default()
+                    },
+                );
                 o.building = Some(id);
                 let comp = o.comp;
                 // The message goes when it is full or when the timer, counted from the
@@ -543,17 +543,15 @@ impl World {
     fn send_single(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
         let e = self.entry(seq).expect("sync write has its entry");
         let bytes = sizes::HEADER as u64 + sizes::data_field(e.span.n as usize, e.bytes as u64);
-        let o = &mut self.out[site];
-        let msg_no = o.next_msg_no;
-        o.next_msg_no += 1;
-        let id = self.msgs.insert(SimMessage {
-            msg_no,
-            kind: MsgKind::Data,
-            tokens: Vec::new(),
-            data: vec![seq],
-            bytes,
-            ..Default::default()
-        }) as u32;
+        let (id, _) = self.out[site].open(
+            &mut self.msgs,
+            SimMessage {
+                kind: MsgKind::Data,
+                data: vec![seq],
+                bytes,
+                ..Default::default()
+            },
+        );
         self.entry_mut(seq)
             .expect("sync write has its entry")
             .data_msg[site] = id;
@@ -588,16 +586,15 @@ impl World {
                 }
             }
         }
-        let o = &mut self.out[site];
-        let msg_no = o.next_msg_no;
-        o.next_msg_no += 1;
-        let id = self.msgs.insert(SimMessage {
-            msg_no,
-            kind: MsgKind::Establish,
-            bytes,
-            extents,
-            ..Default::default()
-        }) as u32;
+        let (id, _) = self.out[site].open(
+            &mut self.msgs,
+            SimMessage {
+                kind: MsgKind::Establish,
+                bytes,
+                extents,
+                ..Default::default()
+            },
+        );
         self.link_enqueue(site, id, ctx);
         if self.cfg.copy.initial_copy && tracks > 0 {
             self.send_initial_copy(site, tracks, track_bytes, ctx);
@@ -622,15 +619,14 @@ impl World {
         self.sites[site].initial_copy_done = None;
         for k in 0..n {
             let t = per_msg.min(tracks - k * per_msg);
-            let o = &mut self.out[site];
-            let msg_no = o.next_msg_no;
-            o.next_msg_no += 1;
-            let id = self.msgs.insert(SimMessage {
-                msg_no,
-                kind: MsgKind::InitialCopy,
-                bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
-                ..Default::default()
-            }) as u32;
+            let (id, _) = self.out[site].open(
+                &mut self.msgs,
+                SimMessage {
+                    kind: MsgKind::InitialCopy,
+                    bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
+                    ..Default::default()
+                },
+            );
             self.link_enqueue(site, id, ctx);
         }
     }
@@ -824,18 +820,17 @@ impl World {
         }
         let total = parts.len() as u32;
         for (part, bytes) in parts {
-            let o = &mut self.out[site];
-            let msg_no = o.next_msg_no;
-            o.next_msg_no += 1;
-            let id = self.msgs.insert(SimMessage {
-                msg_no,
-                kind,
-                data: part,
-                bytes,
-                copy,
-                copy_msgs: total,
-                ..Default::default()
-            }) as u32;
+            let (id, _) = self.out[site].open(
+                &mut self.msgs,
+                SimMessage {
+                    kind,
+                    data: part,
+                    bytes,
+                    copy,
+                    copy_msgs: total,
+                    ..Default::default()
+                },
+            );
             for &q in &self.msgs[id as usize].data.clone() {
                 if let Some(e) = self.entry_mut(q) {
                     e.data_msg[site] = id;
