@@ -690,10 +690,12 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 "write_rate scales the synthetic generators; with a trace use workload.trace_speed",
             ));
         }
-        if !(rate.is_finite() && rate >= 0.0) {
+        if !(rate.is_finite() && (0.0..=MAX_WRITE_RATE).contains(&rate)) {
             return Err(l.error_at(
                 "workload.write_rate",
-                format!("must be a number >= 0 (writes per second), got {rate}"),
+                format!(
+                    "must be a number of writes per second from 0 to {MAX_WRITE_RATE:e}, got {rate}"
+                ),
             ));
         }
         if total_rate <= 0.0 {
@@ -707,6 +709,14 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 a.rate_scale = rate / total_rate;
             }
         }
+    }
+    if s.workload.write_rate.is_none() && total_rate > MAX_WRITE_RATE {
+        return Err(l.error_at(
+            "hosts",
+            format!(
+                "the applications offer {total_rate:e} writes per second in all; at most {MAX_WRITE_RATE:e} can be simulated (set workload.write_rate or lower the generators' rates)"
+            ),
+        ));
     }
     if let Some(file) = &s.workload.trace {
         let speed = s.workload.trace_speed.unwrap_or(1.0);
@@ -928,10 +938,13 @@ fn build_links(l: &Loaded<Scenario>, s: &Scenario) -> Result<Vec<SiteConfig>, Lo
                 format!("link.{k}")
             }
         };
-        if !(link.distance_km.is_finite() && link.distance_km >= 0.0) {
+        if !(link.distance_km.is_finite() && (0.0..=MAX_DISTANCE_KM).contains(&link.distance_km)) {
             return Err(l.error_at(
                 &own("distance_km"),
-                format!("must be a distance >= 0 km, got {}", link.distance_km),
+                format!(
+                    "must be a distance from 0 to {MAX_DISTANCE_KM} km, got {}",
+                    link.distance_km
+                ),
             ));
         }
         positive(
@@ -1070,6 +1083,15 @@ fn build_faults(
     }
     Ok(faults)
 }
+
+/// The highest offered write rate a scenario may ask for, writes per second (far beyond any
+/// storage subsystem of the era, and about 20 wall seconds per simulated second here):
+/// beyond it a run would exhaust memory long before it ended.
+pub const MAX_WRITE_RATE: f64 = 1e7;
+
+/// The longest link, km (two and a half times round the Earth: satellite hops included);
+/// longer ones would overflow simulated time.
+pub const MAX_DISTANCE_KM: f64 = 100_000.0;
 
 /// Whether the site override sets key `k`.
 fn o_has(o: &LinkOverride, k: &str) -> bool {

@@ -24,7 +24,7 @@
 use super::OpKind;
 use sim::SimTime;
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// One I/O of an SPC trace.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -114,7 +114,18 @@ pub enum SpcProblem {
     NotText,
     /// Reading the trace failed (message of the I/O error).
     Io(String),
+    /// The line is longer than [`MAX_LINE`] bytes: not an SPC trace (always fatal).
+    LineTooLong,
+    /// Lenient reading skipped [`MAX_SKIPPED_BEFORE_FIRST`] lines without finding one
+    /// record: not an SPC trace (always fatal).
+    NoRecords,
 }
+
+/// The longest line an SPC trace may have, bytes (five short fields need under 100).
+pub const MAX_LINE: usize = 4096;
+
+/// Lenient reading gives up when this many lines in a row, from the start, are rejected.
+pub const MAX_SKIPPED_BEFORE_FIRST: u64 = 1000;
 
 /// An error in an SPC trace: where (line, column, field) and what was expected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +166,14 @@ impl fmt::Display for SpcError {
                 "timestamp {found:#} is earlier than the previous I/O's {previous:#}: SPC timestamps must be non-decreasing"
             ),
             SpcProblem::NotText => f.write_str("the line is not valid UTF-8 text"),
+            SpcProblem::LineTooLong => write!(
+                f,
+                "the line is longer than {MAX_LINE} bytes: this is not an SPC trace (five comma-separated fields a line)"
+            ),
+            SpcProblem::NoRecords => write!(
+                f,
+                "{MAX_SKIPPED_BEFORE_FIRST} lines rejected before any valid record: this is not an SPC trace"
+            ),
             SpcProblem::Io(m) => write!(f, "reading the trace failed: {m}"),
         }
     }
@@ -339,6 +358,17 @@ impl<R: BufRead> SpcReader<R> {
                 self.done = true;
                 Some(e)
             }
+            Leniency::Lenient
+                if self.records == 0 && self.skipped + 1 >= MAX_SKIPPED_BEFORE_FIRST =>
+            {
+                self.done = true;
+                Some(SpcError {
+                    line: e.line,
+                    column: None,
+                    field: None,
+                    problem: SpcProblem::NoRecords,
+                })
+            }
             Leniency::Lenient => {
                 self.skipped += 1;
                 if self.examples.len() < SKIPPED_EXAMPLES {
@@ -356,10 +386,22 @@ impl<R: BufRead> Iterator for SpcReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             self.buf.clear();
-            match self.reader.read_until(b'\n', &mut self.buf) {
+            match (&mut self.reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+            {
                 Ok(0) => {
                     self.done = true;
                     return None;
+                }
+                Ok(n) if n > MAX_LINE && self.buf.last() != Some(&b'\n') => {
+                    self.done = true;
+                    return Some(Err(SpcError {
+                        line: self.line_no + 1,
+                        column: None,
+                        field: None,
+                        problem: SpcProblem::LineTooLong,
+                    }));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -628,5 +670,39 @@ mod tests {
         fn parse_line_never_panics(line in "\\PC{0,60}") {
             let _ = parse_line(&line, 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    /// An endless stream without line ends (`/dev/zero`) is refused after one bounded line,
+    /// not read into memory.
+    #[test]
+    fn a_line_without_end_is_refused_after_max_line_bytes() {
+        let zeros = std::io::BufReader::new(std::io::repeat(0).take(1 << 30));
+        let mut r = SpcReader::new(zeros, Leniency::Lenient);
+        let e = r.next().expect("an error").expect_err("not a record");
+        assert_eq!(e.problem, SpcProblem::LineTooLong);
+        assert_eq!(e.line, 1);
+        assert!(r.next().is_none(), "reading stops");
+    }
+
+    /// Lenient reading of something that is not a trace at all (random text lines) stops
+    /// after a bounded number of rejected lines instead of skipping forever.
+    #[test]
+    fn lenient_reading_of_no_trace_at_all_gives_up() {
+        let junk = "not,a trace line\n".repeat(5000);
+        let mut r = SpcReader::new(std::io::Cursor::new(junk), Leniency::Lenient);
+        let e = r.next().expect("an error").expect_err("not a record");
+        assert_eq!(e.problem, SpcProblem::NoRecords);
+        assert_eq!(e.line, MAX_SKIPPED_BEFORE_FIRST);
+        assert!(r.next().is_none());
+        // A good trace with a few bad lines is still read leniently.
+        let mixed = "0,10,4096,w,0.001\nbad\n0,20,4096,r,0.002\n";
+        let recs: Vec<_> = SpcReader::new(std::io::Cursor::new(mixed), Leniency::Lenient).collect();
+        assert_eq!(recs.len(), 2);
+        assert!(recs.iter().all(Result::is_ok));
     }
 }
