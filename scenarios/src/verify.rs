@@ -287,7 +287,14 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
             .collect();
         let complete = |s: &u64| log.token.contains(s) && log.data.contains_key(s);
         let first_missing = routed.iter().find(|s| !complete(s)).copied();
-        let a = first_missing.map_or(last_seq, |f| f - 1);
+        // A is a write the site was sent: the newest routed write before the first one
+        // that is not complete (0: none).
+        let a = routed
+            .iter()
+            .take_while(|&&s| first_missing.is_none_or(|f| s < f))
+            .last()
+            .copied()
+            .unwrap_or(0);
         let mut r = Recomputed {
             consistency_seq: a,
             highest_token_seq: log.token.iter().next_back().copied().unwrap_or(0),

@@ -97,7 +97,8 @@ pub struct SiteReport {
     pub writes_routed: u64,
     /// Writes applied at the site.
     pub writes_applied: u64,
-    /// Point A.
+    /// Point A: the newest write routed to the site such that every write routed to it up
+    /// to there is complete (token and data) at the site; 0 when none is.
     pub consistency_seq: u64,
     /// Point B.
     pub highest_token_seq: u64,
@@ -154,6 +155,9 @@ struct SiteTruth {
     wbase: u64,
     /// The oldest routed write not complete here (A+1), or `last_seq + 1`.
     a_next: u64,
+    /// The newest write routed here below `a_next` (0: none): point A as a write the site
+    /// was sent.
+    a_routed: u64,
     /// The oldest routed write not applied here, or `last_seq + 1`.
     c_next: u64,
     highest_token: u64,
@@ -217,7 +221,10 @@ impl SiteTruth {
     }
     /// Moves `a_next` and `c_next` past what is complete (applied) or not routed here.
     fn advance(&mut self) {
-        while self.slot(self.a_next).is_some_and(|x| !x.incomplete()) {
+        while let Some(x) = self.slot(self.a_next).filter(|x| !x.incomplete()) {
+            if x.routed {
+                self.a_routed = self.a_next;
+            }
             self.a_next += 1;
         }
         while self.slot(self.c_next).is_some_and(|x| !x.unapplied()) {
@@ -258,6 +265,7 @@ impl Oracle {
                 win: VecDeque::new(),
                 wbase: 1,
                 a_next: 1,
+                a_routed: 0,
                 c_next: 1,
                 highest_token: 0,
                 writes_routed: 0,
@@ -310,9 +318,10 @@ impl Oracle {
         self.last_seq
     }
 
-    /// Point A of `site` now.
+    /// Point A of `site` now: the newest write routed to it below the oldest one not
+    /// complete there (0: none).
     pub fn consistency_seq(&self, site: SiteId) -> u64 {
-        self.sites[site.0 as usize].a()
+        self.sites[site.0 as usize].a_routed
     }
 
     /// The oldest write routed to `site` that is not complete there (write A+1), if any.
@@ -635,7 +644,7 @@ impl Oracle {
             site: st.name.clone(),
             writes_routed: st.writes_routed,
             writes_applied: st.writes_applied,
-            consistency_seq: a,
+            consistency_seq: self.sites[i].a_routed,
             highest_token_seq: b,
             pending_complete,
             pending_incomplete,

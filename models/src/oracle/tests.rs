@@ -209,9 +209,11 @@ fn sites_see_only_their_routed_writes() {
     );
     deliver(&mut o, 1, 10);
     o.on_apply(t(11), S1, 1);
-    // S1: write 2 is not routed to it, so A passes it; write 3 is missing.
-    assert_eq!(o.consistency_seq(S1), 2);
-    assert_eq!(o.consistency_seq(s2), 1);
+    // S1: write 2 is not routed to it, write 3 is missing: A is write 1, the newest write
+    // S1 was sent below the first missing one (A is always a write the site was sent).
+    assert_eq!(o.consistency_seq(S1), 1);
+    // S2: its first write (2) is missing: nothing is complete, A = 0.
+    assert_eq!(o.consistency_seq(s2), 0);
     let r1 = o.on_recovered(t(20), S1).clone();
     assert_eq!(
         (r1.writes_routed, r1.lost_writes, r1.consistent_seq),
