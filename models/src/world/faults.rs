@@ -174,7 +174,8 @@ impl World {
                 p.extents.iter().map(|&(a, b)| b - a + 1).sum()
             };
             let track_bytes = self.volumes[v].image.device_type().max_record_bytes() as u64;
-            self.send_initial_copy(p.site, tracks, track_bytes, ctx);
+            let copy = self.next_initial_copy(p.site);
+            self.send_initial_copy(p.site, copy, tracks, track_bytes, ctx);
         }
     }
 

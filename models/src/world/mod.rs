@@ -439,6 +439,8 @@ pub(crate) struct Outbound {
     /// When the preceding data message was handed to the link (the batching timer runs
     /// from here, as the patent says).
     pub last_sent: SimTime,
+    /// Initial copies sent to the site so far (their numbers identify them).
+    pub initial_copies: u32,
 }
 
 impl Outbound {
@@ -827,6 +829,7 @@ impl World {
                 link: Link::new(&s.link),
                 acked: 0,
                 last_sent: SimTime::ZERO,
+                initial_copies: 0,
             });
             let mut map = vec![None; cfg.volumes.len()];
             for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {

@@ -586,26 +586,53 @@ impl World {
                 }
             }
         }
+        // The Establish message announces the initial copy that follows (its number and
+        // how many messages it takes), so the site knows it is not duplex until then.
+        let copy = (self.cfg.copy.initial_copy && tracks > 0).then(|| {
+            let o = &mut self.out[site];
+            o.initial_copies += 1;
+            (
+                o.initial_copies,
+                self.initial_copy_messages(tracks, track_bytes),
+            )
+        });
         let (id, _) = self.out[site].open(
             &mut self.msgs,
             SimMessage {
                 kind: MsgKind::Establish,
                 bytes,
                 extents,
+                copy: copy.map_or(0, |c| c.0),
+                copy_msgs: copy.map_or(0, |c| c.1 as u32),
                 ..Default::default()
             },
         );
         self.link_enqueue(site, id, ctx);
-        if self.cfg.copy.initial_copy && tracks > 0 {
-            self.send_initial_copy(site, tracks, track_bytes, ctx);
+        if let Some((copy, _)) = copy {
+            self.send_initial_copy(site, copy, tracks, track_bytes, ctx);
         }
     }
 
-    /// Sends `tracks` tracks of `track_bytes` to `site` as initial-copy messages of about the
-    /// batch size; the site counts them to know when its initial copy is complete.
+    /// How many messages an initial copy of `tracks` tracks of `track_bytes` takes (about
+    /// the batch size each).
+    fn initial_copy_messages(&self, tracks: u64, track_bytes: u64) -> u64 {
+        let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
+        tracks.div_ceil(per_msg)
+    }
+
+    /// A fresh initial-copy number for `site`.
+    pub(crate) fn next_initial_copy(&mut self, site: usize) -> u32 {
+        self.out[site].initial_copies += 1;
+        self.out[site].initial_copies
+    }
+
+    /// Sends `tracks` tracks of `track_bytes` to `site` as initial copy number `copy`, in
+    /// messages of about the batch size; each carries the copy's number and message count,
+    /// so the site knows when it has all of it.
     pub(crate) fn send_initial_copy(
         &mut self,
         site: usize,
+        copy: u32,
         tracks: u64,
         track_bytes: u64,
         ctx: &mut Ctx<'_, Ev>,
@@ -614,9 +641,7 @@ impl World {
             return;
         }
         let per_msg = (self.cfg.copy.batch_bytes / track_bytes.max(1)).max(1);
-        let n = tracks.div_ceil(per_msg);
-        self.sites[site].initial_copy_msgs += n;
-        self.sites[site].initial_copy_done = None;
+        let n = self.initial_copy_messages(tracks, track_bytes);
         for k in 0..n {
             let t = per_msg.min(tracks - k * per_msg);
             let (id, _) = self.out[site].open(
@@ -624,6 +649,8 @@ impl World {
                 SimMessage {
                     kind: MsgKind::InitialCopy,
                     bytes: sizes::HEADER as u64 + t * (track_bytes + 8),
+                    copy,
+                    copy_msgs: n as u32,
                     ..Default::default()
                 },
             );

@@ -150,8 +150,9 @@ pub struct Secondary {
     /// Point-in-time copies being received: copy -> (messages received, writes).
     copies: BTreeMap<u32, (u32, Vec<u64>)>,
     /// Initial copy: messages expected and received, completion time.
-    pub(crate) initial_copy_msgs: u64,
-    initial_copy_rx: u64,
+    /// Initial copies announced or arriving: copy number -> (messages received, messages
+    /// it comprises), as the messages say.
+    initial_copies: BTreeMap<u32, (u64, u64)>,
     /// When the initial copy completed.
     pub initial_copy_done: Option<SimTime>,
     last_acked: u64,
@@ -187,8 +188,7 @@ impl Secondary {
             inflight: 0,
             deferred: BTreeMap::new(),
             copies: BTreeMap::new(),
-            initial_copy_msgs: 0,
-            initial_copy_rx: 0,
+            initial_copies: BTreeMap::new(),
             initial_copy_done: None,
             last_acked: 0,
             recovering: false,
@@ -229,6 +229,15 @@ impl Secondary {
             .partition_point(|e| (e.vol, e.first_track) <= (vol, track));
         let e = self.extents.get(i.checked_sub(1)?)?;
         (e.vol == vol && track <= e.last_track).then_some(e.name.as_str())
+    }
+
+    /// An initial copy is announced (by the Establish message, or by its first message to
+    /// arrive): until all of it is in, the pairs are not duplex.
+    fn announce_initial_copy(&mut self, copy: u32, msgs: u64) {
+        if let std::collections::btree_map::Entry::Vacant(e) = self.initial_copies.entry(copy) {
+            e.insert((0, msgs));
+            self.initial_copy_done = None;
+        }
     }
 
     /// A token (M1, or the token half of an M2 field) arrives: whether it is new to the
@@ -427,8 +436,11 @@ impl Secondary {
             highest_token_seq: self.top_seq,
             entries,
             extents_known: self.extents.len(),
-            initial_copy: (self.initial_copy_msgs > 0)
-                .then_some((self.initial_copy_rx, self.initial_copy_msgs)),
+            initial_copy: (!self.initial_copies.is_empty()).then(|| {
+                self.initial_copies
+                    .values()
+                    .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
+            }),
             ordered,
         }
     }
@@ -481,11 +493,17 @@ impl World {
                 let s = &mut self.sites[site];
                 s.extents = msg.extents.clone();
                 s.extents.sort_by_key(|e| (e.vol, e.first_track));
+                if msg.copy_msgs > 0 {
+                    s.announce_initial_copy(msg.copy, msg.copy_msgs as u64);
+                }
             }
             MsgKind::InitialCopy => {
                 let s = &mut self.sites[site];
-                s.initial_copy_rx += 1;
-                if s.initial_copy_rx == s.initial_copy_msgs {
+                s.announce_initial_copy(msg.copy, msg.copy_msgs as u64);
+                if let Some(c) = s.initial_copies.get_mut(&msg.copy) {
+                    c.0 += 1;
+                }
+                if s.initial_copies.values().all(|&(rx, n)| rx >= n) {
                     s.initial_copy_done = Some(ctx.now());
                 }
             }
