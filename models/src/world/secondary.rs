@@ -796,7 +796,8 @@ impl World {
     }
 
     /// With `drain`: once every routed write is written at every site and nothing is in
-    /// progress, evaluate every site.
+    /// progress, evaluate every site. This is run control (when a drained run ends), the one
+    /// place that compares both sides; no component decides anything from it.
     pub(crate) fn check_drained(&mut self, ctx: &mut Ctx<'_, Ev>) {
         if !self.draining || self.workload_on || !self.primary_alive {
             return;
