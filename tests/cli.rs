@@ -312,38 +312,277 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
     assert!(stderr(&o).contains("compare runs every copy mode"));
 }
 
+/// A short run without a disaster, with `extra` arguments.
+fn short_run(extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--until", "1s", "--disaster-at", "none", "-q"];
+    args.extend_from_slice(extra);
+    xrcsim(&args)
+}
+
 #[test]
 fn the_report_goes_to_standard_output_or_a_device_without_replacing_it() {
-    let o = xrcsim(&[
-        "run",
-        "--until",
-        "1s",
-        "--disaster-at",
-        "none",
-        "-q",
-        "--report",
-        "-",
-        "--json",
-    ]);
+    let o = short_run(&["--report", "-", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // Two reports on stdout: --report - and --json.
-    assert_eq!(
-        stdout(&o).matches("\"format\": \"xrcsim-report\"").count(),
-        2
+    // --report - takes stdout: it carries that report alone, the printed one goes to stderr.
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one report");
+    assert_eq!(report["format"], "xrcsim-report");
+    assert!(
+        stderr(&o).contains("\"format\": \"xrcsim-report\""),
+        "{}",
+        stderr(&o)
     );
     // A character device is written in place, never renamed over.
-    let o = xrcsim(&[
-        "run",
-        "--until",
-        "1s",
-        "--disaster-at",
-        "none",
-        "-q",
-        "--report",
-        "/dev/null",
-    ]);
+    let o = short_run(&["--report", "/dev/null"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = std::fs::metadata("/dev/null").unwrap();
     assert!(!m.is_file(), "/dev/null is still a device");
-    assert!(!Path::new("/dev/null.json.partial").exists());
+    assert!(!Path::new("/dev/null.partial").exists());
+}
+
+#[test]
+fn dash_sends_the_trace_image_or_rpo_samples_to_standard_output() {
+    let before = std::fs::read_dir(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .count();
+    let o = short_run(&["--trace", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("{\"ev\":\"header\""),
+        "{}",
+        &out[..out.len().min(200)]
+    );
+    for l in out.lines() {
+        let _: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+    }
+    assert!(out.lines().count() > 100, "the whole trace is on stdout");
+    assert!(
+        stderr(&o).contains("scenario"),
+        "the human report went to stderr: {}",
+        stderr(&o)
+    );
+    assert!(
+        !Path::new(env!("CARGO_MANIFEST_DIR")).join("-").exists(),
+        "no file named -"
+    );
+    let after = std::fs::read_dir(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .count();
+    assert_eq!(before, after);
+    let o = short_run(&["--image", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("site,vol,cyl,head,r,digest\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = short_run(&["--rpo-csv", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("t_ns,site,consistency_seq,highest_token_seq,lag_ns\n"));
+    // /dev/stdout is written in place (never renamed over), like any device.
+    let o = short_run(&["--trace", "/dev/stdout"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("{\"ev\":\"header\""));
+    assert!(!Path::new("/dev/stdout.partial").exists());
+    assert!(!std::fs::symlink_metadata("/dev/stdout").unwrap().is_file());
+}
+
+#[test]
+fn outputs_that_cannot_work_are_refused_before_the_run() {
+    let dir = tmpdir("bad-outputs");
+    let good = dir.join("t.jsonl");
+    let expect_usage = |args: &[&str], words: &[&str]| {
+        let o = short_run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        for w in words {
+            assert!(
+                stderr(&o).contains(w),
+                "{args:?}: `{w}` not in {}",
+                stderr(&o)
+            );
+        }
+        assert!(
+            stdout(&o).is_empty(),
+            "{args:?}: nothing ran: {}",
+            stdout(&o)
+        );
+        assert!(
+            !good.exists() && !dir.join("t.jsonl.partial").exists(),
+            "{args:?}"
+        );
+    };
+    expect_usage(
+        &["--trace", "-", "--image", "-"],
+        &["--trace - and --image -"],
+    );
+    expect_usage(
+        &["--report", "-", "--rpo-csv", "-"],
+        &["--report - and --rpo-csv -"],
+    );
+    let same = dir.join("same.csv");
+    expect_usage(
+        &[
+            "--trace",
+            s(&good),
+            "--image",
+            s(&same),
+            "--rpo-csv",
+            s(&same),
+        ],
+        &["--image and --rpo-csv both write to", "same.csv"],
+    );
+    // The same file by two spellings.
+    let other = format!("{}/../bad-outputs/same.csv", s(&dir));
+    expect_usage(
+        &["--image", s(&same), "--report", &other],
+        &["--report and --image both write to"],
+    );
+    expect_usage(
+        &["--trace", s(&good), "--image", s(&dir)],
+        &["--image", "is a directory", "bad-outputs"],
+    );
+    let missing = dir.join("nosuch").join("i.csv");
+    expect_usage(
+        &["--trace", s(&good), "--image", s(&missing)],
+        &["--image", "nosuch", "does not exist"],
+    );
+    let missing = dir.join("nosuch").join("r.json");
+    expect_usage(&["--report", s(&missing)], &["--report", "does not exist"]);
+}
+
+#[test]
+fn a_failed_run_leaves_no_partial_files() {
+    let dir = tmpdir("failed-run");
+    // A replay whose trace has a bad line 40 s in: the run fails after it has started
+    // writing its trace and RPO samples.
+    let spc = std::fs::read_to_string("scenarios/traces/small-oltp.spc").unwrap();
+    let mut cut: String = spc.lines().take(400).map(|l| format!("{l}\n")).collect();
+    cut.push_str("0,8,4096,X,40.0\n");
+    std::fs::write(dir.join("bad.spc"), cut).unwrap();
+    let scen = std::fs::read_to_string("scenarios/trace-driven.toml")
+        .unwrap()
+        .replace("traces/small-oltp.spc", "bad.spc");
+    std::fs::write(dir.join("bad.toml"), scen).unwrap();
+    let (t, r) = (dir.join("t.jsonl"), dir.join("rpo.csv"));
+    let o = xrcsim(&[
+        "run",
+        s(&dir.join("bad.toml")),
+        "-q",
+        "--trace",
+        s(&t),
+        "--rpo-csv",
+        s(&r),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.spc"), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "bad.spc" && n != "bad.toml")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn rpo_csv_is_the_window_over_time_and_agrees_with_the_report() {
+    let dir = tmpdir("rpo-csv");
+    let (csv, rep) = (dir.join("rpo.csv"), dir.join("r.json"));
+    let o = xrcsim(&[
+        "run",
+        "scenarios/multi-secondary.toml",
+        "--until",
+        "5s",
+        "--disaster-at",
+        "none",
+        "-q",
+        "--rpo-csv",
+        s(&csv),
+        "--report",
+        s(&rep),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("t_ns,site,consistency_seq,highest_token_seq,lag_ns")
+    );
+    let rows: Vec<(u64, String, u64, u64, u64)> = lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            assert_eq!(c.len(), 5, "{l}");
+            (
+                c[0].parse().unwrap(),
+                c[1].to_string(),
+                c[2].parse().unwrap(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+            )
+        })
+        .collect();
+    let sites = report["sites"].as_array().unwrap();
+    assert!(sites.len() >= 2, "a scenario with several secondaries");
+    assert!(rows.len() >= 10 * sites.len(), "{} rows", rows.len());
+    // In time order; each instant has a row per site, in the report's site order.
+    assert!(
+        rows.windows(2).all(|w| w[0].0 <= w[1].0),
+        "rows in time order"
+    );
+    assert_eq!(rows.len() % sites.len(), 0);
+    for (k, chunk) in rows.chunks(sites.len()).enumerate() {
+        for (r, s) in chunk.iter().zip(sites) {
+            assert_eq!(r.0, chunk[0].0, "instant {k}");
+            assert_eq!(r.1, s["site"].as_str().unwrap(), "instant {k}");
+        }
+    }
+    for s in sites {
+        let name = s["site"].as_str().unwrap();
+        let lags: Vec<u64> = rows.iter().filter(|r| r.1 == name).map(|r| r.4).collect();
+        let rpo = &s["rpo_ns"];
+        // The report's RPO statistics are over exactly these samples.
+        let max = *lags.iter().max().unwrap();
+        assert_eq!(rpo["max"].as_u64().unwrap(), max, "{name}");
+        let mean = lags.iter().sum::<u64>() as f64 / lags.len() as f64;
+        let rmean = rpo["mean"].as_u64().unwrap() as f64;
+        assert!(
+            (rmean - mean).abs() <= 1.0 + mean * 1e-9,
+            "{name}: {rmean} vs {mean}"
+        );
+        let mut sorted = lags.clone();
+        sorted.sort_unstable();
+        let p99 = rpo["p99"].as_u64().unwrap();
+        let lo = sorted[(sorted.len() * 97 / 100).saturating_sub(1)];
+        assert!(
+            p99 >= lo && p99 <= max,
+            "{name}: p99 {p99} in [{lo}, {max}]"
+        );
+        // A and B never go back.
+        let ab: Vec<(u64, u64)> = rows
+            .iter()
+            .filter(|r| r.1 == name)
+            .map(|r| (r.2, r.3))
+            .collect();
+        assert!(
+            ab.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+            "{name}"
+        );
+        assert!(ab.last().unwrap().0 > 0, "{name}: writes were applied");
+    }
+    // Recording the samples does not change the run.
+    let o = xrcsim(&[
+        "run",
+        "scenarios/multi-secondary.toml",
+        "--until",
+        "5s",
+        "--disaster-at",
+        "none",
+        "-q",
+        "--json",
+    ]);
+    let plain: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(plain["trace_hash"], report["trace_hash"]);
+    assert_eq!(plain["sites"], report["sites"]);
 }
