@@ -720,8 +720,8 @@ fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
     };
     // Warnings (and --strict) before the search, not after many runs.
     let sets = a.common.sets();
-    match prepare_noted(&src, &sets, &dir) {
-        Ok((_, w)) => {
+    match scenarios::plan::plan_sets(&src, &sets, &dir) {
+        Ok((_, w, _)) => {
             if let Err(code) = warn_all(&w, strict) {
                 return code;
             }

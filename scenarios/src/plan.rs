@@ -120,6 +120,45 @@ pub struct Plan {
 #[error("{0}")]
 pub struct PlanError(pub String);
 
+/// The overrides every run of a plan uses: `sets`, then, unless they place the disaster
+/// themselves, `disaster.at=none` (the RPO is sampled over the whole run); with the
+/// warnings of loading the scenario (for the caller to print before the search) and notes
+/// for the reader.
+#[allow(clippy::type_complexity)]
+pub fn plan_sets(
+    src: &Source,
+    sets: &[String],
+    base_dir: &Path,
+) -> Result<(Vec<String>, Vec<String>, Vec<String>), PlanError> {
+    let mut sets = sets.to_vec();
+    let mut notes = Vec::new();
+    let user_disaster = sets
+        .iter()
+        .any(|s| s.trim_start().starts_with("disaster.at"));
+    if user_disaster {
+        let (_, warnings) =
+            prepare_noted(src, &sets, base_dir).map_err(|e| PlanError(e.to_string()))?;
+        return Ok((sets, warnings, notes));
+    }
+    const NO_DISASTER: &str = "disaster.at=none";
+    sets.push(NO_DISASTER.into());
+    let (_, mut warnings) =
+        prepare_noted(src, &sets, base_dir).map_err(|e| PlanError(e.to_string()))?;
+    let before = warnings.len();
+    // Our own override warns when the scenario has no disaster to remove: not the user's.
+    warnings.retain(|w| !w.contains(NO_DISASTER));
+    if warnings.len() == before {
+        notes.push(
+            "the scenario's disaster is left out: the RPO is sampled over the whole run \
+             (--disaster-at DUR puts one back)"
+                .into(),
+        );
+    } else {
+        sets.pop();
+    }
+    Ok((sets, warnings, notes))
+}
+
 /// The search: runs `src` with `sets` at candidate bandwidths.
 pub fn plan(
     src: &Source,
@@ -140,26 +179,8 @@ pub fn plan(
     if req.seeds == 0 {
         return Err(PlanError("--seeds must be at least 1".into()));
     }
-    let (probe, warnings) =
-        prepare_noted(src, sets, base_dir).map_err(|e| PlanError(e.to_string()))?;
-    let mut sets = sets.to_vec();
-    let mut notes = Vec::new();
-    let has_disaster = probe
-        .world
-        .faults
-        .iter()
-        .any(|f| matches!(f, models::world::Fault::Disaster { .. }));
-    let user_disaster = sets
-        .iter()
-        .any(|s| s.trim_start().starts_with("disaster.at"));
-    if has_disaster && !user_disaster {
-        sets.push("disaster.at=none".into());
-        notes.push(
-            "the scenario's disaster is left out: the RPO is sampled over the whole run \
-             (--disaster-at DUR puts one back)"
-                .into(),
-        );
-    }
+    let (sets, warnings, notes) = plan_sets(src, sets, base_dir)?;
+    let (probe, _) = prepare_noted(src, &sets, base_dir).map_err(|e| PlanError(e.to_string()))?;
     let sites = &probe.world.sites;
     let start_mbps = sites
         .first()
@@ -305,8 +326,14 @@ fn round_mbps(v: f64) -> f64 {
     if v <= 0.0 {
         return v;
     }
-    let mag = 10f64.powi(v.log10().floor() as i32 - 3);
-    (v / mag).round() * mag
+    let k = 3 - v.log10().floor() as i32;
+    if k >= 0 {
+        let f = 10f64.powi(k);
+        (v * f).round() / f
+    } else {
+        let f = 10f64.powi(-k);
+        (v / f).round() * f
+    }
 }
 
 /// `v` with four significant digits, trailing zeros dropped.
