@@ -663,7 +663,28 @@ impl App {
                 if strike { ", then the disaster" } else { "" }
             ),
         );
-        self.say(format!("mode {}: replaying to {target}", next.name()));
+        let note = self.mode_note();
+        if let Some(n) = &note {
+            self.log.note(0, &format!("mode {}: {n}", next.name()));
+        }
+        self.say(format!(
+            "mode {}: replaying to {target}{}",
+            next.name(),
+            note.map_or(String::new(), |n| format!("; {n}"))
+        ));
+    }
+
+    /// What a person should know about the current mode on this scenario: `pit` with an
+    /// interval longer than the run never ships a copy.
+    pub fn mode_note(&self) -> Option<String> {
+        let cfg = &self.built.world;
+        (cfg.copy.mode == Mode::Pit && cfg.copy.pit_interval > cfg.run.length).then(|| {
+            format!(
+                "its interval ({}) is longer than the run ({}): no copy reaches the \
+                 secondary (try --set copy.pit_interval=10s)",
+                cfg.copy.pit_interval, cfg.run.length
+            )
+        })
     }
 
     // ----- time -----
@@ -683,6 +704,8 @@ impl App {
                 resume,
             } => {
                 let exhausted = self.advance(target, false);
+                // The figures follow the replay (rates, the window's history), frame by frame.
+                self.after_events(false);
                 if self.sim.now() >= target || exhausted || self.sim.world().finished() {
                     self.phase = Phase::Live;
                     self.playing = resume;
@@ -690,8 +713,9 @@ impl App {
                         self.strike();
                     }
                     self.after_events(exhausted);
+                    let note = self.mode_note().map_or(String::new(), |n| format!("; {n}"));
                     self.say(format!(
-                        "mode {}: at {}",
+                        "mode {}: at {}{note}",
                         self.mode().name(),
                         self.sim.now()
                     ));
