@@ -650,8 +650,22 @@ fn cmd_sweep(a: SweepArgs, strict: bool) -> ExitCode {
     }
 }
 
+/// Refuses, before anything runs, an output directory that is an existing file.
+fn check_out_dir(out: Option<&Path>) -> Result<(), String> {
+    match out {
+        Some(d) if d.exists() && !d.is_dir() => Err(format!(
+            "--out `{}`: is a file, not a directory",
+            d.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
     use scenarios::compare;
+    if let Err(e) = check_out_dir(a.out.as_deref()) {
+        return fail(e);
+    }
     let (src, dir) = match source(a.scenario.as_deref()) {
         Ok(x) => x,
         Err(e) => return fail(e),
@@ -696,11 +710,8 @@ fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
             a.max_mbps
         ));
     }
-    if let Some(out) = &a.out
-        && out.exists()
-        && !out.is_dir()
-    {
-        return fail(format!("--out `{}`: is not a directory", out.display()));
+    if let Err(e) = check_out_dir(a.out.as_deref()) {
+        return fail(e);
     }
     let (src, dir) = match source(a.scenario.as_deref()) {
         Ok(x) => x,

@@ -778,3 +778,24 @@ bandwidth_mbps = 10
     let answer = plan_answer(&stdout(&o)).unwrap_or_else(|| panic!("{}", stdout(&o)));
     assert!(p99_at(&[s(&toml)], answer) <= 100_000_000);
 }
+
+#[test]
+fn an_output_directory_that_is_a_file_is_refused_before_anything_runs() {
+    let dir = tmpdir("out-is-file");
+    let f = dir.join("taken");
+    std::fs::write(&f, "keep me").unwrap();
+    for args in [
+        vec!["plan", "--rpo-p99", "1s", "--until", "1s", "--out", s(&f)],
+        vec!["compare", "--until", "1s", "--out", s(&f)],
+    ] {
+        let o = xrcsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("--out") && stderr(&o).contains("is a file"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "nothing ran: {}", stdout(&o));
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "keep me");
+    }
+}
