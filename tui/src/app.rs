@@ -157,6 +157,9 @@ pub struct App {
     report: Option<Report>,
     tries: Vec<Try>,
     metrics: Metrics,
+    /// The figures to put back when a branch replay (trace workloads) reaches its instant:
+    /// the history up to the disaster, as a snapshot branch keeps it.
+    branch_metrics: Option<Metrics>,
     log: EventLog,
     focus: Panel,
     site: usize,
@@ -230,6 +233,7 @@ impl App {
             report: None,
             tries: Vec::new(),
             metrics,
+            branch_metrics: None,
             log: EventLog::default(),
             focus: Panel::Queue,
             site: 0,
@@ -581,6 +585,7 @@ impl App {
             return match fresh(&self.built) {
                 Ok((sim, feeder)) => {
                     self.metrics = Metrics::new(sim.world());
+                    self.branch_metrics = Some(s.metrics.clone());
                     self.sim = sim;
                     self.feeder = feeder;
                     self.failed = None;
@@ -641,6 +646,7 @@ impl App {
             },
         };
         self.metrics = Metrics::new(sim.world());
+        self.branch_metrics = None;
         self.sim = sim;
         self.feeder = feeder;
         self.next_feed = SimTime::ZERO + FEED_EVERY;
@@ -708,6 +714,9 @@ impl App {
                 self.after_events(false);
                 if self.sim.now() >= target || exhausted || self.sim.world().finished() {
                     self.phase = Phase::Live;
+                    if let Some(m) = self.branch_metrics.take() {
+                        self.metrics = m;
+                    }
                     self.playing = resume;
                     if strike && self.sim.world().primary_alive() && !exhausted {
                         self.strike();

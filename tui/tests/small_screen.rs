@@ -228,3 +228,45 @@ fn help_has_a_glossary() {
     let s = render(&a, 80, 24);
     assert!(s.contains("consistency point"), "{s}");
 }
+
+#[test]
+fn the_window_history_survives_a_branch_back_that_replays_a_trace() {
+    // A trace workload cannot be snapshotted: `b` replays it, and the chart's history up to
+    // the disaster comes back.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/trace-driven.toml");
+    let src = scenarios::read_file(&path).unwrap();
+    let b = scenarios::prepare(&src, &["disaster.at=none".into()], path.parent().unwrap()).unwrap();
+    let mut a = App::new(
+        b,
+        tui::app::Options {
+            speed: tui::app::REAL_TIME,
+            slice: None,
+            playing: false,
+            color: false,
+        },
+    )
+    .unwrap();
+    a.handle(Action::TogglePlay);
+    play(&mut a, Duration::from_secs(40), Duration::from_millis(500));
+    a.handle(Action::TogglePlay);
+    a.handle(Action::Disaster);
+    to_done(&mut a);
+    let before: Vec<(f64, f64)> = a.metrics().lag[0].iter().copied().collect();
+    assert!(before.len() > 20, "{}", before.len());
+    a.handle(Action::Branch);
+    for _ in 0..2000 {
+        if !matches!(a.phase(), Phase::Replaying { .. }) {
+            break;
+        }
+        a.tick(FRAME);
+    }
+    assert_eq!(a.phase(), Phase::Live);
+    let after: Vec<(f64, f64)> = a.metrics().lag[0].iter().copied().collect();
+    assert!(
+        after.len() + 2 >= before.len() && after.first() == before.first(),
+        "the history after the replay: {} points (before: {})",
+        after.len(),
+        before.len()
+    );
+}
