@@ -406,8 +406,8 @@ fn check_outputs(outs: &[(&str, &Path)]) -> Result<(), String> {
         if let Some((other, _)) = seen.iter().find(|(_, k)| *k == key) {
             return Err(if key == Path::new("-") {
                 format!(
-                    "{other} - and {flag} -: only one output can go to standard output; \
-                     write the other to a file"
+                    "{other} and {flag} both go to standard output (- or /dev/stdout); \
+                     write one of them to a file"
                 )
             } else {
                 format!(

@@ -380,10 +380,33 @@ fn dash_sends_the_trace_image_or_rpo_samples_to_standard_output() {
     let o = short_run(&["--rpo-csv", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("t_ns,site,consistency_seq,highest_token_seq,lag_ns\n"));
-    // /dev/stdout is written in place (never renamed over), like any device.
-    let o = short_run(&["--trace", "/dev/stdout"]);
+    // /dev/stdout is standard output (never renamed over, never truncated): a shell's
+    // `>>` appends.
+    let dir = tmpdir("dev-stdout");
+    let log = dir.join("log.txt");
+    std::fs::write(&log, "earlier line\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args([
+            "run",
+            "--until",
+            "1s",
+            "--disaster-at",
+            "none",
+            "-q",
+            "--trace",
+            "/dev/stdout",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("{\"ev\":\"header\""));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.starts_with("earlier line\n{\"ev\":\"header\""),
+        "{}",
+        &text[..100]
+    );
     assert!(!Path::new("/dev/stdout.partial").exists());
     assert!(!std::fs::symlink_metadata("/dev/stdout").unwrap().is_file());
 }
@@ -414,11 +437,11 @@ fn outputs_that_cannot_work_are_refused_before_the_run() {
     };
     expect_usage(
         &["--trace", "-", "--image", "-"],
-        &["--trace - and --image -"],
+        &["--trace and --image both go to standard output"],
     );
     expect_usage(
-        &["--report", "-", "--rpo-csv", "-"],
-        &["--report - and --rpo-csv -"],
+        &["--report", "-", "--rpo-csv", "/dev/stdout"],
+        &["--report and --rpo-csv both go to standard output"],
     );
     let same = dir.join("same.csv");
     expect_usage(

@@ -65,9 +65,12 @@ pub struct Output {
     done: bool,
 }
 
-/// Whether `path` names standard output (`-`).
+/// Whether `path` names standard output: `-`, or `/dev/stdout` (written through the
+/// process's own standard output, so a shell's `>>` appends and nothing is truncated).
 pub fn is_stdout(path: &Path) -> bool {
     path == Path::new("-")
+        || path == Path::new("/dev/stdout")
+        || path == Path::new("/proc/self/fd/1")
 }
 
 /// Whether `path` is written through a temporary `PATH.partial` and renamed: a regular
