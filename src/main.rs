@@ -7,7 +7,7 @@
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use scenarios::report::{Report, human};
-use scenarios::runner::{RunOptions, run};
+use scenarios::runner::{Output, RunError, RunOptions, is_stdout, run};
 use scenarios::{BASELINE, Source, prepare_noted, read_file};
 use sim::SimDuration;
 use std::io::IsTerminal;
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 ///
 /// With no arguments, runs the built-in baseline scenario and prints its report.
 #[derive(Parser, Debug)]
-#[command(name = "xrcsim", version, about, long_about = None, after_help = "Examples:\n  xrcsim                                   run the built-in baseline scenario\n  xrcsim run scenarios/fig5.toml --json    one run, JSON report on stdout\n  xrcsim check my.toml                     validate a scenario and show what it builds\n  xrcsim compare scenarios/fig5.toml       every copy mode on the same workload\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim init my.toml                      write a commented scenario to start from\n  xrcsim tui                               explore the baseline interactively")]
+#[command(name = "xrcsim", version, about, long_about = None, after_help = "Examples:\n  xrcsim                                   run the built-in baseline scenario\n  xrcsim run scenarios/fig5.toml --json    one run, JSON report on stdout\n  xrcsim check my.toml                     validate a scenario and show what it builds\n  xrcsim compare scenarios/fig5.toml       every copy mode on the same workload\n  xrcsim plan scenarios/fig5.toml --rpo-p99 50ms   the link bandwidth an RPO target needs\n  xrcsim sweep scenarios/sweeps/distance.toml --out out/distance\n  xrcsim init my.toml                      write a commented scenario to start from\n  xrcsim tui                               explore the baseline interactively")]
 struct Cli {
     /// Treat warnings (such as an override that changed nothing) as errors: exit status 2.
     #[arg(long, global = true)]
@@ -51,6 +51,17 @@ enum Cmd {
         after_help = "Examples:\n  xrcsim compare\n  xrcsim compare scenarios/fig5.toml --until 20s --out out/compare"
     )]
     Compare(CompareArgs),
+    /// Find the smallest link bandwidth that keeps an RPO percentile under a target.
+    #[command(
+        after_help = "The search brackets by doubling (or halving) from the scenario's own bandwidth, \
+then bisects to about 2 %; each bandwidth runs every seed in parallel and is judged by its \
+worst seed and worst site. The scenario's disaster is left out (the RPO is sampled over the \
+whole run) unless --disaster-at is given.\n\nExamples:\n  xrcsim plan scenarios/fig5.toml --rpo-p99 50ms\n  \
+xrcsim plan scenarios/fig5.toml --rpo-p99 20ms --seeds 4 --until 20s --out out/plan\n  \
+xrcsim plan scenarios/trace-driven.toml --rpo-max 1s",
+        group(clap::ArgGroup::new("target").required(true).args(["rpo_p99", "rpo_p50", "rpo_max"]))
+    )]
+    Plan(PlanArgs),
     /// Interactive terminal UI (the baseline scenario when none is given).
     #[command(
         after_help = "Examples:\n  xrcsim tui\n  xrcsim tui scenarios/fig5.toml --set copy.mode=naive"
@@ -101,12 +112,16 @@ struct RunArgs {
     /// Also write the JSON report to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Write the JSONL event trace to FILE.
+    /// Write the JSONL event trace to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
-    /// Write the secondary image CSV to FILE.
+    /// Write the secondary image CSV to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     image: Option<PathBuf>,
+    /// Write the data-loss window over time to FILE (- for standard output): per site, one
+    /// row per RPO sampling instant (run.rpo_interval) with A, B and the lag.
+    #[arg(long, value_name = "FILE")]
+    rpo_csv: Option<PathBuf>,
     /// Exit with status 1 if any site's recovered image is not consistent.
     #[arg(long)]
     expect_consistent: bool,
@@ -188,6 +203,35 @@ struct CompareArgs {
 }
 
 #[derive(Args, Debug)]
+struct PlanArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    scenario: Option<PathBuf>,
+    #[command(flatten)]
+    common: ScenarioArgs,
+    /// Keep the 99th percentile of the RPO (the sampled data-loss window) at or under DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    rpo_p99: Option<SimDuration>,
+    /// Keep the median RPO at or under DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    rpo_p50: Option<SimDuration>,
+    /// Keep the maximum RPO at or under DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    rpo_max: Option<SimDuration>,
+    /// Seeds per bandwidth tried (the scenario's seed and the next ones); the worst decides.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    seeds: u32,
+    /// The largest bandwidth tried, Mbit/s per path.
+    #[arg(long, value_name = "MBPS", default_value_t = 100_000.0)]
+    max_mbps: f64,
+    /// Also write plan.csv and the figure plan.svg and plan.png into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
 struct TuiArgs {
     /// Scenario file (TOML); the built-in baseline when omitted.
     scenario: Option<PathBuf>,
@@ -197,7 +241,7 @@ struct TuiArgs {
 
 #[derive(Args, Debug)]
 struct InitArgs {
-    /// Where to write the scenario; standard output when omitted.
+    /// Where to write the scenario; standard output when omitted or -.
     file: Option<PathBuf>,
     /// Overwrite FILE if it exists.
     #[arg(long)]
@@ -314,26 +358,93 @@ fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Writes the JSON report to `path`: `-` is standard output; a regular file (or a new one)
-/// is written to a temporary file and renamed, so it never looks complete when it is not;
-/// anything else (`/dev/stdout`, a named pipe) is written in place, never replaced.
-fn write_json(path: &Path, r: &Report) -> Result<(), String> {
+/// Writes the JSON report to `path` (see [`scenarios::runner::Output`]: `-` is standard
+/// output, a regular file is written atomically, a device in place).
+fn write_json(path: &Path, r: &Report) -> Result<(), RunError> {
     let text = serde_json::to_string_pretty(r).expect("a report serializes") + "\n";
-    if path == Path::new("-") {
-        emit(&text);
-        return Ok(());
+    let mut out = Output::create(path)?;
+    out.write(text.as_bytes())?;
+    out.finish()
+}
+
+/// Refuses, before anything runs, output paths that cannot work: a directory, a file in a
+/// directory that does not exist, and two outputs to the same place (two `-` included).
+/// `outs`: (flag, path) of every output given.
+fn check_outputs(outs: &[(&str, &Path)]) -> Result<(), String> {
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for &(flag, path) in outs {
+        let key = if is_stdout(path) {
+            PathBuf::from("-")
+        } else {
+            if path.as_os_str().is_empty() {
+                return Err(format!("{flag}: the path is empty"));
+            }
+            if path.is_dir() {
+                return Err(format!(
+                    "{flag} `{}`: is a directory; give a file name (or - for standard output)",
+                    path.display()
+                ));
+            }
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                return Err(format!(
+                    "{flag} `{}`: directory `{}` does not exist",
+                    path.display(),
+                    dir.display()
+                ));
+            }
+            match std::fs::canonicalize(path) {
+                Ok(p) => p,
+                Err(_) => std::fs::canonicalize(dir)
+                    .unwrap_or_else(|_| dir.to_path_buf())
+                    .join(path.file_name().unwrap_or(path.as_os_str())),
+            }
+        };
+        if let Some((other, _)) = seen.iter().find(|(_, k)| *k == key) {
+            return Err(if key == Path::new("-") {
+                format!(
+                    "{other} and {flag} both go to standard output (- or /dev/stdout); \
+                     write one of them to a file"
+                )
+            } else {
+                format!(
+                    "{other} and {flag} both write to `{}`; give each output its own file",
+                    path.display()
+                )
+            });
+        }
+        seen.push((flag, key));
     }
-    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
-    if special {
-        return std::fs::write(path, text)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+    Ok(())
+}
+
+fn run_failed(e: RunError) -> ExitCode {
+    match e {
+        // `xrcsim run --trace - | head`: the reader has what it wanted.
+        RunError::StdoutClosed => ExitCode::SUCCESS,
+        e => fail(e),
     }
-    let tmp = path.with_extension("json.partial");
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }
 
 fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
+    let outs: Vec<(&str, &Path)> = [
+        ("--report", a.report.as_deref()),
+        ("--trace", a.trace.as_deref()),
+        ("--image", a.image.as_deref()),
+        ("--rpo-csv", a.rpo_csv.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(f, p)| p.map(|p| (f, p)))
+    .collect();
+    if let Err(e) = check_outputs(&outs) {
+        return fail(e);
+    }
+    // When an output takes standard output, it carries only that output: the report
+    // printed at the end goes to stderr.
+    let stdout_taken = outs.iter().any(|(_, p)| is_stdout(p));
     let built = match prepare_cli(a.scenario.as_deref(), &a.common, strict) {
         Ok(b) => b,
         Err(code) => return code,
@@ -341,24 +452,38 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
     let opts = RunOptions {
         trace: a.trace.clone(),
         image: a.image.clone(),
+        rpo_csv: a.rpo_csv.clone(),
         progress: !a.quiet && std::io::stderr().is_terminal(),
     };
     let out = match run(&built, &opts) {
         Ok(o) => o,
-        Err(e) => return fail(e),
+        Err(e) => return run_failed(e),
     };
     if let Some(p) = &a.report
         && let Err(e) = write_json(p, &out.report)
     {
-        return fail(e);
+        return run_failed(e);
     }
-    if a.json {
-        emit(&format!(
+    let text = if a.json {
+        format!(
             "{}\n",
             serde_json::to_string_pretty(&out.report).expect("a report serializes")
-        ));
+        )
     } else {
-        emit(&human(&out.report, color_stdout()));
+        human(
+            &out.report,
+            if stdout_taken {
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            } else {
+                color_stdout()
+            },
+        )
+    };
+    if stdout_taken {
+        eprint!("{text}");
+    } else {
+        emit(&text);
     }
     if a.expect_consistent && !out.report.consistent() {
         eprintln!("xrcsim: a site's recovered image is not consistent (--expect-consistent)");
@@ -525,8 +650,22 @@ fn cmd_sweep(a: SweepArgs, strict: bool) -> ExitCode {
     }
 }
 
+/// Refuses, before anything runs, an output directory that is an existing file.
+fn check_out_dir(out: Option<&Path>) -> Result<(), String> {
+    match out {
+        Some(d) if d.exists() && !d.is_dir() => Err(format!(
+            "--out `{}`: is a file, not a directory",
+            d.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
     use scenarios::compare;
+    if let Err(e) = check_out_dir(a.out.as_deref()) {
+        return fail(e);
+    }
     let (src, dir) = match source(a.scenario.as_deref()) {
         Ok(x) => x,
         Err(e) => return fail(e),
@@ -557,6 +696,67 @@ fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
+    use scenarios::plan::{PlanRequest, Stat, plan};
+    let (stat, target) = match (a.rpo_p99, a.rpo_p50, a.rpo_max) {
+        (Some(d), None, None) => (Stat::P99, d),
+        (None, Some(d), None) => (Stat::P50, d),
+        (None, None, Some(d)) => (Stat::Max, d),
+        _ => return fail("give one target: --rpo-p99, --rpo-p50 or --rpo-max"),
+    };
+    if !(a.max_mbps.is_finite() && a.max_mbps >= 0.064) {
+        return fail(format!(
+            "--max-mbps {}: give a bandwidth of at least 0.064 (Mbit/s)",
+            a.max_mbps
+        ));
+    }
+    if let Err(e) = check_out_dir(a.out.as_deref()) {
+        return fail(e);
+    }
+    let (src, dir) = match source(a.scenario.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    if let Some(j) = a.jobs.filter(|&j| j > 0) {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global();
+    }
+    let req = PlanRequest {
+        stat,
+        target_ns: target.as_nanos(),
+        seeds: a.seeds,
+        max_mbps: a.max_mbps,
+        ..PlanRequest::default()
+    };
+    // Warnings (and --strict) before the search, not after many runs.
+    let sets = a.common.sets();
+    match scenarios::plan::plan_sets(&src, &sets, &dir) {
+        Ok((_, w, _)) => {
+            if let Err(code) = warn_all(&w, strict) {
+                return code;
+            }
+        }
+        Err(e) => return fail(e),
+    }
+    let p = match plan(&src, &sets, &dir, &req) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    emit(&p.table());
+    if let Some(out) = &a.out {
+        match p.write(out) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn cmd_tui(a: TuiArgs, strict: bool) -> ExitCode {
     let built = match prepare_cli(a.scenario.as_deref(), &a.common, strict) {
         Ok(b) => b,
@@ -572,7 +772,7 @@ fn cmd_tui(a: TuiArgs, strict: bool) -> ExitCode {
 const INIT_TEMPLATE: &str = include_str!("init.toml");
 
 fn cmd_init(a: InitArgs) -> ExitCode {
-    let Some(path) = a.file else {
+    let Some(path) = a.file.filter(|p| !is_stdout(p)) else {
         emit(INIT_TEMPLATE);
         return ExitCode::SUCCESS;
     };
@@ -662,6 +862,7 @@ fn main() -> ExitCode {
         Some(Cmd::Check(a)) => cmd_check(a, strict),
         Some(Cmd::Sweep(a)) => cmd_sweep(a, strict),
         Some(Cmd::Compare(a)) => cmd_compare(a, strict),
+        Some(Cmd::Plan(a)) => cmd_plan(a, strict),
         Some(Cmd::Tui(a)) => cmd_tui(a, strict),
         Some(Cmd::Init(a)) => cmd_init(a),
         Some(Cmd::Completions(a)) => cmd_completions(a),

@@ -1,7 +1,7 @@
 //! docs/contracts.md against the binary: every JSON report field `xrcsim run` emits is in
 //! the document's field table and every field the table names is emitted; every trace event
 //! and field emitted is documented, and every contract event is emitted; the image header
-//! is the documented one.
+//! and RPO samples headers are the documented ones.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -66,7 +66,7 @@ fn leaves(v: &serde_json::Value, path: &str, out: &mut BTreeSet<String>) {
 fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contracts");
     std::fs::create_dir_all(&dir).unwrap();
-    let (trace, image) = (dir.join("t.jsonl"), dir.join("i.csv"));
+    let (trace, image, rpo) = (dir.join("t.jsonl"), dir.join("i.csv"), dir.join("rpo.csv"));
     let out = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
         .args([
             "run",
@@ -81,6 +81,8 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         .arg(&trace)
         .arg("--image")
         .arg(&image)
+        .arg("--rpo-csv")
+        .arg(&rpo)
         .output()
         .unwrap();
     assert!(
@@ -166,4 +168,18 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         section(&doc, 4).contains(&format!("Header `{head}`")),
         "image header `{head}` is not the documented one"
     );
+
+    // Section 8: the RPO samples; every column in the header is in the table and back.
+    let rpo = std::fs::read_to_string(&rpo).unwrap();
+    let head = rpo.lines().next().unwrap();
+    assert!(
+        section(&doc, 8).contains(&format!("Header `{head}`")),
+        "RPO samples header `{head}` is not the documented one"
+    );
+    let columns: Vec<&str> = rows(section(&doc, 8))
+        .iter()
+        .map(|r| ticked(r[0])[0])
+        .collect();
+    assert_eq!(columns, head.split(',').collect::<Vec<_>>());
+    assert!(rpo.lines().count() > 10, "samples were written");
 }

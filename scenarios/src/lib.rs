@@ -10,6 +10,7 @@
 //! - [`report`]: the JSON report and the human summary;
 //! - [`verify`]: an independent checker of a run's trace, image and report;
 //! - [`compare`]: every copy mode on the same workload, side by side;
+//! - [`plan`]: the smallest link bandwidth that keeps an RPO statistic under a target;
 //! - [`sweep`] and [`plot`]: parameter grids x seeds in parallel, CSV results with resume
 //!   and sharding, plots.
 
@@ -18,6 +19,7 @@
 pub mod build;
 pub mod compare;
 pub mod load;
+pub mod plan;
 pub mod plot;
 pub mod report;
 pub mod runner;

@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub trace: Option<PathBuf>,
     /// Write the secondary image CSV here.
     pub image: Option<PathBuf>,
+    /// Write the RPO samples CSV here (docs/contracts.md section 8).
+    pub rpo_csv: Option<PathBuf>,
     /// Show progress on stderr (simulated time, events/s, ETA).
     pub progress: bool,
 }
@@ -37,48 +39,133 @@ pub enum RunError {
     /// Reading the trace or writing an output failed.
     #[error("{0}")]
     Io(String),
+    /// Standard output was closed while an output went there (`xrcsim run --trace - | head`).
+    #[error("standard output was closed")]
+    StdoutClosed,
 }
 
 /// The simulation a runner drives: the world, observed by the trace hash.
 pub type Sim = Simulation<World, TraceHash>;
 
-/// A file written under a temporary name and renamed when complete, so an interrupted
-/// run never leaves a file that looks complete.
-struct Output {
-    tmp: PathBuf,
+/// Where an output goes, decided by what its path is now: `-` is standard output; a
+/// regular file, or a path that does not exist yet, is written under `PATH.partial` and
+/// renamed when complete (so an interrupted run never leaves a file that looks complete,
+/// and a failed one removes its `.partial`); anything else (a device such as `/dev/null`
+/// or `/dev/stdout`, a named pipe, a symbolic link) is written in place and never replaced.
+enum Sink {
+    Stdout(BufWriter<std::io::Stdout>),
+    InPlace(BufWriter<File>),
+    Atomic { tmp: PathBuf, w: BufWriter<File> },
+}
+
+/// One output of a run (trace, image, RPO samples, report), written as the run goes.
+pub struct Output {
     path: PathBuf,
-    w: BufWriter<File>,
+    sink: Sink,
+    done: bool,
+}
+
+/// Whether `path` names standard output: `-`, or `/dev/stdout` (written through the
+/// process's own standard output, so a shell's `>>` appends and nothing is truncated).
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+        || path == Path::new("/dev/stdout")
+        || path == Path::new("/proc/self/fd/1")
+}
+
+/// Whether `path` is written through a temporary `PATH.partial` and renamed: a regular
+/// file that is not a symbolic link, or a path that does not exist yet.
+pub fn writes_atomically(path: &Path) -> bool {
+    !is_stdout(path)
+        && match std::fs::symlink_metadata(path) {
+            Ok(m) => m.file_type().is_file(),
+            Err(_) => true,
+        }
 }
 
 impl Output {
-    fn create(path: &Path) -> Result<Output, RunError> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".partial");
-        let tmp = PathBuf::from(tmp);
-        let f = File::create(&tmp)
-            .map_err(|e| RunError::Io(format!("cannot create `{}`: {e}", tmp.display())))?;
+    /// Opens the output `path` (see [`Sink`]'s rules).
+    pub fn create(path: &Path) -> Result<Output, RunError> {
+        let sink = if is_stdout(path) {
+            Sink::Stdout(BufWriter::new(std::io::stdout()))
+        } else if writes_atomically(path) {
+            let mut tmp = path.as_os_str().to_owned();
+            tmp.push(".partial");
+            let tmp = PathBuf::from(tmp);
+            let f = File::create(&tmp)
+                .map_err(|e| RunError::Io(format!("cannot create `{}`: {e}", tmp.display())))?;
+            Sink::Atomic {
+                tmp,
+                w: BufWriter::new(f),
+            }
+        } else {
+            // In place: truncate a regular file reached through a link, not a device.
+            let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(regular)
+                .open(path)
+                .map_err(|e| RunError::Io(format!("cannot write `{}`: {e}", path.display())))?;
+            Sink::InPlace(BufWriter::new(f))
+        };
         Ok(Output {
-            tmp,
             path: path.to_path_buf(),
-            w: BufWriter::new(f),
+            sink,
+            done: false,
         })
     }
-    fn write(&mut self, b: &[u8]) -> Result<(), RunError> {
-        self.w
-            .write_all(b)
-            .map_err(|e| RunError::Io(format!("cannot write `{}`: {e}", self.tmp.display())))
+
+    fn err(&self, e: std::io::Error) -> RunError {
+        match &self.sink {
+            Sink::Stdout(_) if e.kind() == std::io::ErrorKind::BrokenPipe => RunError::StdoutClosed,
+            Sink::Stdout(_) => RunError::Io(format!("cannot write to standard output: {e}")),
+            Sink::InPlace(_) => {
+                RunError::Io(format!("cannot write `{}`: {e}", self.path.display()))
+            }
+            Sink::Atomic { tmp, .. } => {
+                RunError::Io(format!("cannot write `{}`: {e}", tmp.display()))
+            }
+        }
     }
-    fn finish(mut self) -> Result<(), RunError> {
-        self.w
-            .flush()
-            .map_err(|e| RunError::Io(format!("cannot write `{}`: {e}", self.tmp.display())))?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| {
-            RunError::Io(format!(
-                "cannot rename `{}` to `{}`: {e}",
-                self.tmp.display(),
-                self.path.display()
-            ))
-        })
+
+    /// Writes `b`.
+    pub fn write(&mut self, b: &[u8]) -> Result<(), RunError> {
+        let r = match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(b),
+            Sink::InPlace(w) | Sink::Atomic { w, .. } => w.write_all(b),
+        };
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Flushes and, for a file written atomically, renames it into place.
+    pub fn finish(mut self) -> Result<(), RunError> {
+        let r = match &mut self.sink {
+            Sink::Stdout(w) => w.flush(),
+            Sink::InPlace(w) | Sink::Atomic { w, .. } => w.flush(),
+        };
+        r.map_err(|e| self.err(e))?;
+        if let Sink::Atomic { tmp, .. } = &self.sink {
+            std::fs::rename(tmp, &self.path).map_err(|e| {
+                RunError::Io(format!(
+                    "cannot rename `{}` to `{}`: {e}",
+                    tmp.display(),
+                    self.path.display()
+                ))
+            })?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    /// An output not finished (a failed run) removes its `.partial` file.
+    fn drop(&mut self) {
+        if !self.done
+            && let Sink::Atomic { tmp, .. } = &self.sink
+        {
+            let _ = std::fs::remove_file(tmp);
+        }
     }
 }
 
@@ -204,6 +291,8 @@ pub struct Driver {
     keep: Option<Kept>,
     /// Running counts of observations, for front ends.
     counts: ObsCounts,
+    /// RPO sample rows (`--rpo-csv`) formatted and not yet taken, when asked.
+    rpo_rows: Option<String>,
 }
 
 /// Running counts of the world's observations since the start (what a front end shows as
@@ -318,6 +407,7 @@ impl Driver {
                 applied: vec![0; n_sites],
                 ..ObsCounts::default()
             },
+            rpo_rows: None,
         };
         d.drain();
         Ok(d)
@@ -433,6 +523,21 @@ impl Driver {
             }
             if matches!(o, Obs::RpoSample) {
                 self.checker.sample_rpo(*t);
+                if let Some(rows) = &mut self.rpo_rows {
+                    use std::fmt::Write as _;
+                    for (i, s) in w.config().sites.iter().enumerate() {
+                        let site = SiteId(i as u8);
+                        let _ = writeln!(
+                            rows,
+                            "{},{},{},{},{}",
+                            t.as_nanos(),
+                            s.name,
+                            self.checker.consistency_seq(site),
+                            self.checker.highest_token_seq(site),
+                            self.checker.lag(site, *t).as_nanos()
+                        );
+                    }
+                }
                 for (site, att) in self.attribution.iter_mut().enumerate() {
                     if let Some(seq) = self.checker.first_incomplete(SiteId(site as u8)) {
                         let shares = w.stage_times(site, seq, *t);
@@ -444,6 +549,17 @@ impl Driver {
             }
         }
         self.sim.model_mut().clear_observations();
+    }
+
+    /// Record a row per site at every RPO sampling instant (`--rpo-csv`, docs/contracts.md
+    /// section 8), to be taken with [`Driver::take_rpo_rows`].
+    pub fn record_rpo(&mut self) {
+        self.rpo_rows = Some(String::new());
+    }
+
+    /// RPO sample rows formatted so far and not yet taken (no header).
+    pub fn take_rpo_rows(&mut self) -> String {
+        self.rpo_rows.as_mut().map_or(String::new(), std::mem::take)
     }
 
     /// Trace lines formatted so far and not yet taken.
@@ -500,13 +616,27 @@ pub fn start(built: &Built, trace: bool) -> Result<Driver, RunError> {
     Driver::start(built, trace)
 }
 
+/// The header of the RPO samples CSV (`--rpo-csv`, docs/contracts.md section 8).
+pub const RPO_CSV_HEADER: &str = "t_ns,site,consistency_seq,highest_token_seq,lag_ns\n";
+
 /// Runs `built` to its end and writes the requested outputs.
 pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
     let mut trace_out = match &opts.trace {
         Some(p) => Some(Output::create(p)?),
         None => None,
     };
+    let mut rpo_out = match &opts.rpo_csv {
+        Some(p) => {
+            let mut o = Output::create(p)?;
+            o.write(RPO_CSV_HEADER.as_bytes())?;
+            Some(o)
+        }
+        None => None,
+    };
     let mut drv = Driver::start(built, trace_out.is_some())?;
+    if rpo_out.is_some() {
+        drv.record_rpo();
+    }
     let mut feeder = match &built.trace {
         Some(plan) => Some(Feeder::open(plan.clone())?),
         None => None,
@@ -542,6 +672,9 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         {
             out.write(&drv.take_trace())?;
         }
+        if let Some(out) = &mut rpo_out {
+            out.write(drv.take_rpo_rows().as_bytes())?;
+        }
         if let Some(pb) = &progress
             && last_tick.elapsed().as_millis() >= 200
         {
@@ -566,6 +699,10 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
     drv.finish();
     if let Some(mut out) = trace_out {
         out.write(&drv.take_trace())?;
+        out.finish()?;
+    }
+    if let Some(mut out) = rpo_out {
+        out.write(drv.take_rpo_rows().as_bytes())?;
         out.finish()?;
     }
     if let Some(path) = &opts.image {

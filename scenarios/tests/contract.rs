@@ -27,6 +27,7 @@ fn run_files(
         trace: Some(dir.join("t.jsonl")),
         image: Some(dir.join("i.csv")),
         progress: false,
+        ..RunOptions::default()
     };
     let out = run(&built, &opts).expect("run");
     std::fs::write(
@@ -112,6 +113,7 @@ fn naive_inconsistency_is_reported_and_agrees() {
         trace: Some(dir.join("t.jsonl")),
         image: Some(dir.join("i.csv")),
         progress: false,
+        ..RunOptions::default()
     };
     let out = run(&built, &opts).unwrap();
     let r = serde_json::to_string(&out.report).unwrap();

@@ -163,6 +163,7 @@ fn outputs(c: &Case, tag: &str) -> (String, String, String, u64, String) {
         trace: Some(dir.join("t.jsonl")),
         image: Some(dir.join("i.csv")),
         progress: false,
+        ..RunOptions::default()
     };
     let out = run(&built, &opts).expect("run");
     let report = serde_json::to_string(&out.report).unwrap();

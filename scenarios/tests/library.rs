@@ -57,6 +57,7 @@ fn run_scenario(name: &str, sets: &[&str], check: bool) -> Out {
         trace: Some(dir.join("t.jsonl")),
         image: Some(dir.join("i.csv")),
         progress: false,
+        ..RunOptions::default()
     };
     let out = run(&built, &opts).expect("run");
     let report_json = serde_json::to_string(&out.report).unwrap();

@@ -157,6 +157,9 @@ pub struct App {
     report: Option<Report>,
     tries: Vec<Try>,
     metrics: Metrics,
+    /// The figures to put back when a branch replay (trace workloads) reaches its instant:
+    /// the history up to the disaster, as a snapshot branch keeps it.
+    branch_metrics: Option<Metrics>,
     log: EventLog,
     focus: Panel,
     site: usize,
@@ -230,6 +233,7 @@ impl App {
             report: None,
             tries: Vec::new(),
             metrics,
+            branch_metrics: None,
             log: EventLog::default(),
             focus: Panel::Queue,
             site: 0,
@@ -581,6 +585,7 @@ impl App {
             return match fresh(&self.built) {
                 Ok((sim, feeder)) => {
                     self.metrics = Metrics::new(sim.world());
+                    self.branch_metrics = Some(s.metrics.clone());
                     self.sim = sim;
                     self.feeder = feeder;
                     self.failed = None;
@@ -641,6 +646,7 @@ impl App {
             },
         };
         self.metrics = Metrics::new(sim.world());
+        self.branch_metrics = None;
         self.sim = sim;
         self.feeder = feeder;
         self.next_feed = SimTime::ZERO + FEED_EVERY;
@@ -663,7 +669,28 @@ impl App {
                 if strike { ", then the disaster" } else { "" }
             ),
         );
-        self.say(format!("mode {}: replaying to {target}", next.name()));
+        let note = self.mode_note();
+        if let Some(n) = &note {
+            self.log.note(0, &format!("mode {}: {n}", next.name()));
+        }
+        self.say(format!(
+            "mode {}: replaying to {target}{}",
+            next.name(),
+            note.map_or(String::new(), |n| format!("; {n}"))
+        ));
+    }
+
+    /// What a person should know about the current mode on this scenario: `pit` with an
+    /// interval longer than the run never ships a copy.
+    pub fn mode_note(&self) -> Option<String> {
+        let cfg = &self.built.world;
+        (cfg.copy.mode == Mode::Pit && cfg.copy.pit_interval > cfg.run.length).then(|| {
+            format!(
+                "its interval ({}) is longer than the run ({}): no copy reaches the \
+                 secondary (try --set copy.pit_interval=10s)",
+                cfg.copy.pit_interval, cfg.run.length
+            )
+        })
     }
 
     // ----- time -----
@@ -683,15 +710,21 @@ impl App {
                 resume,
             } => {
                 let exhausted = self.advance(target, false);
+                // The figures follow the replay (rates, the window's history), frame by frame.
+                self.after_events(false);
                 if self.sim.now() >= target || exhausted || self.sim.world().finished() {
                     self.phase = Phase::Live;
+                    if let Some(m) = self.branch_metrics.take() {
+                        self.metrics = m;
+                    }
                     self.playing = resume;
                     if strike && self.sim.world().primary_alive() && !exhausted {
                         self.strike();
                     }
                     self.after_events(exhausted);
+                    let note = self.mode_note().map_or(String::new(), |n| format!("; {n}"));
                     self.say(format!(
-                        "mode {}: at {}",
+                        "mode {}: at {}{note}",
                         self.mode().name(),
                         self.sim.now()
                     ));

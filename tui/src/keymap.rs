@@ -192,17 +192,17 @@ static KEYMAP: [(KeyBinding, Action, &str); 26] = [
     (
         KeyBinding::ch('d'),
         Action::Disaster,
-        "disaster: lose the primary now",
+        "disaster: lose primary now",
     ),
     (
         KeyBinding::ch('b'),
         Action::Branch,
-        "branch: back to before disaster",
+        "branch: back before disaster",
     ),
     (
         KeyBinding::ch('m'),
         Action::CycleMode,
-        "next mode, same workload & time",
+        "next mode, same workload",
     ),
     (KeyBinding::ch('s'), Action::NextSite, "next secondary site"),
     (
@@ -273,17 +273,17 @@ static KEYMAP: [(KeyBinding, Action, &str); 26] = [
     (
         KeyBinding::ch('q'),
         Action::Quit,
-        "quit (restores the terminal)",
+        "quit (restores terminal)",
     ),
     (
         KeyBinding::ctrl('c'),
         Action::Quit,
-        "quit (restores the terminal)",
+        "quit (restores terminal)",
     ),
     (
         KeyBinding::ctrl('q'),
         Action::Quit,
-        "quit (restores the terminal)",
+        "quit (restores terminal)",
     ),
 ];
 
@@ -321,7 +321,7 @@ pub fn input_keymap() -> &'static [(KeyBinding, Action, &'static str)] {
 /// What the mouse does (for the help overlay).
 pub const MOUSE_HELP: [(&str, &str); 2] = [
     ("click", "focus the panel clicked"),
-    ("wheel", "scroll the queue or log under it"),
+    ("wheel", "scroll queue or log under it"),
 ];
 
 /// The action of key event `e`; `typing`: a log filter is being typed.

@@ -242,8 +242,70 @@ pub fn state_label(app: &App) -> String {
     }
 }
 
+/// `12.345 s`: simulated time to the millisecond, for a narrow header.
+pub fn secs_short(t: SimTime) -> String {
+    let ns = t.as_nanos();
+    format!(
+        "{}.{:03} s",
+        ns / 1_000_000_000,
+        (ns % 1_000_000_000) / 1_000_000
+    )
+}
+
+/// Display width of spans.
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(|s| s.width()).sum()
+}
+
+/// Segments of a line by priority (higher kept longer), joined by `sep`: while the line is
+/// wider than `width`, the lowest-priority segment goes. A segment of priority
+/// `u8::MAX` is never dropped.
+fn fit_segments<'a>(
+    mut segs: Vec<(u8, Vec<Span<'a>>)>,
+    sep: &Span<'a>,
+    lead: Vec<Span<'a>>,
+    width: usize,
+) -> Line<'a> {
+    let total = |segs: &[(u8, Vec<Span<'a>>)]| -> usize {
+        spans_width(&lead)
+            + segs.iter().map(|(_, s)| spans_width(s)).sum::<usize>()
+            + sep.width() * segs.len().saturating_sub(1)
+    };
+    while total(&segs) > width {
+        let Some((i, _)) = segs
+            .iter()
+            .enumerate()
+            .filter(|(_, (p, _))| *p != u8::MAX)
+            .min_by_key(|(i, (p, _))| (*p, std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        segs.remove(i);
+    }
+    let mut spans = lead;
+    for (k, (_, seg)) in segs.into_iter().enumerate() {
+        if k > 0 {
+            spans.push(sep.clone());
+        }
+        spans.extend(seg);
+    }
+    Line::from(spans)
+}
+
 fn header(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
-    let sep = || Span::styled(" │ ", th.dim());
+    let wide = header_line(app, th, None);
+    let line = if wide.width() <= r.width as usize {
+        wide
+    } else {
+        header_line(app, th, Some(r.width as usize))
+    };
+    f.render_widget(Paragraph::new(line), r);
+}
+
+/// The header; `fit` (a width): times to the millisecond, shorter labels and, by priority,
+/// what fits (the run state and the disaster are kept longest).
+fn header_line(app: &App, th: &Theme, fit: Option<usize>) -> Line<'static> {
+    let narrow = fit.is_some();
     let state = state_label(app);
     let st_style = match app.phase() {
         Phase::Live if app.playing() => th.good().add_modifier(Modifier::BOLD),
@@ -257,22 +319,34 @@ fn header(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         Phase::Replaying { .. } => "↻ ",
         _ => "✖ ",
     };
-    let mut spans = vec![
-        Span::styled(" xrcsim ", th.tag()),
-        Span::raw(" "),
-        Span::styled(app.built().world.name.clone(), th.bold()),
-        sep(),
-        Span::raw("mode "),
-        Span::styled(app.mode().name(), th.bold()),
-        sep(),
-        Span::raw(format!("seed {}", app.built().world.run.seed)),
-        sep(),
-        Span::raw(format!("t {}", secs(app.sim().now()))),
-        sep(),
-        Span::styled(format!("{icon}{state}"), st_style),
-        sep(),
-        Span::raw(format!("speed {}", speed_label(app.speed()))),
+    let time = |t: SimTime| if narrow { secs_short(t) } else { secs(t) };
+    let mut segs: Vec<(u8, Vec<Span<'static>>)> = vec![
+        (
+            6,
+            vec![Span::styled(app.built().world.name.clone(), th.bold())],
+        ),
+        (
+            8,
+            vec![
+                Span::raw(if narrow { "" } else { "mode " }),
+                Span::styled(app.mode().name(), th.bold()),
+            ],
+        ),
+        (
+            3,
+            vec![Span::raw(format!("seed {}", app.built().world.run.seed))],
+        ),
+        (9, vec![Span::raw(format!("t {}", time(app.sim().now())))]),
+        (
+            u8::MAX,
+            vec![Span::styled(format!("{icon}{state}"), st_style)],
+        ),
     ];
+    let mut speed = vec![Span::raw(if narrow {
+        speed_label(app.speed())
+    } else {
+        format!("speed {}", speed_label(app.speed()))
+    })];
     if let Some(a) = app.achieved_speed()
         && app.playing()
         && matches!(app.phase(), Phase::Live | Phase::Recovering)
@@ -286,25 +360,47 @@ fn header(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             } else {
                 format!("{a:.3}")
             };
-            spans.push(Span::styled(format!(" (achieved {txt} s/s)"), th.dim()));
+            speed.push(Span::styled(format!(" (achieved {txt} s/s)"), th.dim()));
         }
     }
+    segs.push((5, speed));
     match (app.manual_strike(), app.scheduled_disaster()) {
         (Some(t), _) => {
-            spans.push(sep());
-            spans.push(Span::styled(format!("struck at {}", secs(t)), th.bad()));
+            segs.push((
+                10,
+                vec![Span::styled(format!("struck at {}", time(t)), th.bad())],
+            ));
         }
         (None, Some(t)) if app.sim().model().primary_alive() => {
-            spans.push(sep());
-            spans.push(Span::raw(format!("disaster scheduled {}", secs(t))));
+            segs.push((
+                10,
+                vec![Span::raw(format!(
+                    "{} {}",
+                    if narrow {
+                        "disaster at"
+                    } else {
+                        "disaster scheduled"
+                    },
+                    time(t)
+                ))],
+            ));
         }
         _ => {}
     }
     if let Some(fps) = app.fps() {
-        spans.push(sep());
-        spans.push(Span::styled(format!("fps {fps:.0}"), th.dim()));
+        segs.push((1, vec![Span::styled(format!("fps {fps:.0}"), th.dim())]));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), r);
+    let lead = if narrow {
+        vec![Span::raw(" ")]
+    } else {
+        vec![Span::styled(" xrcsim ", th.tag()), Span::raw(" ")]
+    };
+    fit_segments(
+        segs,
+        &Span::styled(" │ ", th.dim()),
+        lead,
+        fit.unwrap_or(usize::MAX),
+    )
 }
 
 /// The first key of `a` in the keymap (for the footer's hints).
@@ -350,12 +446,25 @@ fn footer(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             (key_of(Action::StartSearch), "search"),
             (key_of(Action::Quit), "quit"),
         ];
-        let mut spans = vec![Span::raw(" ")];
-        for (k, what) in hints {
-            spans.push(Span::styled(k, th.tag()));
-            spans.push(Span::raw(format!(" {what}  ")));
-        }
-        Line::from(spans)
+        // Priorities: help, quit and search are kept longest; step, speed and filter go
+        // first on a narrow terminal (the help lists them all).
+        const PRIORITY: [u8; 10] = [u8::MAX, 7, 2, 3, 8, 6, 5, 1, u8::MAX, u8::MAX];
+        let segs: Vec<(u8, Vec<Span>)> = hints
+            .into_iter()
+            .zip(PRIORITY)
+            .map(|((k, what), p)| {
+                (
+                    p,
+                    vec![Span::styled(k, th.tag()), Span::raw(format!(" {what}"))],
+                )
+            })
+            .collect();
+        fit_segments(
+            segs,
+            &Span::raw("  "),
+            vec![Span::raw(" ")],
+            r.width as usize,
+        )
     };
     f.render_widget(Paragraph::new(line), r);
 }
@@ -403,8 +512,39 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         th.dim(),
     ));
     lines.push(Line::from(spans));
-    // Storage controls.
-    for ss in primary_subsystems(app) {
+    // Storage controls: one line each, or one line for all when they do not fit (the site
+    // lines with A and B must).
+    let pss = primary_subsystems(app);
+    let room = r.height.saturating_sub(2) as usize;
+    let others = 1 + 2 + 2 * g.sites.len();
+    if pss.len() > 1 && others + pss.len() > room {
+        let (mut tracks, mut cap, mut nvs_used, mut nvs_bytes, mut wait) = (0, 0, 0, 0, 0);
+        for &ss in &pss {
+            let sg = w.storage_gauges(ss);
+            tracks += sg.cache_tracks;
+            cap += sg.cache_capacity;
+            nvs_used += sg.nvs_used;
+            nvs_bytes += sg.nvs_bytes;
+            wait += sg.path_wait;
+        }
+        let all: f64 = pss.iter().map(|&ss| m.rate(now, |t| t.seq_by_ss[ss])).sum();
+        lines.push(Line::from(vec![
+            label(&format!("↓ {} storage controls", pss.len()), L, th),
+            Span::raw(format!(
+                " {} writes  cache {}%  NVS {}% ({})  path wait {}",
+                rate(all),
+                (tracks * 100).checked_div(cap).unwrap_or(0),
+                (nvs_used * 100).checked_div(nvs_bytes).unwrap_or(0),
+                bytes(nvs_used),
+                wait
+            )),
+        ]));
+    }
+    for ss in pss
+        .iter()
+        .copied()
+        .filter(|_| pss.len() == 1 || others + pss.len() <= room)
+    {
         let sg = w.storage_gauges(ss);
         let cache = (sg.cache_tracks * 100)
             .checked_div(sg.cache_capacity)
@@ -441,6 +581,14 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             rate(m.rate(now, |t| t.messages))
         )),
     ]));
+    // Each site's link on its own line, or, when they do not fit, folded into the site's
+    // line after A and B.
+    let ss_lines = if pss.len() > 1 && others + pss.len() > room {
+        1
+    } else {
+        pss.len()
+    };
+    let fold_links = 3 + ss_lines + 2 * g.sites.len() > room;
     for (i, s) in g.sites.iter().enumerate() {
         let name = &cfg.sites[i].name;
         let util = m.util[i].back().copied().unwrap_or(0);
@@ -449,26 +597,37 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         } else {
             Span::styled("DOWN", th.bad())
         };
-        lines.push(Line::from(vec![
-            label(&format!("↓ link {name}"), L, th),
-            Span::raw(format!(
-                "on wire {} ({})  queued {}  util {}.{}%  ",
-                s.link_in_flight,
-                bytes(s.link_bytes_in_flight),
-                s.link_queue,
-                util / 10,
-                util % 10
-            )),
-            up,
-        ]));
-        lines.push(Line::from(vec![
+        if !fold_links {
+            lines.push(Line::from(vec![
+                label(&format!("↓ link {name}"), L, th),
+                Span::raw(format!(
+                    "on wire {} ({})  queued {}  util {}.{}%  ",
+                    s.link_in_flight,
+                    bytes(s.link_bytes_in_flight),
+                    s.link_queue,
+                    util / 10,
+                    util % 10
+                )),
+                up.clone(),
+            ]));
+        }
+        let mut spans = vec![
             label(&format!("→ site {name}"), L, th),
-            Span::raw(format!("pending {}  writing {}  ", s.pending, s.applying)),
             Span::styled(format!("A {}", s.consistency_seq), th.good()),
             Span::raw("  "),
             Span::styled(format!("B {}", s.highest_token_seq), th.warn()),
-            Span::raw(format!("  applied {}", rate(m.rate(now, |t| t.applied[i])))),
-        ]));
+        ];
+        if fold_links {
+            spans.push(Span::raw(format!("  link {}.{}% ", util / 10, util % 10)));
+            spans.push(up);
+        }
+        spans.push(Span::raw(format!(
+            "  pending {}  writing {}  applied {}",
+            s.pending,
+            s.applying,
+            rate(m.rate(now, |t| t.applied[i]))
+        )));
+        lines.push(Line::from(spans));
     }
     let title = Line::from(vec![
         Span::raw(" Topology "),
@@ -736,6 +895,23 @@ fn nice_ceiling(v: f64) -> f64 {
     }
 }
 
+/// The data-loss window gauge's text, both in the unit of the scale: the window now (`ns`)
+/// and `of` the scale (`scale_ms`, milliseconds): `60.00 s`, `of 100.00 s`;
+/// `8.28 ms`, `of 50.00 ms`.
+pub fn window_gauge_text(now_ns: u64, scale_ms: f64) -> (String, String) {
+    if scale_ms >= 1000.0 {
+        (
+            format!("{:.2} s", now_ns as f64 / 1e9),
+            format!("of {:.2} s", scale_ms / 1e3),
+        )
+    } else {
+        (
+            format!("{:.2} ms", now_ns as f64 / 1e6),
+            format!("of {scale_ms:.2} ms"),
+        )
+    }
+}
+
 fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let i = app.site();
     let Some(site) = app.built().world.sites.get(i) else {
@@ -768,10 +944,22 @@ fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     f.render_widget(
         LineGauge::default()
             .ratio((now_ns as f64 / 1e6 / scale).clamp(0.0, 1.0))
-            .label(Line::from(vec![
-                Span::styled(format!("{:>11}", dur(now_ns)), th.bold()),
-                Span::styled(format!(" of {scale} ms "), th.dim()),
-            ]))
+            .label({
+                let (v, of) = window_gauge_text(now_ns, scale);
+                if v.len() + of.len() + 6 <= inner.width as usize {
+                    Line::from(vec![
+                        Span::styled(format!("{v:>10}"), th.bold()),
+                        Span::styled(format!(" {of} "), th.dim()),
+                    ])
+                } else {
+                    // Narrow: `8.28/50.00 ms`, the unit once.
+                    let num = v.split(' ').next().unwrap_or_default().to_string();
+                    Line::from(vec![
+                        Span::styled(num, th.bold()),
+                        Span::styled(format!("/{} ", &of[3..]), th.dim()),
+                    ])
+                }
+            })
             .filled_style(th.bad())
             .unfilled_style(th.dim())
             .filled_symbol(symbols::line::THICK_HORIZONTAL)
@@ -798,7 +986,10 @@ fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         .y_axis(
             Axis::default()
                 .bounds([0.0, scale])
-                .labels(["0".to_string(), format!("{scale}ms")])
+                .labels([
+                    "0".to_string(),
+                    window_gauge_text(0, scale).1[3..].replace(".00", ""),
+                ])
                 .style(th.dim()),
         );
     f.render_widget(chart, c);
@@ -1147,20 +1338,64 @@ pub fn help_rows() -> Vec<(String, String)> {
     for (k, d) in MOUSE_HELP {
         rows.push((k.to_string(), d.to_string()));
     }
+    rows.push((String::new(), "terms:".into()));
+    for (k, d) in GLOSSARY {
+        rows.push((k.to_string(), d.to_string()));
+    }
     rows
 }
 
+/// The terms the screen uses, for the help overlay.
+pub const GLOSSARY: [(&str, &str); 7] = [
+    ("A", "consistency point: 1..A in"),
+    ("B", "highest token received"),
+    ("T·", "token here, data not yet"),
+    ("TD", "token and data: complete"),
+    ("held", "complete, behind a gap"),
+    ("window", "data-loss window: age A+1"),
+    ("RPO", "window sampled over time"),
+];
+
+/// Longest key label the help keeps on a description's line; a longer one gets a line
+/// of its own, the description under it.
+const HELP_KEY_MAX: usize = 10;
+
 fn help(f: &mut Frame, area: Rect, th: &Theme) {
     let rows = help_rows();
-    let key_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4) + 2;
-    let cols = if rows.len() + 4 > area.height as usize {
+    let key_w = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .filter(|&n| n <= HELP_KEY_MAX)
+        .max()
+        .unwrap_or(4)
+        + 2;
+    // Display lines: a section title, a key with its description, or a long key alone and
+    // its description under it.
+    let mut lines: Vec<Line> = Vec::new();
+    for (k, d) in &rows {
+        if k.is_empty() {
+            lines.push(Line::from(Span::styled(format!(" {d}"), th.bold())));
+        } else if k.chars().count() > HELP_KEY_MAX {
+            lines.push(Line::from(Span::styled(format!(" {k}"), th.bold())));
+            lines.push(Line::from(vec![
+                Span::raw(" ".repeat(key_w)),
+                Span::raw(d.clone()),
+            ]));
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {k:<w$}", w = key_w - 1), th.bold()),
+                Span::raw(d.clone()),
+            ]));
+        }
+    }
+    let cols = if lines.len() + 4 > area.height as usize {
         2
     } else {
         1
     };
-    let per_col = rows.len().div_ceil(cols);
+    let per_col = lines.len().div_ceil(cols);
     let desc_w = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(10);
-    let col_w = key_w + desc_w + 3;
+    let col_w = key_w + desc_w + 2;
     let w = ((col_w * cols + 2) as u16).min(area.width);
     let h = ((per_col + 2) as u16).min(area.height);
     let r = Rect::new(
@@ -1172,27 +1407,14 @@ fn help(f: &mut Frame, area: Rect, th: &Theme) {
     f.render_widget(Clear, r);
     let blk = Block::bordered()
         .border_type(BorderType::Double)
-        .title(Line::from(" Keys ").style(th.title()))
+        .title(Line::from(" Keys and terms ").style(th.title()))
         .title_bottom(Line::from(" ? or Esc closes ").style(th.dim()));
     let inner = blk.inner(r);
     f.render_widget(blk, r);
     let areas = Layout::horizontal(vec![Constraint::Fill(1); cols]).split(inner);
-    for (c, chunk) in rows.chunks(per_col).enumerate() {
-        let lines: Vec<Line> = chunk
-            .iter()
-            .map(|(k, d)| {
-                if k.is_empty() {
-                    Line::from(Span::styled(format!(" {d}"), th.bold()))
-                } else {
-                    Line::from(vec![
-                        Span::styled(format!(" {k:<w$}", w = key_w - 1), th.bold()),
-                        Span::raw(d.clone()),
-                    ])
-                }
-            })
-            .collect();
+    for (c, chunk) in lines.chunks(per_col).enumerate() {
         if let Some(a) = areas.get(c) {
-            f.render_widget(Paragraph::new(lines), *a);
+            f.render_widget(Paragraph::new(chunk.to_vec()), *a);
         }
     }
 }

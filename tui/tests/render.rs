@@ -229,3 +229,20 @@ fn two_sites() {
     assert_eq!(a.report().unwrap().sites.len(), 2);
     assert!(s.contains("S1  A") && s.contains("S2  A"), "{s}");
 }
+
+/// The smallest supported terminal: the main screen, the screen after a disaster and the
+/// help overlay at 80x24 keep what matters (finding 9 of issue 16).
+#[test]
+fn screens_at_80x24() {
+    let mut a = three_seconds(&[]);
+    let main = render(&a, 80, 24);
+    insta::assert_snapshot!("main_80x24", main);
+    a.handle(Action::ToggleHelp);
+    let help = render(&a, 80, 24);
+    insta::assert_snapshot!("help_80x24", help);
+    a.handle(Action::ToggleHelp);
+    a.handle(Action::Disaster);
+    to_done(&mut a);
+    let after = render(&a, 80, 24);
+    insta::assert_snapshot!("disaster_80x24", after);
+}
