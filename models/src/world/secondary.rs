@@ -503,8 +503,16 @@ impl World {
                 if let Some(c) = s.initial_copies.get_mut(&msg.copy) {
                     c.0 += 1;
                 }
-                if s.initial_copies.values().all(|&(rx, n)| rx >= n) {
+                if s.initial_copy_done.is_none()
+                    && s.initial_copies.values().all(|&(rx, n)| rx >= n)
+                {
                     s.initial_copy_done = Some(ctx.now());
+                    self.observe(
+                        ctx.now(),
+                        Obs::InitialCopyDone {
+                            site: SiteId(site as u8),
+                        },
+                    );
                 }
             }
             MsgKind::Data => {
