@@ -289,7 +289,8 @@ pub struct Driver {
     attribution: Vec<[u64; STAGES.len()]>,
     /// Front ends that want the observations themselves (the TUI) get the last ones here.
     keep: Option<Kept>,
-    /// Running counts of observations, for front ends.
+    /// Running counts of observations, for front ends (kept with
+    /// [`Driver::keep_observations`]).
     counts: ObsCounts,
     /// RPO sample rows (`--rpo-csv`) formatted and not yet taken, when asked.
     rpo_rows: Option<String>,
@@ -514,11 +515,12 @@ impl Driver {
         }
         for (t, o) in buf.items() {
             self.checker.observe(*t, o, buf);
-            self.counts.count(o);
             if let Some(tw) = &mut self.trace {
                 tw.observe(*t, o, buf, &self.checker);
             }
             if let Some(k) = &mut self.keep {
+                // Only for a front end: counts and the kept observations.
+                self.counts.count(o);
                 k.push(*t, *o);
             }
             if matches!(o, Obs::RpoSample) {
@@ -600,7 +602,8 @@ impl Driver {
         g
     }
 
-    /// Running counts of the observations so far.
+    /// Running counts of the observations since [`Driver::keep_observations`] was called
+    /// (zeros without it).
     pub fn counts(&self) -> &ObsCounts {
         &self.counts
     }

@@ -97,18 +97,28 @@ impl Mover {
         self.sync(q);
     }
 
-    /// The queues with work, in queue order (a snapshot of the occupancy bits).
-    pub(crate) fn with_work(&self) -> impl Iterator<Item = usize> + use<> {
-        let words = self.nonempty.clone();
-        words.into_iter().enumerate().flat_map(|(w, mut bits)| {
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let q = w * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    q
-                })
+    /// Words of occupancy bits (64 queues a word).
+    pub(crate) fn words(&self) -> usize {
+        self.nonempty.len()
+    }
+
+    /// The queues with work among queues `64 w .. 64 w + 63`, in queue order, as they are
+    /// now (no allocation: read a word, then visit its set bits).
+    pub(crate) fn with_work_in(&self, w: usize) -> impl Iterator<Item = usize> + use<> {
+        let mut bits = self.nonempty[w];
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let q = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                q
             })
         })
+    }
+
+    /// The queues with work, in queue order.
+    #[cfg(test)]
+    pub(crate) fn with_work(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.words()).flat_map(|w| self.with_work_in(w))
     }
 
     /// The oldest record set at the head of any of its queues.

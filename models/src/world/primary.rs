@@ -270,26 +270,28 @@ impl World {
         let mut best: Option<u64> = None;
         // Only the queues with work, in queue order (most are empty in large
         // configurations).
-        for q in self.movers[m].with_work() {
-            if self.storage[q * n_movers + m].dead {
-                // Lost: its data can never be read.
-                self.movers[m].clear(q);
-                continue;
-            }
-            while let Some(seq) = self.movers[m].front(q) {
-                if self.entry(seq).is_none() {
-                    self.movers[m].pop(q);
-                } else {
-                    break;
+        for w in 0..self.movers[m].words() {
+            for q in self.movers[m].with_work_in(w) {
+                if self.storage[q * n_movers + m].dead {
+                    // Lost: its data can never be read.
+                    self.movers[m].clear(q);
+                    continue;
                 }
-            }
-            if let Some(seq) = self.movers[m].front(q)
-                && best.is_none_or(|b| seq < b)
-                && only.is_none_or(|o| o == seq)
-                && self.entry(seq).is_some_and(|e| e.data_ready)
-            {
-                best = Some(seq);
-                chosen = Some(q);
+                while let Some(seq) = self.movers[m].front(q) {
+                    if self.entry(seq).is_none() {
+                        self.movers[m].pop(q);
+                    } else {
+                        break;
+                    }
+                }
+                if let Some(seq) = self.movers[m].front(q)
+                    && best.is_none_or(|b| seq < b)
+                    && only.is_none_or(|o| o == seq)
+                    && self.entry(seq).is_some_and(|e| e.data_ready)
+                {
+                    best = Some(seq);
+                    chosen = Some(q);
+                }
             }
         }
         let Some(q) = chosen else {
