@@ -683,17 +683,21 @@ fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
         return code;
     }
     emit(&cmp.table());
-    if let Some(out) = &a.out {
-        match cmp.write(out) {
-            Ok(files) => {
-                for f in files {
-                    eprintln!("wrote {}", f.display());
-                }
+    written(a.out.as_deref().map(|out| cmp.write(out)))
+}
+
+/// Names the files an analysis wrote (`None`: no `--out`), or fails with its error.
+fn written<E: std::fmt::Display>(files: Option<Result<Vec<std::path::PathBuf>, E>>) -> ExitCode {
+    match files {
+        Some(Ok(files)) => {
+            for f in files {
+                eprintln!("wrote {}", f.display());
             }
-            Err(e) => return fail(e),
+            ExitCode::SUCCESS
         }
+        Some(Err(e)) => fail(e),
+        None => ExitCode::SUCCESS,
     }
-    ExitCode::SUCCESS
 }
 
 fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
@@ -744,17 +748,7 @@ fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
         Err(e) => return fail(e),
     };
     emit(&p.table());
-    if let Some(out) = &a.out {
-        match p.write(out) {
-            Ok(files) => {
-                for f in files {
-                    eprintln!("wrote {}", f.display());
-                }
-            }
-            Err(e) => return fail(e),
-        }
-    }
-    ExitCode::SUCCESS
+    written(a.out.as_deref().map(|out| p.write(out)))
 }
 
 fn cmd_tui(a: TuiArgs, strict: bool) -> ExitCode {
