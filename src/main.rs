@@ -98,6 +98,10 @@ struct ScenarioArgs {
     /// At the end, stop the workload and let replication catch up before the final image.
     #[arg(long)]
     drain: bool,
+    /// Recover only this part of the duplexed data: a primary VOLSER or a data set name
+    /// filter (`*` matches any characters), repeatable (same as --set disaster.recover=[...]).
+    #[arg(long, value_name = "VOLSER|DSN")]
+    recover: Vec<String>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -118,6 +122,10 @@ struct RunArgs {
     /// Write the secondary image CSV to FILE (- for standard output).
     #[arg(long, value_name = "FILE")]
     image: Option<PathBuf>,
+    /// Write what each recovery site holds after A to FILE (- for standard output): every
+    /// entry of the pending write queue, per record, with its data when the site has it.
+    #[arg(long, value_name = "FILE")]
+    held: Option<PathBuf>,
     /// Write the data-loss window over time to FILE (- for standard output): per site, one
     /// row per RPO sampling instant (run.rpo_interval) with A, B and the lag.
     #[arg(long, value_name = "FILE")]
@@ -290,6 +298,14 @@ impl ScenarioArgs {
         if self.drain {
             v.push("run.drain=true".into());
         }
+        if !self.recover.is_empty() {
+            let items: Vec<String> = self
+                .recover
+                .iter()
+                .map(|p| serde_json::to_string(p).expect("a string serializes"))
+                .collect();
+            v.push(format!("disaster.recover=[{}]", items.join(",")));
+        }
         v
     }
 }
@@ -434,6 +450,7 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
         ("--report", a.report.as_deref()),
         ("--trace", a.trace.as_deref()),
         ("--image", a.image.as_deref()),
+        ("--held", a.held.as_deref()),
         ("--rpo-csv", a.rpo_csv.as_deref()),
     ]
     .into_iter()
@@ -452,6 +469,7 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
     let opts = RunOptions {
         trace: a.trace.clone(),
         image: a.image.clone(),
+        held: a.held.clone(),
         rpo_csv: a.rpo_csv.clone(),
         progress: !a.quiet && std::io::stderr().is_terminal(),
     };

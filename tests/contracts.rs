@@ -67,6 +67,7 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contracts");
     std::fs::create_dir_all(&dir).unwrap();
     let (trace, image, rpo) = (dir.join("t.jsonl"), dir.join("i.csv"), dir.join("rpo.csv"));
+    let held = dir.join("held.csv");
     let out = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
         .args([
             "run",
@@ -83,6 +84,8 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         .arg(&image)
         .arg("--rpo-csv")
         .arg(&rpo)
+        .arg("--held")
+        .arg(&held)
         .output()
         .unwrap();
     assert!(
@@ -182,4 +185,17 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         .collect();
     assert_eq!(columns, head.split(',').collect::<Vec<_>>());
     assert!(rpo.lines().count() > 10, "samples were written");
+
+    // Section 10: the held data; every column in the header is in the table and back.
+    let held = std::fs::read_to_string(&held).unwrap();
+    let head = held.lines().next().unwrap();
+    assert!(
+        section(&doc, 10).contains(&format!("Header `{head}`")),
+        "held data header `{head}` is not the documented one"
+    );
+    let columns: Vec<&str> = rows(section(&doc, 10))
+        .iter()
+        .map(|r| ticked(r[0])[0])
+        .collect();
+    assert_eq!(columns, head.split(',').collect::<Vec<_>>());
 }

@@ -4,6 +4,7 @@
 
 use crate::load::{LoadError, Loaded};
 use crate::schema::*;
+use crate::scope::{RecoveryScope, glob};
 use models::dasd::{DataSet, DeviceType, VolumeImage};
 use models::types::{SubsystemId, VolumeId};
 use models::workload::{AsuVolumes, BlockMap, DataSetShape, TraceVolume, Workload, WorkloadSpec};
@@ -38,6 +39,8 @@ pub struct Built {
     pub trace: Option<TracePlan>,
     /// Drain at the end.
     pub drain: bool,
+    /// The part of the duplexed data the recovery operation covers (`disaster.recover`).
+    pub scope: RecoveryScope,
 }
 
 /// `template` with its trailing decimal digits increased by `i`, keeping their width
@@ -128,26 +131,6 @@ fn shadowed_extents(datasets: &[DataSet], patterns: &[String]) -> Vec<(u64, u64)
         .filter(|d| patterns.iter().any(|p| glob(p, &d.name)))
         .map(|d| (d.first_track, d.last_track))
         .collect()
-}
-
-/// Whether `name` matches `pattern` where `*` matches any characters.
-fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if name.len() < first.len() + last.len() || !name.starts_with(first) || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for p in &parts[1..parts.len() - 1] {
-        match rest.find(p) {
-            Some(i) => rest = &rest[i + p.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// Fills in the baseline topology when the scenario gives no volume, and expands counts;
@@ -902,10 +885,13 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             history_window: s.run.history_window,
         },
     };
+    let scope = RecoveryScope::new(&s.disaster.recover, &world)
+        .map_err(|m| l.error_at("disaster.recover", m))?;
     Ok(Built {
         world,
         trace,
         drain: s.run.drain,
+        scope,
     })
 }
 
@@ -1282,16 +1268,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbering_and_globs() {
+    fn numbering() {
         assert_eq!(numbered("P00000", 12), "P00012");
         assert_eq!(numbered("SS9", 3), "SS12");
         assert_eq!(numbered("VOL", 2), "VOL2");
-        assert!(glob("*.DATA", "DB1.DATA"));
-        assert!(!glob("*.DATA", "DB1.LOG"));
-        assert!(glob("DB*.LOG", "DB12.LOG"));
-        assert!(glob("A*B*C", "AxxBxxC"));
-        assert!(!glob("A*B*C", "AxxCxxB"));
-        assert!(glob("*", "anything"));
-        assert!(!glob("AB*BA", "ABA"));
     }
 }

@@ -24,6 +24,7 @@ pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod scope;
 pub mod sweep;
 pub mod trace;
 pub mod verify;

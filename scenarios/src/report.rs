@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::scope::RecoveryScope;
+
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -118,6 +120,35 @@ pub struct SecondaryView {
     pub claims_consistent: bool,
     /// Every entry after A up to the last token received, in order.
     pub entries: Vec<EntryOut>,
+    /// Version 2 extension: the part of the data the recovery operation covered
+    /// (`disaster.recover`: VOLSERs and data set name filters; empty: all of it). With a
+    /// scope, the counts, data sets and entries above are those of the scope (entries whose
+    /// token never arrived are listed whatever the scope: the site cannot place them).
+    #[serde(default)]
+    pub recovery_scope: Vec<String>,
+    /// Version 2 extension: the recovery status of every data set the site can name in
+    /// the scope (from the Establish extents), sorted by name.
+    #[serde(default)]
+    pub datasets: Vec<DatasetRecovery>,
+}
+
+/// A data set's state after recovery, as the recovery site can tell from its holdings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetRecovery {
+    /// Data set name.
+    pub name: String,
+    /// Primary VOLSERs holding its extents.
+    pub volumes: Vec<String>,
+    /// `consistent`: recovered to A with no update of it after A known to the site;
+    /// `behind`: recovered to A, and the site holds entries after A for it (listed in
+    /// `entries`; their updates are not in the image); `unordered`: the site wrote updates
+    /// as they arrived (`naive`), so no point in time can be claimed; `not_duplex`: the
+    /// initial copy had not completed.
+    pub status: String,
+    /// Entries after A in it.
+    pub entries_after_a: u64,
+    /// Of those, holding their data (readable from the `--held` export).
+    pub with_data: u64,
 }
 
 /// One affected data set as the recovery site lists it.
@@ -190,11 +221,16 @@ pub fn site_views(
     view: &models::world::secondary::RecoveryView,
     core: &SiteReport,
     volsers: &[String],
+    scope: &RecoveryScope,
 ) -> (SecondaryView, Truth, Vec<String>) {
     let mut by_ds: BTreeMap<String, DatasetStatus> = BTreeMap::new();
     let (mut with, mut without, mut gaps, mut written) = (0, 0, 0, 0);
     let mut entries = Vec::with_capacity(view.entries.len());
-    for e in &view.entries {
+    for e in view
+        .entries
+        .iter()
+        .filter(|e| e.seq.is_none() || scope.contains_track(e.vol, e.span.first.track()))
+    {
         match (e.seq.is_some(), e.data) {
             (_, true) => with += 1,
             (true, false) => without += 1,
@@ -230,6 +266,43 @@ pub fn site_views(
             digests: e.digests.iter().map(|d| d.to_string()).collect(),
         });
     }
+    let not_duplex = view.initial_copy.is_some_and(|(rx, all)| rx < all);
+    let mut datasets: BTreeMap<&str, DatasetRecovery> = BTreeMap::new();
+    for x in view
+        .extents
+        .iter()
+        .filter(|x| scope.contains_dataset(x.vol, &x.name))
+    {
+        let d = datasets
+            .entry(x.name.as_str())
+            .or_insert_with(|| DatasetRecovery {
+                name: x.name.clone(),
+                volumes: Vec::new(),
+                status: String::new(),
+                entries_after_a: 0,
+                with_data: 0,
+            });
+        let volser = &volsers[x.vol.0 as usize];
+        if !d.volumes.contains(volser) {
+            d.volumes.push(volser.clone());
+        }
+    }
+    for d in datasets.values_mut() {
+        if let Some(a) = by_ds.get(&d.name) {
+            d.entries_after_a = a.entries;
+            d.with_data = a.with_data;
+        }
+        d.status = if not_duplex {
+            "not_duplex"
+        } else if !view.ordered {
+            "unordered"
+        } else if d.entries_after_a > 0 {
+            "behind"
+        } else {
+            "consistent"
+        }
+        .into();
+    }
     let sv = SecondaryView {
         consistency_seq: view.consistency_seq,
         highest_token_seq: view.highest_token_seq,
@@ -244,6 +317,8 @@ pub fn site_views(
             .map(|(rx, all)| rx as f64 / all.max(1) as f64),
         claims_consistent: view.ordered,
         entries,
+        recovery_scope: scope.patterns().to_vec(),
+        datasets: datasets.into_values().collect(),
     };
     let named: std::collections::BTreeSet<&str> = sv
         .datasets_affected
@@ -491,6 +566,13 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(o, "  verdict         {verdict}");
         let v = &s.secondary_view;
         let _ = writeln!(o, "  {bold}what the recovery site knows{reset}");
+        if !v.recovery_scope.is_empty() {
+            let _ = writeln!(
+                o,
+                "    recovery of     {} (the part of the data recovered and listed)",
+                v.recovery_scope.join(", ")
+            );
+        }
         let _ = writeln!(
             o,
             "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
@@ -521,6 +603,17 @@ pub fn human(r: &Report, color: bool) -> String {
                 String::new()
             };
             let _ = writeln!(o, "    data sets it names  {}{more}", shown.join(", "));
+        }
+        if !v.datasets.is_empty() {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for d in &v.datasets {
+                *counts.entry(d.status.as_str()).or_default() += 1;
+            }
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+                .collect();
+            let _ = writeln!(o, "    data set status {}", parts.join(", "));
         }
         let t = &s.truth;
         let _ = writeln!(o, "  {bold}the truth (checker only){reset}");

@@ -4,14 +4,16 @@
 
 use crate::build::{Built, TracePlan};
 use crate::report::{LinkReport, PrimaryReport, Report, SiteOut, site_views};
+use crate::scope::RecoveryScope;
 use crate::trace::TraceWriter;
 use models::content::record_key;
 use models::obs::Obs;
 use models::oracle::{Oracle, OracleConfig};
-use models::types::SiteId;
+use models::types::{SiteId, VolumeId};
 use models::workload::{OpKind, SpcReader};
 use models::world::{STAGES, World};
 use sim::{ComponentId, SimDuration, SimTime, Simulation, TraceHash};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ pub struct RunOptions {
     pub trace: Option<PathBuf>,
     /// Write the secondary image CSV here.
     pub image: Option<PathBuf>,
+    /// Write the recovery sites' holdings after A here (docs/contracts.md section 10).
+    pub held: Option<PathBuf>,
     /// Write the RPO samples CSV here (docs/contracts.md section 8).
     pub rpo_csv: Option<PathBuf>,
     /// Show progress on stderr (simulated time, events/s, ETA).
@@ -709,7 +713,10 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         out.finish()?;
     }
     if let Some(path) = &opts.image {
-        write_image(drv.world(), path)?;
+        write_image(drv.world(), path, &built.scope)?;
+    }
+    if let Some(path) = &opts.held {
+        write_held(drv.world(), path, &built.scope)?;
     }
     let report = make_report(&drv, built, wall_s);
     Ok(RunOutput {
@@ -719,11 +726,22 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
 }
 
 /// The secondary image CSV (docs/contracts.md section 4): every record written at a secondary
-/// during the run, named by the primary volume it is the copy of.
-pub fn write_image(w: &World, path: &Path) -> Result<(), RunError> {
+/// during the run, named by the primary volume it is the copy of; with a recovery scope,
+/// only the records of the scope.
+pub fn write_image(w: &World, path: &Path, scope: &RecoveryScope) -> Result<(), RunError> {
     let mut out = Output::create(path)?;
     let mut rows: Vec<(String, String, u32, u16, u8, String)> = Vec::new();
+    let index: BTreeMap<&str, VolumeId> = w
+        .config()
+        .volumes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.volser.as_str(), VolumeId(i as u32)))
+        .collect();
     for (site, vol, addr, digest) in w.secondary_records() {
+        if !scope.is_all() && !index.get(vol).is_some_and(|&v| scope.contains(v, addr)) {
+            continue;
+        }
         rows.push((
             site.to_string(),
             vol.to_string(),
@@ -741,6 +759,47 @@ pub fn write_image(w: &World, path: &Path) -> Result<(), RunError> {
         line.clear();
         let _ = writeln!(line, "{},{},{},{},{},{}", r.0, r.1, r.2, r.3, r.4, r.5);
         out.write(line.as_bytes())?;
+    }
+    out.finish()
+}
+
+/// The held-data export (docs/contracts.md section 10): per site, every entry of the pending
+/// write queue after A that the recovery process listed, one row per record, with the
+/// content the site holds for it (empty without data); an ordinal whose token never
+/// arrived is one row with only the site and ordinal. With a recovery scope, the entries
+/// of the scope (and every missing token).
+pub fn write_held(w: &World, path: &Path, scope: &RecoveryScope) -> Result<(), RunError> {
+    use std::fmt::Write as _;
+    let mut out = Output::create(path)?;
+    out.write(b"site,ordinal,seq,vol,cyl,head,r,dataset,data,written,digest\n")?;
+    let cfg = w.config();
+    let mut line = String::new();
+    for (i, site) in cfg.sites.iter().enumerate() {
+        let Some(view) = w.recovery_view(i) else {
+            continue;
+        };
+        for e in &view.entries {
+            line.clear();
+            let Some(seq) = e.seq else {
+                let _ = writeln!(line, "{},{},,,,,,,false,false,", site.name, e.ordinal);
+                out.write(line.as_bytes())?;
+                continue;
+            };
+            if !scope.contains_track(e.vol, e.span.first.track()) {
+                continue;
+            }
+            let vol = &cfg.volumes[e.vol.0 as usize].volser;
+            let ds = e.dataset.as_deref().unwrap_or("");
+            for (k, a) in e.span.iter().enumerate() {
+                let digest = e.digests.get(k).map(|d| d.to_string()).unwrap_or_default();
+                let _ = writeln!(
+                    line,
+                    "{},{},{seq},{vol},{},{},{},{ds},{},{},{digest}",
+                    site.name, e.ordinal, a.cyl, a.head, a.rec, e.data, e.written
+                );
+            }
+            out.write(line.as_bytes())?;
+        }
     }
     out.finish()
 }
@@ -792,7 +851,8 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
             .recovery_view(i)
             .expect("every site's recovery process has listed its holdings");
         let volsers: Vec<String> = cfg.volumes.iter().map(|v| v.volser.clone()).collect();
-        let (secondary_view, truth, disagreements) = site_views(view, &core, &volsers);
+        let (secondary_view, truth, disagreements) =
+            site_views(view, &core, &volsers, &built.scope);
         sites.push(SiteOut {
             core,
             delay_attribution,

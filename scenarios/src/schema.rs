@@ -528,6 +528,9 @@ pub struct DisasterSpec {
     pub at: Option<SimDuration>,
     /// Cut the link at the same instant (messages on the wire are lost too).
     pub cut_link: bool,
+    /// The part of the duplexed data the recovery operation covers: primary VOLSERs and
+    /// data set name filters (`*` matches any characters); empty: all of it.
+    pub recover: Vec<String>,
 }
 
 /// `[[faults]]`.

@@ -120,6 +120,8 @@ pub struct RecoveryView {
     pub entries: Vec<HeldEntry>,
     /// The data-set extents the Establish message named (empty if it never arrived).
     pub extents_known: usize,
+    /// Those extents, sorted by volume and first track: what lets the site name data sets.
+    pub extents: Vec<ExtentName>,
     /// Initial copy: (messages received, messages it comprises); `None`: none was sent.
     /// Until it is complete the pairs are not duplex and the image is not a copy.
     pub initial_copy: Option<(u64, u64)>,
@@ -436,6 +438,7 @@ impl Secondary {
             highest_token_seq: self.top_seq,
             entries,
             extents_known: self.extents.len(),
+            extents: self.extents.clone(),
             initial_copy: (!self.initial_copies.is_empty()).then(|| {
                 self.initial_copies
                     .values()
