@@ -237,11 +237,62 @@ fn positive(l: &Loaded<Scenario>, path: &str, v: f64) -> Result<(), LoadError> {
 }
 
 /// Builds the world of `loaded` (after [`apply_defaults`]); `base_dir` resolves relative
-/// paths (the trace file).
+/// paths (the trace file). One builder per part, in dependency order: sites, storage
+/// controls, volumes, pairs, hosts and applications, the workload (scaling or trace
+/// replay), links, the copy session, faults, the recovery scope.
 pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadError> {
     let l = loaded;
     let s = &loaded.value;
-    // Sites.
+    let site_idx = build_sites(l, s)?;
+    let (subsystems, ss_idx) = build_subsystems(l, s, &site_idx)?;
+    let (volumes, vol_idx) = build_volumes(l, s, &ss_idx)?;
+    let mut layout = Layout::new(l, subsystems, volumes, vol_idx)?;
+    build_pairs(l, s, &site_idx, &mut layout)?;
+    let (mut hosts, total_rate) = build_hosts(l, s, &layout)?;
+    let trace = build_workload(l, s, &layout, &mut hosts, total_rate, base_dir)?;
+    let sites = build_links(l, s)?;
+    let copy = build_copy(l, s, std::mem::take(&mut layout.pairs))?;
+    // Faults (and the session operations of the pairs).
+    let faults = build_faults(
+        l,
+        s,
+        std::mem::take(&mut layout.pair_events),
+        &site_idx,
+        &ss_idx,
+    )?;
+    if s.run.length.is_zero() {
+        return Err(l.error_at("run.length", "must be longer than 0"));
+    }
+    if s.run.rpo_interval.is_zero() {
+        return Err(l.error_at("run.rpo_interval", "must be longer than 0"));
+    }
+    let world = WorldConfig {
+        name: s.name.clone(),
+        hosts,
+        subsystems: layout.subsystems,
+        volumes: layout.volumes,
+        sites,
+        copy,
+        faults,
+        run: RunConfig {
+            seed: s.run.seed,
+            length: s.run.length,
+            rpo_interval: s.run.rpo_interval,
+            history_window: s.run.history_window,
+        },
+    };
+    let scope = RecoveryScope::new(&s.disaster.recover, &world)
+        .map_err(|m| l.error_at("disaster.recover", m))?;
+    Ok(Built {
+        world,
+        trace,
+        drain: s.run.drain,
+        scope,
+    })
+}
+
+/// The secondary sites by name (checked: unique, at most `MAX_SITES`).
+fn build_sites(l: &Loaded<Scenario>, s: &Scenario) -> Result<BTreeMap<String, usize>, LoadError> {
     let mut site_idx: BTreeMap<String, usize> = BTreeMap::new();
     for (i, site) in s.sites.iter().enumerate() {
         if site_idx.insert(site.name.clone(), i).is_some() {
@@ -260,7 +311,15 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             ),
         ));
     }
-    // Storage controls, with one automatic control per site for automatic secondaries.
+    Ok(site_idx)
+}
+
+/// The storage controls, primary and secondary, by name.
+fn build_subsystems(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    site_idx: &BTreeMap<String, usize>,
+) -> Result<(Vec<SubsystemConfig>, BTreeMap<String, usize>), LoadError> {
     let mut subsystems: Vec<SubsystemConfig> = Vec::new();
     let mut ss_idx: BTreeMap<String, usize> = BTreeMap::new();
     for (i, x) in s.subsystems.iter().enumerate() {
@@ -311,7 +370,15 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             write_miss_to_device: x.write_miss_to_device,
         });
     }
-    // Volumes.
+    Ok((subsystems, ss_idx))
+}
+
+/// The volumes with their data-set extents, by VOLSER.
+fn build_volumes(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    ss_idx: &BTreeMap<String, usize>,
+) -> Result<(Vec<VolumeConfig>, BTreeMap<String, usize>), LoadError> {
     let mut volumes: Vec<VolumeConfig> = Vec::new();
     let mut vol_idx: BTreeMap<String, usize> = BTreeMap::new();
     for (i, v) in s.volumes.iter().enumerate() {
@@ -371,19 +438,89 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             datasets,
         });
     }
-    let is_primary = |v: usize, subsystems: &[SubsystemConfig], volumes: &[VolumeConfig]| {
-        subsystems[volumes[v].subsystem.0 as usize].site.is_none()
-    };
-    let primaries: Vec<usize> = (0..volumes.len())
-        .filter(|&v| is_primary(v, &subsystems, &volumes))
-        .collect();
-    if primaries.is_empty() {
-        return Err(l.error_at("volumes", "no primary volume: give at least one volume on a storage control with site = \"primary\""));
+    Ok((volumes, vol_idx))
+}
+
+/// The physical layout as the builders fill it in: storage controls, volumes (automatic
+/// secondaries added by [`build_pairs`]), the primary volumes, the pairs and their session
+/// operations.
+struct Layout {
+    subsystems: Vec<SubsystemConfig>,
+    volumes: Vec<VolumeConfig>,
+    vol_idx: BTreeMap<String, usize>,
+    /// Primary volumes, by index.
+    primaries: Vec<usize>,
+    pairs: Vec<PairConfig>,
+    /// Pairs joining or leaving the session during the run.
+    pair_events: Vec<Fault>,
+}
+
+impl Layout {
+    fn new(
+        l: &Loaded<Scenario>,
+        subsystems: Vec<SubsystemConfig>,
+        volumes: Vec<VolumeConfig>,
+        vol_idx: BTreeMap<String, usize>,
+    ) -> Result<Self, LoadError> {
+        let primaries: Vec<usize> = (0..volumes.len())
+            .filter(|&v| subsystems[volumes[v].subsystem.0 as usize].site.is_none())
+            .collect();
+        if primaries.is_empty() {
+            return Err(l.error_at("volumes", "no primary volume: give at least one volume on a storage control with site = \"primary\""));
+        }
+        Ok(Layout {
+            subsystems,
+            volumes,
+            vol_idx,
+            primaries,
+            pairs: Vec::new(),
+            pair_events: Vec::new(),
+        })
     }
-    // Pairs: explicit first, then automatic ones for each site's volumes.
-    let mut pairs: Vec<PairConfig> = Vec::new();
+
+    /// The shape of data set `j` of volume `v` for a workload: records and records per track.
+    fn shape(&self, v: usize, j: usize) -> DataSetShape {
+        let d = &self.volumes[v].datasets[j];
+        let per = self.volumes[v]
+            .device
+            .records_per_track(d.key_len, d.data_len as u32);
+        DataSetShape {
+            records: d.tracks() * per as u64,
+            records_per_track: per,
+        }
+    }
+}
+
+/// The pairs: explicit ones first, then automatic ones for each site's volumes (with
+/// automatic secondary volumes and storage controls where the site has none).
+fn build_pairs(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    site_idx: &BTreeMap<String, usize>,
+    layout: &mut Layout,
+) -> Result<(), LoadError> {
+    // (primary volume, site) already paired.
     let mut paired: std::collections::BTreeSet<(usize, usize)> = Default::default();
-    let mut pair_events: Vec<Fault> = Vec::new();
+    explicit_pairs(l, s, site_idx, layout, &mut paired)?;
+    automatic_pairs(l, s, layout, &mut paired)
+}
+
+/// The pairs `[[copy.pairs]]` names, checked.
+fn explicit_pairs(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    site_idx: &BTreeMap<String, usize>,
+    layout: &mut Layout,
+    paired: &mut std::collections::BTreeSet<(usize, usize)>,
+) -> Result<(), LoadError> {
+    let Layout {
+        subsystems,
+        volumes,
+        vol_idx,
+        pairs,
+        pair_events,
+        ..
+    } = layout;
     for (i, p) in s.copy.pairs.iter().enumerate() {
         let at = |k: &str| format!("copy.pairs[{i}].{k}");
         let pv = *vol_idx.get(&p.primary).ok_or_else(|| {
@@ -396,7 +533,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 ),
             )
         })?;
-        if !is_primary(pv, &subsystems, &volumes) {
+        if subsystems[volumes[pv].subsystem.0 as usize].site.is_some() {
             return Err(l.error_at(
                 &at("primary"),
                 format!("`{}` is not a primary volume", p.primary),
@@ -475,6 +612,26 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             active: p.from.is_none(),
         });
     }
+    Ok(())
+}
+
+/// Each site's automatic pairs: its volumes (every primary volume unless it lists some),
+/// restricted to the data sets it names, on its own storage controls round robin or on an
+/// automatic one per primary storage control.
+fn automatic_pairs(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    layout: &mut Layout,
+    paired: &mut std::collections::BTreeSet<(usize, usize)>,
+) -> Result<(), LoadError> {
+    let Layout {
+        subsystems,
+        volumes,
+        vol_idx,
+        primaries,
+        pairs,
+        ..
+    } = layout;
     let user_subsystems = subsystems.len();
     let mut auto_ss: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut auto_count: BTreeMap<usize, usize> = BTreeMap::new();
@@ -493,7 +650,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                             ),
                         )
                     })?;
-                    if !is_primary(v, &subsystems, &volumes) {
+                    if subsystems[volumes[v].subsystem.0 as usize].site.is_some() {
                         return Err(l.error_at(
                             &format!("sites[{si}].volumes[{k}]"),
                             format!("`{name}` is not a primary volume"),
@@ -547,7 +704,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 *k += 1;
                 own[(*k - 1) % own.len()]
             };
-            let volser = auto_secondary_volser(&volumes[pv].volser, si, &vol_idx);
+            let volser = auto_secondary_volser(&volumes[pv].volser, si, vol_idx);
             vol_idx.insert(volser.clone(), volumes.len());
             let p = &volumes[pv];
             let sv = VolumeConfig {
@@ -572,25 +729,24 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             ));
         }
     }
-    // Data sets by name, for applications.
+    Ok(())
+}
+
+/// The hosts and their applications, each application's data sets resolved to slots on
+/// primary volumes; also the applications' total offered write rate (writes per second).
+fn build_hosts(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    layout: &Layout,
+) -> Result<(Vec<HostConfig>, f64), LoadError> {
+    let (volumes, primaries) = (&layout.volumes, &layout.primaries);
     let mut ds_by_name: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for &v in &primaries {
+    for &v in primaries {
         for (j, d) in volumes[v].datasets.iter().enumerate() {
             ds_by_name.entry(d.name.clone()).or_insert((v, j));
             ds_by_name.insert(format!("{}:{}", volumes[v].volser, d.name), (v, j));
         }
     }
-    let shape = |v: usize, j: usize| {
-        let d = &volumes[v].datasets[j];
-        let per = volumes[v]
-            .device
-            .records_per_track(d.key_len, d.data_len as u32);
-        DataSetShape {
-            records: d.tracks() * per as u64,
-            records_per_track: per,
-        }
-    };
-    // Hosts and applications.
     let mut hosts = Vec::new();
     let mut total_rate = 0.0;
     for (h, host) in s.hosts.iter().enumerate() {
@@ -601,11 +757,11 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             for (k, name) in app.datasets.iter().enumerate() {
                 if name.contains('*') {
                     let before = slots.len();
-                    for &v in &primaries {
+                    for &v in primaries {
                         for (j, d) in volumes[v].datasets.iter().enumerate() {
                             if glob(name, &d.name) {
                                 slots.push((VolumeId(v as u32), j));
-                                shapes.push(shape(v, j));
+                                shapes.push(layout.shape(v, j));
                             }
                         }
                     }
@@ -627,7 +783,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                     )
                 })?;
                 slots.push((VolumeId(v as u32), j));
-                shapes.push(shape(v, j));
+                shapes.push(layout.shape(v, j));
             }
             if slots.len() > u16::MAX as usize {
                 return Err(l.error_at(
@@ -664,7 +820,20 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             "no host: give at least one `[[hosts]]` with an application",
         ));
     }
-    // Workload scaling or trace replay.
+    Ok((hosts, total_rate))
+}
+
+/// The workload: the synthetic generators scaled to `workload.write_rate`, or an SPC
+/// trace replayed by one application on the first host (returned as the plan to feed).
+fn build_workload(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    layout: &Layout,
+    hosts: &mut [HostConfig],
+    total_rate: f64,
+    base_dir: &Path,
+) -> Result<Option<TracePlan>, LoadError> {
+    let (volumes, vol_idx, primaries) = (&layout.volumes, &layout.vol_idx, &layout.primaries);
     let mut trace = None;
     if let Some(rate) = s.workload.write_rate {
         if s.workload.trace.is_some() {
@@ -687,7 +856,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
                 "the workload offers no writes to scale",
             ));
         }
-        for h in &mut hosts {
+        for h in hosts.iter_mut() {
             for a in &mut h.apps {
                 a.rate_scale = rate / total_rate;
             }
@@ -738,7 +907,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             let mut idx = Vec::new();
             for &v in vs {
                 for j in 0..volumes[v].datasets.len() {
-                    let sh = shape(v, j);
+                    let sh = layout.shape(v, j);
                     idx.push(slots.len() as u32);
                     slots.push((VolumeId(v as u32), j));
                     tv.push(TraceVolume {
@@ -754,7 +923,7 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
         }
         let map = BlockMap::new(&tv, &asu_maps, s.workload.trace_layout)
             .map_err(|e| l.error_at("workload.trace_asus", e))?;
-        for h in &mut hosts {
+        for h in hosts.iter_mut() {
             h.apps.clear();
         }
         hosts[0].apps.push(AppConfig {
@@ -772,9 +941,15 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             map,
         });
     }
-    // Sites and links.
-    let sites = build_links(l, s)?;
-    // The copy session.
+    Ok(trace)
+}
+
+/// The copy session: mode, pairs, serializer, movers, batching, flow control, apply.
+fn build_copy(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    pairs: Vec<PairConfig>,
+) -> Result<CopyConfig, LoadError> {
     let c = &s.copy;
     if c.movers == 0 {
         return Err(l.error_at("copy.movers", "must be at least 1"));
@@ -843,55 +1018,25 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
             resync_after: *resync_after,
         },
     };
-    // Faults (and the session operations of the pairs).
-    let faults = build_faults(l, s, pair_events, &site_idx, &ss_idx)?;
-    if s.run.length.is_zero() {
-        return Err(l.error_at("run.length", "must be longer than 0"));
-    }
-    if s.run.rpo_interval.is_zero() {
-        return Err(l.error_at("run.rpo_interval", "must be longer than 0"));
-    }
-    let world = WorldConfig {
-        name: s.name.clone(),
-        hosts,
-        subsystems,
-        volumes,
-        sites,
-        copy: CopyConfig {
-            mode: c.mode,
-            session: 1,
-            pairs,
-            serializer_service: c.serializer_service,
-            token_latency: c.token_latency,
-            movers: c.movers,
-            mover_read_overhead: c.mover_read_overhead,
-            mover_batch: c.mover_batch,
-            mover_buffer: c.mover_buffer,
-            batch_bytes: c.batch_bytes,
-            batch_timer: c.batch_timer,
-            reupdate_accommodation: c.reupdate_accommodation,
-            flow,
-            ack_interval: c.ack_interval,
-            apply_parallel: c.apply_parallel,
-            secondary_paths: c.secondary_paths,
-            pit_interval: c.pit_interval,
-            initial_copy: c.initial_copy,
-        },
-        faults,
-        run: RunConfig {
-            seed: s.run.seed,
-            length: s.run.length,
-            rpo_interval: s.run.rpo_interval,
-            history_window: s.run.history_window,
-        },
-    };
-    let scope = RecoveryScope::new(&s.disaster.recover, &world)
-        .map_err(|m| l.error_at("disaster.recover", m))?;
-    Ok(Built {
-        world,
-        trace,
-        drain: s.run.drain,
-        scope,
+    Ok(CopyConfig {
+        mode: c.mode,
+        session: 1,
+        pairs,
+        serializer_service: c.serializer_service,
+        token_latency: c.token_latency,
+        movers: c.movers,
+        mover_read_overhead: c.mover_read_overhead,
+        mover_batch: c.mover_batch,
+        mover_buffer: c.mover_buffer,
+        batch_bytes: c.batch_bytes,
+        batch_timer: c.batch_timer,
+        reupdate_accommodation: c.reupdate_accommodation,
+        flow,
+        ack_interval: c.ack_interval,
+        apply_parallel: c.apply_parallel,
+        secondary_paths: c.secondary_paths,
+        pit_interval: c.pit_interval,
+        initial_copy: c.initial_copy,
     })
 }
 
