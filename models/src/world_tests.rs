@@ -211,7 +211,7 @@ fn debug_print() {
     println!(
         "ios {} chains {} wt {} finished {}",
         w.ios.len(),
-        w.chains.len(),
+        w.hosts.chains_in_progress(),
         w.wt.len(),
         w.finished()
     );

@@ -265,7 +265,7 @@ impl Feeder {
                 })
                 .collect();
             let (h, a) = (self.plan.host, self.plan.app);
-            drv.act(|w, ctx| w.feed_trace(h, a, ops, horizon, ctx));
+            drv.act(|w, ctx| w.feed_trace(h, a, ops, ctx));
         }
         Ok(())
     }

@@ -1,77 +1,207 @@
 //! Hosts and their applications: open-loop chain arrivals, dependent operations within a
-//! chain (each issued `think` after the previous completed), the channel program each
-//! operation becomes, and trace-driven applications fed by the runner.
+//! chain (each issued `think` after the previous completed), and trace-driven applications
+//! fed by the runner.
+//!
+//! [`Hosts`] is the component: it owns the applications (their generators and fed
+//! operations) and the chains in progress, and decides what each application does next
+//! and when. It does no I/O and schedules nothing itself: the world turns each
+//! [`OpIssue`] into a channel program on a storage control and schedules what the hosts
+//! ask for.
 
-use super::chan;
-use super::{ChainRun, Ev, Io, Origin, World};
-use crate::content::{RecSpan, digest_of};
+use super::{Ev, Io, Origin, World, chan};
+use crate::content::{RecSpan, WriteId, digest_of};
 use crate::obs::Obs;
 use crate::types::{Cchhr, VolumeId};
-use crate::workload::{ChainSpec, OpKind, OpSpec};
-use sim::{Ctx, SimTime};
+use crate::workload::{ChainSpec, OpKind, OpSpec, Workload};
+use sim::{ComponentId, Ctx, SimDuration, SimRng, SimTime};
+use slab::Slab;
+use std::collections::VecDeque;
 
-impl World {
-    /// An application starts a chain; the next arrival is scheduled.
-    pub(crate) fn on_arrival(&mut self, host: u16, app: u16, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive || !self.workload_on {
-            return;
+/// A data-set slot of an application, resolved to a volume extent.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Slot {
+    /// Primary volume.
+    pub vol: VolumeId,
+    /// First and last linear track of the extent (inclusive).
+    pub first_track: u64,
+    pub last_track: u64,
+    /// Records in the extent, and per track.
+    pub records: u64,
+    pub per_track: u32,
+    /// Key and data length of its records, bytes.
+    pub key_len: u8,
+    pub data_len: u16,
+}
+
+/// An application: a synthetic generator, or operations fed from a trace.
+#[derive(Clone, Debug)]
+pub(crate) struct App {
+    pub workload: Option<Workload>,
+    pub slots: Vec<Slot>,
+    /// Trace-driven: operations fed by the runner, (time, slot, record, nrecs, write).
+    pub feed: VecDeque<(SimTime, u16, u64, u16, bool)>,
+    pub feed_scheduled: bool,
+}
+
+/// A host system.
+#[derive(Clone, Debug)]
+pub(crate) struct Host {
+    pub comp: ComponentId,
+    pub apps: Vec<App>,
+}
+
+/// A chain of dependent operations in progress.
+#[derive(Clone, Debug)]
+pub(crate) struct ChainRun {
+    pub host: u16,
+    pub app: u16,
+    pub spec: ChainSpec,
+    pub pos: u8,
+    pub last_seq: Option<u64>,
+}
+
+/// An operation a host starts now: what the world needs to build its channel program.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct OpIssue {
+    /// The chain it belongs to.
+    pub chain: u32,
+    /// The issuing host.
+    pub host: u16,
+    /// The data set it addresses.
+    pub slot: Slot,
+    /// The records it reads or writes.
+    pub span: RecSpan,
+    /// A write (else a read).
+    pub write: bool,
+    /// The write's identity (0 for a read): its content is `digest_of(vol, record, id)`.
+    pub write_id: WriteId,
+    /// The sequence number of the chain's previous replicated write (a dependent write).
+    pub dep: Option<u64>,
+}
+
+/// What a chain does after one of its operations ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ChainNext {
+    /// Issue the next operation now (no think time).
+    Issue,
+    /// Issue the next operation after the think time ([`Ev::NextOp`] to the host).
+    Think(SimDuration, ComponentId),
+    /// The chain is over.
+    Done,
+}
+
+/// What a trace-driven application has due.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FeedStep {
+    /// An operation due now.
+    Op(OpSpec),
+    /// The next operation is due at this time.
+    Later(SimTime),
+    /// Nothing fed beyond what was issued.
+    Empty,
+}
+
+/// Every host's applications and chains in progress. See the module documentation.
+#[derive(Clone, Debug)]
+pub(crate) struct Hosts {
+    hosts: Vec<Host>,
+    chains: Slab<ChainRun>,
+    next_write_id: WriteId,
+}
+
+impl Hosts {
+    /// The hosts, with no chain in progress; write identities start at 1.
+    pub fn new(hosts: Vec<Host>) -> Self {
+        Hosts {
+            hosts,
+            chains: Slab::new(),
+            next_write_id: 1,
         }
-        let comp = self.hosts[host as usize].comp;
-        let now = ctx.now();
-        let a = &mut self.hosts[host as usize].apps[app as usize];
-        let Some(w) = a.workload.as_mut() else {
-            return self.on_feed_arrival(host, app, ctx);
-        };
-        let spec = w.next_chain(ctx.rng_of(comp));
-        let d = w.next_arrival(now, ctx.rng_of(comp));
-        ctx.schedule_in(d, comp, Ev::Arrival { host, app });
-        self.start_chain(host, app, spec, ctx);
     }
 
-    /// Starts chain `spec` of an application with its first operation.
-    pub(crate) fn start_chain(
+    /// Host `host`'s component (its random stream and event target).
+    pub fn comp(&self, host: usize) -> ComponentId {
+        self.hosts[host].comp
+    }
+
+    /// (host, application) of every synthetic application, in order.
+    pub fn synthetic_apps(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        self.hosts.iter().enumerate().flat_map(|(h, host)| {
+            host.apps
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.workload.is_some())
+                .map(move |(a, _)| (h as u16, a as u16))
+        })
+    }
+
+    /// The time from `now` to the first (or next) arrival of a synthetic application.
+    pub fn next_arrival(
         &mut self,
         host: u16,
         app: u16,
-        spec: ChainSpec,
-        ctx: &mut Ctx<'_, Ev>,
-    ) {
+        now: SimTime,
+        rng: &mut SimRng,
+    ) -> SimDuration {
+        let w = self.hosts[host as usize].apps[app as usize]
+            .workload
+            .as_mut()
+            .expect("a synthetic application");
+        w.next_arrival(now, rng)
+    }
+
+    /// An arrival of application `app`: the chain a synthetic application starts (drawn
+    /// from the host's stream), or `None` for a trace-driven one (see [`Hosts::due_feed`]).
+    pub fn arrival(&mut self, host: u16, app: u16, rng: &mut SimRng) -> Option<ChainSpec> {
+        let w = self.hosts[host as usize].apps[app as usize]
+            .workload
+            .as_mut()?;
+        Some(w.next_chain(rng))
+    }
+
+    /// Starts chain `spec` of an application; its number, or `None` for an empty chain.
+    pub fn start_chain(&mut self, host: u16, app: u16, spec: ChainSpec) -> Option<u32> {
         if spec.is_empty() {
-            return;
+            return None;
         }
-        let chain = self.chains.insert(ChainRun {
+        Some(self.chains.insert(ChainRun {
             host,
             app,
             spec,
             pos: 0,
             last_seq: None,
-        }) as u32;
-        self.issue_op(chain, ctx);
+        }) as u32)
     }
 
-    /// Think time over: the chain's next operation.
-    pub(crate) fn on_next_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive || !self.chains.contains(chain as usize) {
-            return;
-        }
-        self.issue_op(chain, ctx);
+    /// Whether chain `chain` is still in progress.
+    pub fn chain_alive(&self, chain: u32) -> bool {
+        self.chains.contains(chain as usize)
     }
 
-    /// Builds the channel program of the chain's current operation and starts it.
-    fn issue_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
+    /// Chains in progress.
+    #[cfg(test)]
+    pub fn chains_in_progress(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// The chain's current operation, resolved to records of its data set; a write gets
+    /// its identity here. `None` (and the chain ends) when it names a slot that does not
+    /// exist (refused at build time, so only a defensive case).
+    pub fn op(&mut self, chain: u32) -> Option<OpIssue> {
         let c = &self.chains[chain as usize];
-        let (host, app) = (c.host as usize, c.app as usize);
+        let (host, app) = (c.host, c.app);
         let op: OpSpec = c
             .spec
             .op(c.pos as usize)
             .expect("position within the chain");
         let dep = c.last_seq;
-        let Some(slot) = self.hosts[host].apps[app].slots.get(op.dataset as usize) else {
-            // A workload naming a slot that does not exist was refused at build time.
+        let Some(&slot) = self.hosts[host as usize].apps[app as usize]
+            .slots
+            .get(op.dataset as usize)
+        else {
             self.chains.remove(chain as usize);
-            return;
+            return None;
         };
-        let slot = slot.clone();
         let nrecs = (op.nrecs.max(1) as u64).min(slot.records.max(1)) as u16;
         let record = op.record.min(slot.records.saturating_sub(nrecs as u64));
         let first_track = slot.first_track + record / slot.per_track as u64;
@@ -89,38 +219,149 @@ impl World {
         } else {
             0
         };
+        Some(OpIssue {
+            chain,
+            host,
+            slot,
+            span,
+            write,
+            write_id,
+            dep: if write { dep } else { None },
+        })
+    }
+
+    /// The chain's operation ended (`seq`: its sequence number, 0 when not replicated):
+    /// what the chain does next.
+    pub fn op_done(&mut self, chain: u32, seq: u64, write: bool, failed: bool) -> ChainNext {
+        let c = &mut self.chains[chain as usize];
+        if seq != 0 {
+            c.last_seq = Some(seq);
+        } else if write {
+            // A write that is not replicated breaks no dependency the copy must keep.
+            c.last_seq = None;
+        }
+        c.pos += 1;
+        if (c.pos as usize) < c.spec.len() && !failed {
+            let think = c.spec.think;
+            if think.is_zero() {
+                ChainNext::Issue
+            } else {
+                ChainNext::Think(think, self.hosts[c.host as usize].comp)
+            }
+        } else {
+            self.chains.remove(chain as usize);
+            ChainNext::Done
+        }
+    }
+
+    /// Adds trace operations to application `app`'s feed; the time of its next arrival
+    /// when none is scheduled yet.
+    pub fn feed(
+        &mut self,
+        host: usize,
+        app: usize,
+        ops: impl IntoIterator<Item = (SimTime, u16, u64, u16, bool)>,
+    ) -> Option<SimTime> {
+        let a = &mut self.hosts[host].apps[app];
+        a.feed.extend(ops);
+        if a.feed_scheduled {
+            return None;
+        }
+        let &(t, ..) = a.feed.front()?;
+        a.feed_scheduled = true;
+        Some(t)
+    }
+
+    /// The next fed operation of application `app` due at `now`.
+    pub fn due_feed(&mut self, host: u16, app: u16, now: SimTime) -> FeedStep {
+        let a = &mut self.hosts[host as usize].apps[app as usize];
+        match a.feed.front() {
+            Some(&(t, slot, record, nrecs, write)) if t <= now => {
+                a.feed.pop_front();
+                FeedStep::Op(if write {
+                    OpSpec::write(slot, record, nrecs)
+                } else {
+                    OpSpec::read(slot, record, nrecs)
+                })
+            }
+            Some(&(t, ..)) => FeedStep::Later(t),
+            None => {
+                a.feed_scheduled = false;
+                FeedStep::Empty
+            }
+        }
+    }
+
+    /// The slots of an application: (volume, records, records per track, record bytes).
+    pub fn app_slots(&self, host: usize, app: usize) -> Vec<(VolumeId, u64, u32, u16)> {
+        self.hosts[host].apps[app]
+            .slots
+            .iter()
+            .map(|s| (s.vol, s.records, s.per_track, s.data_len))
+            .collect()
+    }
+}
+
+impl World {
+    /// An application starts a chain; the next arrival is scheduled.
+    pub(crate) fn on_arrival(&mut self, host: u16, app: u16, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive || !self.workload_on {
+            return;
+        }
+        let comp = self.hosts.comp(host as usize);
+        let now = ctx.now();
+        let Some(spec) = self.hosts.arrival(host, app, ctx.rng_of(comp)) else {
+            return self.on_feed_arrival(host, app, ctx);
+        };
+        let d = self.hosts.next_arrival(host, app, now, ctx.rng_of(comp));
+        ctx.schedule_in(d, comp, Ev::Arrival { host, app });
+        if let Some(chain) = self.hosts.start_chain(host, app, spec) {
+            self.issue_op(chain, ctx);
+        }
+    }
+
+    /// Think time over: the chain's next operation.
+    pub(crate) fn on_next_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive || !self.hosts.chain_alive(chain) {
+            return;
+        }
+        self.issue_op(chain, ctx);
+    }
+
+    /// Builds the channel program of the chain's current operation and starts it.
+    fn issue_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
+        let Some(op) = self.hosts.op(chain) else {
+            return;
+        };
+        let slot = op.slot;
         let io = self.ios.vacant_key() as u32;
         let mut ccws = self.spare_chain();
         let vol = slot.vol;
-        if write {
+        let extent = (slot.first_track, slot.last_track);
+        if op.write {
+            let write_id = op.write_id;
             chan::build_write(
                 &mut ccws,
                 &mut self.scratch,
-                (slot.first_track, slot.last_track),
-                span,
+                extent,
+                op.span,
                 slot.key_len,
                 slot.data_len,
                 |a| digest_of(vol, a, write_id),
             );
         } else {
-            chan::build_read(
-                &mut ccws,
-                (slot.first_track, slot.last_track),
-                span,
-                slot.key_len,
-                slot.data_len,
-            );
+            chan::build_read(&mut ccws, extent, op.span, slot.key_len, slot.data_len);
         }
         let key = self.ios.insert(Io::new(
-            Origin::App { chain },
+            Origin::App { chain: op.chain },
             vol,
-            host as u16,
-            write,
-            span,
-            nrecs as u32 * slot.data_len as u32,
-            write_id,
+            op.host,
+            op.write,
+            op.span,
+            op.span.n as u32 * slot.data_len as u32,
+            op.write_id,
             0,
-            if write { dep } else { None },
+            op.dep,
             ctx.now(),
             ccws,
         ));
@@ -166,51 +407,32 @@ impl World {
         } else {
             self.stats.reads += 1;
         }
+        let (seq, write, failed) = (io.seq, io.write, io.failed);
         let mut ccws = io.chain;
         ccws.clear();
         self.spare_ccws.push(ccws);
-        let c = &mut self.chains[chain as usize];
-        if io.seq != 0 {
-            c.last_seq = Some(io.seq);
-        } else if io.write {
-            // A write that is not replicated breaks no dependency the copy must keep.
-            c.last_seq = None;
-        }
-        c.pos += 1;
-        if (c.pos as usize) < c.spec.len() && !io.failed {
-            let think = c.spec.think;
-            let comp = self.hosts[c.host as usize].comp;
-            if think.is_zero() {
-                self.issue_op(chain, ctx);
-            } else {
+        match self.hosts.op_done(chain, seq, write, failed) {
+            ChainNext::Issue => self.issue_op(chain, ctx),
+            ChainNext::Think(think, comp) => {
                 ctx.schedule_in(think, comp, Ev::NextOp { chain });
             }
-        } else {
-            self.chains.remove(chain as usize);
+            ChainNext::Done => {}
         }
         self.check_drained(ctx);
     }
 
     /// Feeds trace-driven operations to application `app` of `host`: `(time, slot, record,
     /// nrecs, write)` in non-decreasing time, no earlier than now. The runner (which reads
-    /// the trace file) calls this ahead of the simulation; `horizon` says up to when the
-    /// feed is complete.
+    /// the trace file) calls this ahead of the simulation.
     pub fn feed_trace(
         &mut self,
         host: usize,
         app: usize,
         ops: impl IntoIterator<Item = (SimTime, u16, u64, u16, bool)>,
-        horizon: SimTime,
         ctx: &mut Ctx<'_, Ev>,
     ) {
-        let a = &mut self.hosts[host].apps[app];
-        a.feed.extend(ops);
-        self.feed_horizon = self.feed_horizon.max(horizon);
-        if !a.feed_scheduled
-            && let Some(&(t, ..)) = a.feed.front()
-        {
-            a.feed_scheduled = true;
-            let comp = self.hosts[host].comp;
+        if let Some(t) = self.hosts.feed(host, app, ops) {
+            let comp = self.hosts.comp(host);
             let _ = ctx.schedule_at(
                 t.max(ctx.now()),
                 comp,
@@ -225,29 +447,23 @@ impl World {
     /// Trace-driven arrival: issue every fed operation due now.
     pub(crate) fn on_feed_arrival(&mut self, host: u16, app: u16, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
-        let comp = self.hosts[host as usize].comp;
         loop {
-            let a = &mut self.hosts[host as usize].apps[app as usize];
-            match a.feed.front() {
-                Some(&(t, slot, record, nrecs, write)) if t <= now => {
-                    a.feed.pop_front();
-                    if self.primary_alive && self.workload_on {
-                        let op = if write {
-                            OpSpec::write(slot, record, nrecs)
-                        } else {
-                            OpSpec::read(slot, record, nrecs)
-                        };
-                        self.start_chain(host, app, ChainSpec::single(op), ctx);
+            match self.hosts.due_feed(host, app, now) {
+                FeedStep::Op(op) => {
+                    if self.primary_alive
+                        && self.workload_on
+                        && let Some(chain) =
+                            self.hosts.start_chain(host, app, ChainSpec::single(op))
+                    {
+                        self.issue_op(chain, ctx);
                     }
                 }
-                Some(&(t, ..)) => {
+                FeedStep::Later(t) => {
+                    let comp = self.hosts.comp(host as usize);
                     ctx.schedule_in(t - now, comp, Ev::Arrival { host, app });
                     return;
                 }
-                None => {
-                    a.feed_scheduled = false;
-                    return;
-                }
+                FeedStep::Empty => return,
             }
         }
     }
@@ -255,10 +471,6 @@ impl World {
     /// The volume `slot` of a trace-driven application maps to, and its records (for the
     /// runner's block mapping).
     pub fn app_slots(&self, host: usize, app: usize) -> Vec<(VolumeId, u64, u32, u16)> {
-        self.hosts[host].apps[app]
-            .slots
-            .iter()
-            .map(|s| (s.vol, s.records, s.per_track, s.data_len))
-            .collect()
+        self.hosts.app_slots(host, app)
     }
 }

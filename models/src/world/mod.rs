@@ -41,7 +41,8 @@ use crate::copy::ExtentName;
 use crate::dasd::{DeviceTiming, VolumeImage};
 use crate::obs::{Obs, ObsBuf};
 use crate::types::{SiteId, SiteMask, SubsystemId, VolumeId};
-use crate::workload::{ChainSpec, Workload};
+use crate::workload::Workload;
+use host::{App, Host, Hosts, Slot};
 use link::Link;
 use mover::Mover;
 use secondary::Secondary;
@@ -343,45 +344,6 @@ impl Volume {
     }
 }
 
-/// A chain of dependent operations in progress.
-#[derive(Clone, Debug)]
-pub(crate) struct ChainRun {
-    pub host: u16,
-    pub app: u16,
-    pub spec: ChainSpec,
-    pub pos: u8,
-    pub last_seq: Option<u64>,
-}
-
-/// A data-set slot of an application, resolved to a volume extent.
-#[derive(Clone, Debug)]
-pub(crate) struct Slot {
-    pub vol: VolumeId,
-    pub first_track: u64,
-    pub last_track: u64,
-    pub records: u64,
-    pub per_track: u32,
-    pub key_len: u8,
-    pub data_len: u16,
-}
-
-/// An application.
-#[derive(Clone, Debug)]
-pub(crate) struct App {
-    pub workload: Option<Workload>,
-    pub slots: Vec<Slot>,
-    /// Trace-driven: operations fed by the runner, (time, slot, record, nrecs, write).
-    pub feed: VecDeque<(SimTime, u16, u64, u16, bool)>,
-    pub feed_scheduled: bool,
-}
-
-/// A host system.
-#[derive(Clone, Debug)]
-pub(crate) struct Host {
-    pub comp: ComponentId,
-    pub apps: Vec<App>,
-}
-
 /// A replicated write, from its sequence number until every site has secured it.
 #[derive(Clone, Debug)]
 pub(crate) struct WriteEntry {
@@ -562,11 +524,10 @@ pub struct WorldStats {
 pub struct World {
     pub(crate) cfg: std::sync::Arc<WorldConfig>,
     pub(crate) me: ComponentId,
-    pub(crate) hosts: Vec<Host>,
+    pub(crate) hosts: Hosts,
     pub(crate) storage: Vec<StorageControl>,
     pub(crate) volumes: Vec<Volume>,
     pub(crate) ios: Slab<Io>,
-    pub(crate) chains: Slab<ChainRun>,
     pub(crate) serializer: Serializer,
     pub(crate) movers: Vec<Mover>,
     pub(crate) out: Vec<Outbound>,
@@ -577,7 +538,6 @@ pub struct World {
     pub(crate) wt_base: u64,
     /// Sequence number of writes in flight by write id (re-update detection).
     pub(crate) seq_of_write: FastMap<WriteId, u64>,
-    pub(crate) next_write_id: WriteId,
     /// Spare sequence-number lists for messages (reused so that messages do not allocate).
     pub(crate) spare_lists: Vec<Vec<u64>>,
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
@@ -613,8 +573,6 @@ pub struct World {
     pub(crate) pit_last: u64,
     pub(crate) pit_copies: u32,
     pub(crate) data_ready_prefix: u64,
-    /// Trace-driven feeding: the runner tops up operations up to this time.
-    pub(crate) feed_horizon: SimTime,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
     /// Running totals.
@@ -841,11 +799,10 @@ impl World {
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
-            hosts,
+            hosts: Hosts::new(hosts),
             storage,
             volumes,
             ios: Slab::new(),
-            chains: Slab::new(),
             serializer,
             movers,
             out,
@@ -854,7 +811,6 @@ impl World {
             wt: VecDeque::new(),
             wt_base: 1,
             seq_of_write: FastMap::default(),
-            next_write_id: 1,
             spare_ccws: Vec::new(),
             spare_effects: Vec::new(),
             spare_lists: Vec::new(),
@@ -876,7 +832,6 @@ impl World {
             pit_last: 0,
             pit_copies: 0,
             data_ready_prefix: 0,
-            feed_horizon: SimTime::ZERO,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
         };
@@ -887,23 +842,13 @@ impl World {
     /// sampling, point-in-time copies, faults, and the end of the workload at
     /// `cfg.run.length`. Call once, at time zero, through [`sim::Simulation::act`].
     pub fn start(&mut self, ctx: &mut Ctx<'_, Ev>) {
-        for h in 0..self.hosts.len() {
-            for a in 0..self.hosts[h].apps.len() {
-                if self.hosts[h].apps[a].workload.is_some() {
-                    let comp = self.hosts[h].comp;
-                    let now = ctx.now();
-                    let w = self.hosts[h].apps[a].workload.as_mut().expect("checked");
-                    let d = w.next_arrival(now, ctx.rng_of(comp));
-                    ctx.schedule_in(
-                        d,
-                        comp,
-                        Ev::Arrival {
-                            host: h as u16,
-                            app: a as u16,
-                        },
-                    );
-                }
-            }
+        let apps: Vec<(u16, u16)> = self.hosts.synthetic_apps().collect();
+        for (host, app) in apps {
+            let comp = self.hosts.comp(host as usize);
+            let d = self
+                .hosts
+                .next_arrival(host, app, ctx.now(), ctx.rng_of(comp));
+            ctx.schedule_in(d, comp, Ev::Arrival { host, app });
         }
         let me = self.me;
         ctx.schedule_in(self.cfg.run.rpo_interval, me, Ev::RpoSample);
