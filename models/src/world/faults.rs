@@ -76,11 +76,10 @@ impl World {
                 if m < self.movers.len() && self.movers[m].alive() {
                     // The read in progress is lost; its tokens go back to the head.
                     let n = self.movers.len();
-                    let (wt, wt_base, volumes) = (&self.wt, self.wt_base, &self.volumes);
+                    let (wt, volumes) = (&self.wt, &self.volumes);
                     self.movers[m].crash(|seq| {
-                        let ss = seq
-                            .checked_sub(wt_base)
-                            .and_then(|i| wt.get(i as usize))
+                        let ss = wt
+                            .get(seq)
                             .map_or(0, |e| volumes[e.vol.0 as usize].ss.0 as usize);
                         ss / n
                     });

@@ -32,6 +32,7 @@ pub mod secondary;
 mod serializer;
 mod sizes;
 pub(crate) mod storage;
+mod writes;
 
 pub use config::*;
 
@@ -40,7 +41,7 @@ use crate::content::{RecSpan, WriteId};
 use crate::copy::ExtentName;
 use crate::dasd::{DeviceTiming, VolumeImage};
 use crate::obs::{Obs, ObsBuf};
-use crate::types::{SiteId, SiteMask, SubsystemId, VolumeId};
+use crate::types::{SiteId, SubsystemId, VolumeId};
 use crate::workload::Workload;
 use host::{App, Host, Hosts, Slot};
 use link::Link;
@@ -53,6 +54,7 @@ use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use storage::{StorageControl, TrackCache};
+use writes::{WriteEntry, WriteTable};
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<sim::StableHasher>>;
 
@@ -344,42 +346,6 @@ impl Volume {
     }
 }
 
-/// A replicated write, from its sequence number until every site has secured it.
-#[derive(Clone, Debug)]
-pub(crate) struct WriteEntry {
-    pub write_id: WriteId,
-    pub vol: VolumeId,
-    pub span: RecSpan,
-    pub bytes: u32,
-    pub sites: SiteMask,
-    pub t_seq: SimTime,
-    /// The host I/O while it is in progress.
-    pub io: Option<u32>,
-    pub data_ready: bool,
-    pub host_done: bool,
-    pub read: bool,
-    /// Content shipped per record when not the write's own (base design, `pit`).
-    pub shipped: Option<Box<[WriteId]>>,
-    /// Re-update accommodation: apply `seq..=group_end` as one group (0: none).
-    pub group_end: u64,
-    /// Site ordinals (dense per site), by site index.
-    pub ords: [u64; MAX_SITES],
-    /// Sites that acknowledged it as secured.
-    pub secured: SiteMask,
-    /// When its data was in the subsystem, its mover read started and ended.
-    pub t_ready: SimTime,
-    /// Start of the mover read that took it.
-    pub t_read_start: SimTime,
-    /// End of that read.
-    pub t_read_done: SimTime,
-    /// The message carrying its data to each site (`NO_MSG` until it is in one).
-    pub data_msg: [u32; MAX_SITES],
-    /// Held in the sidefile until every site secures it.
-    pub sidefile: bool,
-    /// Made while the session was suspended: only marked in the changed-track bitmap.
-    pub bitmap: bool,
-}
-
 /// No message.
 pub(crate) const NO_MSG: u32 = u32::MAX;
 
@@ -533,11 +499,8 @@ pub struct World {
     pub(crate) out: Vec<Outbound>,
     pub(crate) sites: Vec<Secondary>,
     pub(crate) msgs: Slab<SimMessage>,
-    /// Replicated writes by sequence number, from `wt_base`.
-    pub(crate) wt: VecDeque<WriteEntry>,
-    pub(crate) wt_base: u64,
-    /// Sequence number of writes in flight by write id (re-update detection).
-    pub(crate) seq_of_write: FastMap<WriteId, u64>,
+    /// The primary's replicated writes in flight, by sequence number.
+    pub(crate) wt: WriteTable,
     /// Spare sequence-number lists for messages (reused so that messages do not allocate).
     pub(crate) spare_lists: Vec<Vec<u64>>,
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
@@ -808,9 +771,7 @@ impl World {
             out,
             sites,
             msgs: Slab::new(),
-            wt: VecDeque::new(),
-            wt_base: 1,
-            seq_of_write: FastMap::default(),
+            wt: WriteTable::default(),
             spare_ccws: Vec::new(),
             spare_effects: Vec::new(),
             spare_lists: Vec::new(),
@@ -944,27 +905,17 @@ impl World {
 
     /// The write entry of `seq`, if still in the table.
     pub(crate) fn entry(&self, seq: u64) -> Option<&WriteEntry> {
-        seq.checked_sub(self.wt_base)
-            .and_then(|i| self.wt.get(i as usize))
+        self.wt.get(seq)
     }
 
     pub(crate) fn entry_mut(&mut self, seq: u64) -> Option<&mut WriteEntry> {
-        seq.checked_sub(self.wt_base)
-            .and_then(|i| self.wt.get_mut(i as usize))
+        self.wt.get_mut(seq)
     }
 
     /// Drops write entries every site has secured and whose host I/O is over.
     pub(crate) fn retire_writes(&mut self) {
-        while let Some(e) = self.wt.front() {
-            let secured = e.secured.0 & e.sites.0 == e.sites.0;
-            if secured && e.host_done && (e.read || !self.cfg.copy.mode.serialized()) {
-                let e = self.wt.pop_front().expect("front exists");
-                self.seq_of_write.remove(&e.write_id);
-                self.wt_base += 1;
-            } else {
-                break;
-            }
-        }
+        let keep_read = self.cfg.copy.mode.serialized();
+        self.wt.retire(keep_read);
     }
 
     /// Every record written at a secondary during the run: (site name, VOLSER of the

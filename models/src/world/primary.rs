@@ -94,32 +94,31 @@ impl World {
             o.next_ord += 1;
             ords[s.0 as usize] = o.next_ord;
         }
-        if self.wt.is_empty() {
-            self.wt_base = seq;
-        }
-        self.wt.push_back(WriteEntry {
-            write_id,
-            vol,
-            span,
-            bytes,
-            sites,
-            t_seq: now,
-            io: Some(io),
-            data_ready: false,
-            host_done: false,
-            read: false,
-            shipped: None,
-            group_end: 0,
-            ords,
-            secured: SiteMask::EMPTY,
-            t_ready: SimTime::ZERO,
-            t_read_start: SimTime::ZERO,
-            t_read_done: SimTime::ZERO,
-            data_msg: [super::NO_MSG; MAX_SITES],
-            sidefile: false,
-            bitmap: false,
-        });
-        self.seq_of_write.insert(write_id, seq);
+        self.wt.push(
+            seq,
+            WriteEntry {
+                write_id,
+                vol,
+                span,
+                bytes,
+                sites,
+                t_seq: now,
+                io: Some(io),
+                data_ready: false,
+                host_done: false,
+                read: false,
+                shipped: None,
+                group_end: 0,
+                ords,
+                secured: SiteMask::EMPTY,
+                t_ready: SimTime::ZERO,
+                t_read_start: SimTime::ZERO,
+                t_read_done: SimTime::ZERO,
+                data_msg: [super::NO_MSG; MAX_SITES],
+                sidefile: false,
+                bitmap: false,
+            },
+        );
         self.observe(
             now,
             Obs::Seq {
@@ -218,10 +217,7 @@ impl World {
     /// acknowledged as secured (0 when there is none): the primary's own knowledge of the
     /// secondaries' progress, which reaches it only through acknowledgments over the link.
     fn oldest_unacknowledged(&self) -> u64 {
-        self.wt
-            .iter()
-            .position(|e| e.secured.0 & e.sites.0 != e.sites.0)
-            .map_or(0, |i| self.wt_base + i as u64)
+        self.wt.oldest_unacknowledged()
     }
 
     /// A mover looks for work (event form).
@@ -325,8 +321,8 @@ impl World {
                         .map_or(own, |r| r.writer);
                     writers.push(w);
                     if w != own && accommodate {
-                        match self.seq_of_write.get(&w) {
-                            Some(&s) if s > seq => group_end = group_end.max(s),
+                        match self.wt.seq_of(w) {
+                            Some(s) if s > seq => group_end = group_end.max(s),
                             Some(_) => {}
                             None => blocked = true,
                         }
@@ -667,7 +663,7 @@ impl World {
             return;
         }
         let s = SiteId(site);
-        let from = (self.out[site as usize].acked + 1).max(self.wt_base);
+        let from = (self.out[site as usize].acked + 1).max(self.wt.base());
         if seq <= self.out[site as usize].acked {
             return;
         }
