@@ -120,13 +120,12 @@ impl World {
                 let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             }
             Fault::SessionSuspend { .. } => {
-                if self.primary_alive && !self.suspended && self.mode().serialized() {
+                if self.primary_alive && !self.session.suspended() && self.mode().serialized() {
                     self.suspend(ctx, SuspendReason::Operator);
                 }
             }
             Fault::SessionResume { .. } => {
-                if self.primary_alive && self.suspended && !self.resync_scheduled {
-                    self.resync_scheduled = true;
+                if self.primary_alive && self.session.resume() {
                     ctx.schedule_in(
                         sim::SimDuration::ZERO,
                         self.serializer.comp(),

@@ -30,6 +30,7 @@ mod mover;
 mod primary;
 pub mod secondary;
 mod serializer;
+mod session;
 mod sizes;
 pub(crate) mod storage;
 mod writes;
@@ -49,6 +50,7 @@ use mover::Mover;
 use secondary::Secondary;
 use serde::Serialize;
 use serializer::Serializer;
+use session::Session;
 use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
@@ -519,20 +521,13 @@ pub struct World {
     pub(crate) outages: Vec<(usize, SimTime, SimTime)>,
     /// With drain: at the end of the workload, let replication catch up before evaluating.
     pub(crate) drain_at_end: bool,
-    /// Record sets in the session's sidefiles.
-    pub(crate) sidefile: u64,
-    /// Record sets in the sidefiles not yet read by a mover (sum of the residual counts).
-    pub(crate) residual: u64,
+    /// The copy session's state at the primary (suspension, sidefile, residual counts).
+    pub(crate) session: Session,
     /// The highest group end the re-update accommodation has shipped.
     pub(crate) group_horizon: u64,
     pub(crate) primary_alive: bool,
     pub(crate) workload_on: bool,
     pub(crate) draining: bool,
-    pub(crate) suspended: bool,
-    /// Writes made while suspended (the changed-track bitmap), in sequence order.
-    pub(crate) bitmap: Vec<u64>,
-    pub(crate) resync_scheduled: bool,
-    pub(crate) over_threshold_since: Option<SimTime>,
     pub(crate) pit_last: u64,
     pub(crate) pit_copies: u32,
     pub(crate) data_ready_prefix: u64,
@@ -759,6 +754,7 @@ impl World {
             sites.push(Secondary::new(comp, (cfg.hosts.len() + i) as u16, map));
         }
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
+        let session = Session::new(cfg.copy.flow.clone());
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -780,16 +776,11 @@ impl World {
             outages: Vec::new(),
             pair_active,
             drain_at_end: false,
-            sidefile: 0,
-            residual: 0,
+            session,
             group_horizon: 0,
             primary_alive: true,
             workload_on: true,
             draining: false,
-            suspended: false,
-            bitmap: Vec::new(),
-            resync_scheduled: false,
-            over_threshold_since: None,
             pit_last: 0,
             pit_copies: 0,
             data_ready_prefix: 0,
@@ -971,7 +962,7 @@ impl World {
         Gauges {
             writes_in_flight: self.ios.len() as u64,
             serializer_queue: self.serializer.queued() as u64,
-            sidefile: self.sidefile,
+            sidefile: self.session.sidefile(),
             mover_queue: self.movers.iter().map(Mover::queued).sum(),
             last_seq: self.serializer.last_seq(),
             sites: self

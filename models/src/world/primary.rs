@@ -16,7 +16,7 @@ impl World {
     /// A write to a duplexed extent starts its data phase: send the token to the
     /// serializer (xrc modes) or number it now (the other modes).
     pub(crate) fn write_started(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if self.suspended {
+        if self.session.suspended() {
             // Suspended session: the write is numbered for the record (and the checker)
             // but only marked in the changed-track bitmap; nothing waits for the copy.
             self.assign_seq(io, ctx);
@@ -132,9 +132,9 @@ impl World {
             },
         );
         let mode = self.mode();
-        if self.suspended {
+        if self.session.suspended() {
             self.entry_mut(seq).expect("just pushed").bitmap = true;
-            self.bitmap.push(seq);
+            self.session.mark_changed(seq);
             if data_done {
                 self.write_data_ready(io, ctx);
             }
@@ -142,9 +142,11 @@ impl World {
         }
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
             self.entry_mut(seq).expect("just pushed").sidefile = true;
-            self.sidefile += 1;
-            self.stats.sidefile_peak = self.stats.sidefile_peak.max(self.sidefile);
-            self.check_suspend(ctx);
+            let suspend = self.session.sidefile_add(ctx.now());
+            self.stats.sidefile_peak = self.stats.sidefile_peak.max(self.session.sidefile());
+            if suspend {
+                self.suspend(ctx, SuspendReason::SidefileThreshold);
+            }
         }
         if mode.serialized() {
             for s in sites.iter() {
@@ -200,7 +202,7 @@ impl World {
                 let v = &mut self.volumes[vol.0 as usize];
                 v.residual += 1;
                 self.stats.residual_peak = self.stats.residual_peak.max(v.residual as u64);
-                self.residual += 1;
+                self.session.residual_add();
                 let m = self.mover_of(vol);
                 self.mover_kick(m, ctx);
             }
@@ -237,7 +239,7 @@ impl World {
         // acknowledgments, it is the oldest write not yet secured, or it is inside a
         // re-update group already shipped (which completes only when all of it is in).
         // Without this, the buffer could fill with data that can never be secured.
-        let held = self.sidefile.saturating_sub(self.residual);
+        let held = self.session.held();
         let only: Option<u64> = if held >= self.cfg.copy.mover_buffer.max(1) {
             self.stats.mover_buffer_full += 1;
             let needed = self.oldest_unacknowledged();
@@ -381,7 +383,7 @@ impl World {
             let (vol, sites) = (e.vol, e.sites);
             let v = &mut self.volumes[vol.0 as usize];
             v.residual = v.residual.saturating_sub(1);
-            self.residual = self.residual.saturating_sub(1);
+            self.session.residual_read();
             self.flow_relief(vol.0 as usize, ctx);
             for s in sites.iter() {
                 self.add_to_message(s.0 as usize, true, seq, ctx);
@@ -411,26 +413,9 @@ impl World {
         }
     }
 
-    /// Suspension policy: watch the session's sidefile.
-    fn check_suspend(&mut self, ctx: &mut Ctx<'_, Ev>) {
-        if let super::FlowControl::Suspend {
-            threshold, timeout, ..
-        } = self.cfg.copy.flow
-        {
-            if self.sidefile > threshold as u64 {
-                let since = *self.over_threshold_since.get_or_insert(ctx.now());
-                if !self.suspended && ctx.now() - since >= timeout {
-                    self.suspend(ctx, SuspendReason::SidefileThreshold);
-                }
-            } else {
-                self.over_threshold_since = None;
-            }
-        }
-    }
-
     /// Suspends the session (reported; see `docs/fidelity.md` for what is modelled).
     pub(crate) fn suspend(&mut self, ctx: &mut Ctx<'_, Ev>, reason: SuspendReason) {
-        self.suspended = true;
+        self.session.suspend();
         self.stats
             .suspensions
             .push((ctx.now().as_nanos(), reason.text().to_string()));
@@ -679,7 +664,7 @@ impl World {
             let io = e.io;
             if all && e.sidefile {
                 e.sidefile = false;
-                self.sidefile = self.sidefile.saturating_sub(1);
+                self.session.sidefile_secured();
             }
             if mode == Mode::Sync
                 && let Some(io) = io
@@ -691,11 +676,7 @@ impl World {
                 self.maybe_complete(io, ctx);
             }
         }
-        if let super::FlowControl::Suspend { threshold, .. } = self.cfg.copy.flow
-            && self.sidefile <= threshold as u64
-        {
-            self.over_threshold_since = None;
-        }
+        self.session.sidefile_checked();
         self.retire_writes();
         // Secured data leaves the movers' buffer: they may read again.
         for m in 0..self.movers.len() {
@@ -708,13 +689,8 @@ impl World {
     /// A suspended session whose backlog has drained resynchronises after the configured
     /// delay.
     fn maybe_schedule_resync(&mut self, ctx: &mut Ctx<'_, Ev>) {
-        if let super::FlowControl::Suspend { resync_after, .. } = self.cfg.copy.flow
-            && self.suspended
-            && !self.resync_scheduled
-            && self.sidefile == 0
-        {
-            self.resync_scheduled = true;
-            ctx.schedule_in(resync_after, self.serializer.comp(), Ev::ResyncStart);
+        if let Some(after) = self.session.resync_due() {
+            ctx.schedule_in(after, self.serializer.comp(), Ev::ResyncStart);
         }
     }
 
@@ -727,17 +703,15 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        self.suspended = false;
-        self.resync_scheduled = false;
-        self.over_threshold_since = None;
+        self.session.begin_resync();
         if self
-            .bitmap
+            .session
+            .bitmap()
             .iter()
             .any(|&q| self.entry(q).is_some_and(|e| !e.data_ready))
         {
             // A write made while suspended is still in progress: copy once it is in.
-            self.suspended = true;
-            self.resync_scheduled = true;
+            self.session.defer_resync();
             ctx.schedule_in(
                 SimDuration::from_millis(1),
                 self.serializer.comp(),
@@ -745,7 +719,7 @@ impl World {
             );
             return;
         }
-        let covered = std::mem::take(&mut self.bitmap);
+        let covered = self.session.take_bitmap();
         let (Some(&from), Some(&to)) = (covered.first(), covered.last()) else {
             return;
         };

@@ -1,0 +1,218 @@
+//! The copy session's state at the primary: duplex or suspended (with the changed-track
+//! bitmap of the writes made meanwhile, and a resynchronisation pending or not), the
+//! sidefile and residual counts, and the suspension policy that watches the sidefile.
+//!
+//! [`Session`] decides from its own counts and the time it is told; the world applies
+//! what it decides (reports a suspension, schedules the resynchronisation, copies the
+//! bitmap's writes).
+
+use super::FlowControl;
+use sim::{SimDuration, SimTime};
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    flow: FlowControl,
+    suspended: bool,
+    /// Writes made while suspended (the changed-track bitmap), in sequence order.
+    bitmap: Vec<u64>,
+    resync_scheduled: bool,
+    /// Since when the sidefile has been over the suspension threshold.
+    over_threshold_since: Option<SimTime>,
+    /// Record sets in the session's sidefiles (held until every site secures them).
+    sidefile: u64,
+    /// Of those, not yet read by a mover (the sum of the volumes' residual counts).
+    residual: u64,
+}
+
+impl Session {
+    /// A duplex session with empty sidefiles under flow control `flow`.
+    pub fn new(flow: FlowControl) -> Self {
+        Session {
+            flow,
+            suspended: false,
+            bitmap: Vec::new(),
+            resync_scheduled: false,
+            over_threshold_since: None,
+            sidefile: 0,
+            residual: 0,
+        }
+    }
+
+    /// Whether the session is suspended (writes only marked in the bitmap).
+    pub fn suspended(&self) -> bool {
+        self.suspended
+    }
+
+    /// Suspends the session.
+    pub fn suspend(&mut self) {
+        self.suspended = true;
+    }
+
+    /// Marks write `seq`, made while suspended, in the changed-track bitmap.
+    pub fn mark_changed(&mut self, seq: u64) {
+        self.bitmap.push(seq);
+    }
+
+    /// Record sets in the sidefiles.
+    pub fn sidefile(&self) -> u64 {
+        self.sidefile
+    }
+
+    /// Record sets read by the movers and not yet secured everywhere (the movers' buffer).
+    pub fn held(&self) -> u64 {
+        self.sidefile.saturating_sub(self.residual)
+    }
+
+    /// A record set enters the sidefile at `now`; whether the suspension policy suspends
+    /// the session now (the sidefile over its threshold for the policy's timeout).
+    pub fn sidefile_add(&mut self, now: SimTime) -> bool {
+        self.sidefile += 1;
+        if let FlowControl::Suspend {
+            threshold, timeout, ..
+        } = self.flow
+        {
+            if self.sidefile > threshold as u64 {
+                let since = *self.over_threshold_since.get_or_insert(now);
+                return !self.suspended && now - since >= timeout;
+            }
+            self.over_threshold_since = None;
+        }
+        false
+    }
+
+    /// A record set secured by every site leaves the sidefile.
+    pub fn sidefile_secured(&mut self) {
+        self.sidefile = self.sidefile.saturating_sub(1);
+    }
+
+    /// After acknowledgments: the sidefile back under the threshold restarts the timeout.
+    pub fn sidefile_checked(&mut self) {
+        if let FlowControl::Suspend { threshold, .. } = self.flow
+            && self.sidefile <= threshold as u64
+        {
+            self.over_threshold_since = None;
+        }
+    }
+
+    /// A record set becomes ready for a mover.
+    pub fn residual_add(&mut self) {
+        self.residual += 1;
+    }
+
+    /// A mover read a record set.
+    pub fn residual_read(&mut self) {
+        self.residual = self.residual.saturating_sub(1);
+    }
+
+    /// The delay after which a suspended session whose sidefile has drained resynchronises
+    /// (under the suspension policy), once: the resynchronisation is then scheduled.
+    pub fn resync_due(&mut self) -> Option<SimDuration> {
+        if let FlowControl::Suspend { resync_after, .. } = self.flow
+            && self.suspended
+            && !self.resync_scheduled
+            && self.sidefile == 0
+        {
+            self.resync_scheduled = true;
+            return Some(resync_after);
+        }
+        None
+    }
+
+    /// The operator resumes the session: whether a resynchronisation is to be scheduled
+    /// now (suspended and none pending).
+    pub fn resume(&mut self) -> bool {
+        if self.suspended && !self.resync_scheduled {
+            self.resync_scheduled = true;
+            return true;
+        }
+        false
+    }
+
+    /// The resynchronisation starts: the session is duplex again.
+    pub fn begin_resync(&mut self) {
+        self.suspended = false;
+        self.resync_scheduled = false;
+        self.over_threshold_since = None;
+    }
+
+    /// The resynchronisation must wait (a write of the bitmap is still in progress): the
+    /// session stays suspended with a resynchronisation pending.
+    pub fn defer_resync(&mut self) {
+        self.suspended = true;
+        self.resync_scheduled = true;
+    }
+
+    /// The writes in the bitmap, in sequence order.
+    pub fn bitmap(&self) -> &[u64] {
+        &self.bitmap
+    }
+
+    /// Empties the bitmap for the resynchronisation copy.
+    pub fn take_bitmap(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.bitmap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> FlowControl {
+        FlowControl::Suspend {
+            threshold: 2,
+            timeout: SimDuration::from_millis(10),
+            resync_after: SimDuration::from_millis(5),
+        }
+    }
+
+    #[test]
+    fn the_sidefile_over_its_threshold_for_the_timeout_suspends() {
+        let mut s = Session::new(policy());
+        let t = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+        assert!(!s.sidefile_add(t(0)));
+        assert!(!s.sidefile_add(t(1)));
+        assert!(!s.sidefile_add(t(2)), "over the threshold from 2 ms");
+        assert!(!s.sidefile_add(t(11)));
+        assert!(s.sidefile_add(t(12)), "10 ms over the threshold");
+        s.suspend();
+        assert!(!s.sidefile_add(t(13)), "already suspended");
+        assert_eq!(s.resync_due(), None, "the sidefile has not drained");
+        for _ in 0..6 {
+            s.sidefile_secured();
+        }
+        assert_eq!(s.resync_due(), Some(SimDuration::from_millis(5)));
+        assert_eq!(s.resync_due(), None, "scheduled once");
+        assert!(!s.resume(), "a resynchronisation is already pending");
+        s.begin_resync();
+        assert!(!s.suspended());
+    }
+
+    #[test]
+    fn going_back_under_the_threshold_restarts_the_timeout() {
+        let mut s = Session::new(policy());
+        let t = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+        for i in 0..3 {
+            assert!(!s.sidefile_add(t(i)));
+        }
+        s.sidefile_secured();
+        s.sidefile_checked();
+        assert!(!s.sidefile_add(t(20)), "the timeout starts again at 20 ms");
+        assert!(s.sidefile_add(t(30)));
+    }
+
+    #[test]
+    fn without_the_policy_nothing_suspends_or_resynchronises_by_itself() {
+        let mut s = Session::new(FlowControl::None);
+        for i in 0..100 {
+            assert!(!s.sidefile_add(SimTime::ZERO + SimDuration::from_secs(i)));
+        }
+        s.suspend();
+        while s.sidefile() > 0 {
+            s.sidefile_secured();
+        }
+        assert_eq!(s.resync_due(), None);
+        assert!(s.resume(), "an operator may resume");
+        assert!(!s.resume());
+    }
+}
