@@ -396,9 +396,9 @@ impl World {
 
     /// Device blocking: unblock when the residual count is down to the resume level.
     fn flow_relief(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
-        if let super::FlowControl::Blocking { resume, .. } = self.cfg.copy.flow {
+        {
             let v = &mut self.volumes[vol];
-            if v.is_blocked && v.residual <= resume {
+            if v.is_blocked && self.session.unblocks(v.residual) {
                 v.is_blocked = false;
                 let held: Vec<u32> = v.blocked.drain(..).collect();
                 for io in held {

@@ -9,6 +9,18 @@
 use super::FlowControl;
 use sim::{SimDuration, SimTime};
 
+/// What flow control does with a write to a duplexed extent as it gets its device.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// Go on at once.
+    Go,
+    /// Write pacing: hold it this long first.
+    Pace(SimDuration),
+    /// Device blocking: hold it until the volume's residual count is down to the resume
+    /// level.
+    Block,
+}
+
 /// See the module documentation.
 #[derive(Clone, Debug)]
 pub(crate) struct Session {
@@ -37,6 +49,38 @@ impl Session {
             sidefile: 0,
             residual: 0,
         }
+    }
+
+    /// Flow control for a write to a duplexed extent of a volume whose residual count (record
+    /// sets not yet read by a mover) is `residual` and which is blocked or not: pacing
+    /// delays it in proportion to how far the count is over the threshold (the full
+    /// `max_delay` at twice the threshold); blocking holds it while the device is blocked
+    /// or the count is over the threshold.
+    pub fn admit(&self, residual: u32, blocked: bool) -> Admit {
+        match self.flow {
+            FlowControl::Pacing {
+                threshold,
+                max_delay,
+            } if residual > threshold => {
+                let frac = ((residual - threshold) as f64 / threshold.max(1) as f64).min(1.0);
+                let d = SimDuration::from_secs_f64(max_delay.as_secs_f64() * frac);
+                if d.is_zero() {
+                    Admit::Go
+                } else {
+                    Admit::Pace(d)
+                }
+            }
+            FlowControl::Blocking { threshold, .. } if blocked || residual > threshold => {
+                Admit::Block
+            }
+            _ => Admit::Go,
+        }
+    }
+
+    /// Device blocking: whether a blocked volume whose residual count dropped to
+    /// `residual` is unblocked.
+    pub fn unblocks(&self, residual: u32) -> bool {
+        matches!(self.flow, FlowControl::Blocking { resume, .. } if residual <= resume)
     }
 
     /// Whether the session is suspended (writes only marked in the bitmap).
@@ -199,6 +243,37 @@ mod tests {
         s.sidefile_checked();
         assert!(!s.sidefile_add(t(20)), "the timeout starts again at 20 ms");
         assert!(s.sidefile_add(t(30)));
+    }
+
+    #[test]
+    fn pacing_ramps_with_the_residual_count_and_blocking_holds_until_resume() {
+        let pacing = Session::new(FlowControl::Pacing {
+            threshold: 10,
+            max_delay: SimDuration::from_millis(100),
+        });
+        assert_eq!(pacing.admit(10, false), Admit::Go);
+        assert_eq!(
+            pacing.admit(15, false),
+            Admit::Pace(SimDuration::from_millis(50))
+        );
+        assert_eq!(
+            pacing.admit(500, false),
+            Admit::Pace(SimDuration::from_millis(100))
+        );
+        assert!(!pacing.unblocks(0), "pacing never blocks");
+        let blocking = Session::new(FlowControl::Blocking {
+            threshold: 10,
+            resume: 4,
+        });
+        assert_eq!(blocking.admit(10, false), Admit::Go);
+        assert_eq!(blocking.admit(11, false), Admit::Block);
+        assert_eq!(
+            blocking.admit(0, true),
+            Admit::Block,
+            "blocked until resumed"
+        );
+        assert!(!blocking.unblocks(5));
+        assert!(blocking.unblocks(4));
     }
 
     #[test]

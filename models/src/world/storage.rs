@@ -11,6 +11,7 @@
 //! the secondary has the data).
 
 use super::chan;
+use super::session::Admit;
 use super::{Ev, Mode, Origin, Phase, World};
 use crate::types::SiteId;
 use serde::{Deserialize, Serialize};
@@ -274,37 +275,26 @@ impl World {
                 .sites(i.span.first.track())
                 .is_empty();
         if duplexed && self.primary_alive {
-            match self.cfg.copy.flow {
-                super::FlowControl::Pacing {
-                    threshold,
-                    max_delay,
-                } => {
-                    let r = self.volumes[vol].residual;
-                    if r > threshold {
-                        let frac = ((r - threshold) as f64 / threshold.max(1) as f64).min(1.0);
-                        let d = SimDuration::from_secs_f64(max_delay.as_secs_f64() * frac);
-                        if !d.is_zero() {
-                            let ss = self.volumes[vol].ss.0 as usize;
-                            let io_ref = &mut self.ios[io as usize];
-                            io_ref.phase = Phase::Held;
-                            io_ref.paced = d;
-                            self.stats.paced_writes += 1;
-                            self.stats.pacing_delay_ns += d.as_nanos();
-                            ctx.schedule_in(d, self.storage[ss].comp, Ev::DeviceGo { io });
-                            return;
-                        }
-                    }
+            let v = &self.volumes[vol];
+            match self.session.admit(v.residual, v.is_blocked) {
+                Admit::Pace(d) => {
+                    let ss = v.ss.0 as usize;
+                    let io_ref = &mut self.ios[io as usize];
+                    io_ref.phase = Phase::Held;
+                    io_ref.paced = d;
+                    self.stats.paced_writes += 1;
+                    self.stats.pacing_delay_ns += d.as_nanos();
+                    ctx.schedule_in(d, self.storage[ss].comp, Ev::DeviceGo { io });
+                    return;
                 }
-                super::FlowControl::Blocking { threshold, .. }
-                    if (self.volumes[vol].is_blocked || self.volumes[vol].residual > threshold) =>
-                {
+                Admit::Block => {
                     self.volumes[vol].is_blocked = true;
                     self.ios[io as usize].phase = Phase::Held;
                     self.volumes[vol].blocked.push_back(io);
                     self.stats.blocked_writes += 1;
                     return;
                 }
-                _ => {}
+                Admit::Go => {}
             }
         }
         self.request_path(io, Phase::PathQueue, ctx);
