@@ -8,12 +8,12 @@
 //! [`OpIssue`] into a channel program on a storage control and schedules what the hosts
 //! ask for.
 
-use super::{Ev, Io, Origin, World, chan};
+use super::{AppSource, BuildError, Ev, Io, Origin, Volume, World, WorldConfig, chan};
 use crate::content::{RecSpan, WriteId, digest_of};
 use crate::obs::Obs;
 use crate::types::{Cchhr, VolumeId};
 use crate::workload::{ChainSpec, OpKind, OpSpec, Workload};
-use sim::{ComponentId, Ctx, SimDuration, SimRng, SimTime};
+use sim::{ComponentId, Ctx, Registry, SimDuration, SimRng, SimTime};
 use slab::Slab;
 use std::collections::VecDeque;
 
@@ -117,6 +117,80 @@ impl Hosts {
             chains: Slab::new(),
             next_write_id: 1,
         }
+    }
+
+    /// The hosts of `cfg`, each registered as a component (`host.NAME`), their
+    /// applications' data sets resolved to slots on `volumes`.
+    pub fn build(
+        cfg: &WorldConfig,
+        volumes: &[Volume],
+        reg: &mut Registry,
+    ) -> Result<Self, BuildError> {
+        let err = |m: String| BuildError(m);
+        let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
+        let mut hosts = Vec::new();
+        for h in &cfg.hosts {
+            let comp = reg.add(&format!("host.{}", h.name)).map_err(reg_err)?;
+            let mut apps = Vec::new();
+            for a in &h.apps {
+                let mut slots = Vec::new();
+                for &(vol, ds) in &a.datasets {
+                    let v = volumes.get(vol.0 as usize).ok_or_else(|| {
+                        err(format!(
+                            "application {} names volume #{} which does not exist",
+                            a.name, vol.0
+                        ))
+                    })?;
+                    let d = v.image.datasets().get(ds).ok_or_else(|| {
+                        err(format!(
+                            "application {} names data set #{ds} of {} which does not exist",
+                            a.name,
+                            v.image.volser()
+                        ))
+                    })?;
+                    let per_track = v
+                        .image
+                        .device_type()
+                        .records_per_track(d.key_len, d.data_len as u32);
+                    slots.push(Slot {
+                        vol,
+                        first_track: d.first_track,
+                        last_track: d.last_track,
+                        records: d.tracks() * per_track as u64,
+                        per_track,
+                        key_len: d.key_len,
+                        data_len: d.data_len,
+                    });
+                }
+                let workload = match &a.source {
+                    AppSource::Synthetic(spec) => {
+                        let shapes: Vec<_> = slots
+                            .iter()
+                            .map(|s| crate::workload::DataSetShape {
+                                records: s.records,
+                                records_per_track: s.per_track,
+                            })
+                            .collect();
+                        let mut w = Workload::new(spec, &shapes)
+                            .map_err(|e| err(format!("application {}: {e}", a.name)))?;
+                        if a.rate_scale != 1.0 {
+                            w.scale_rate(a.rate_scale)
+                                .map_err(|e| err(format!("application {}: {e}", a.name)))?;
+                        }
+                        Some(w)
+                    }
+                    AppSource::Trace => None,
+                };
+                apps.push(App {
+                    workload,
+                    slots,
+                    feed: VecDeque::new(),
+                    feed_scheduled: false,
+                });
+            }
+            hosts.push(Host { comp, apps });
+        }
+        Ok(Hosts::new(hosts))
     }
 
     /// Host `host`'s component (its random stream and event target).

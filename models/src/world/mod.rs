@@ -43,8 +43,7 @@ use crate::copy::ExtentName;
 use crate::dasd::{DeviceTiming, VolumeImage};
 use crate::obs::{Obs, ObsBuf};
 use crate::types::{SiteId, SubsystemId, VolumeId};
-use crate::workload::Workload;
-use host::{App, Host, Hosts, Slot};
+use host::Hosts;
 use link::Link;
 use mover::Mover;
 use secondary::Secondary;
@@ -537,6 +536,156 @@ pub struct World {
     pub stats: WorldStats,
 }
 
+/// The volumes of `cfg` with their images and routing, and the site of each (`None`: the
+/// primary site).
+fn build_volumes(cfg: &WorldConfig) -> Result<(Vec<Volume>, Vec<Option<SiteId>>), BuildError> {
+    let err = |m: String| BuildError(m);
+    let routing = cfg.routing();
+    let mut volumes = Vec::with_capacity(cfg.volumes.len());
+    let mut vol_site: Vec<Option<SiteId>> = Vec::with_capacity(cfg.volumes.len());
+    for (i, v) in cfg.volumes.iter().enumerate() {
+        let ss = cfg.subsystems.get(v.subsystem.0 as usize).ok_or_else(|| {
+            err(format!(
+                "volume {} names storage control #{} which does not exist",
+                v.volser, v.subsystem.0
+            ))
+        })?;
+        let image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
+        let site = ss.site.map(|s| SiteId(s as u8));
+        vol_site.push(site);
+        volumes.push(Volume {
+            image,
+            ss: v.subsystem,
+            site,
+            routing: routing[i].clone(),
+            busy: false,
+            queue: VecDeque::new(),
+            cyl: 0,
+            dirty: storage::DirtyTracks::default(),
+            destage_scheduled: false,
+            arm_free_at: SimTime::ZERO,
+            destaging: None,
+            residual: 0,
+            blocked: VecDeque::new(),
+            is_blocked: false,
+            slowdown: 1.0,
+            effects: None,
+        });
+    }
+    Ok((volumes, vol_site))
+}
+
+/// Every pair joins a primary volume to a volume of its site at least as large.
+fn check_pairs(cfg: &WorldConfig, vol_site: &[Option<SiteId>]) -> Result<(), BuildError> {
+    let err = |m: String| BuildError(m);
+    for p in &cfg.copy.pairs {
+        let pv = cfg.volumes.get(p.primary.0 as usize).ok_or_else(|| {
+            err(format!(
+                "pair names volume #{} which does not exist",
+                p.primary.0
+            ))
+        })?;
+        let sv = cfg.volumes.get(p.secondary.0 as usize).ok_or_else(|| {
+            err(format!(
+                "pair names volume #{} which does not exist",
+                p.secondary.0
+            ))
+        })?;
+        if vol_site[p.primary.0 as usize].is_some() {
+            return Err(err(format!(
+                "pair primary {} is a secondary-site volume",
+                pv.volser
+            )));
+        }
+        if vol_site[p.secondary.0 as usize] != Some(SiteId(p.site as u8)) {
+            return Err(err(format!(
+                "pair secondary {} is not on a storage control of site {}",
+                sv.volser,
+                cfg.sites.get(p.site).map_or("?", |s| s.name.as_str())
+            )));
+        }
+        if pv.device.tracks() > sv.device.tracks() {
+            return Err(err(format!(
+                "pair {} -> {}: the secondary ({}) is smaller than the primary ({})",
+                pv.volser,
+                sv.volser,
+                sv.device.name(),
+                pv.device.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The storage controls, each registered as a component (`ss.NAME`), with a channel path
+/// count per channel group: one group per host, then one per site's secondary mover.
+fn build_storage(cfg: &WorldConfig, reg: &mut Registry) -> Result<Vec<StorageControl>, BuildError> {
+    let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
+    let n_groups = cfg.hosts.len() + cfg.sites.len();
+    let mut storage = Vec::new();
+    for (i, s) in cfg.subsystems.iter().enumerate() {
+        let comp = reg.add(&format!("ss.{}", s.name)).map_err(reg_err)?;
+        let mut paths = vec![0u32; n_groups];
+        for (h, host) in cfg.hosts.iter().enumerate() {
+            paths[h] = host.paths_per_subsystem.max(1);
+        }
+        for p in paths.iter_mut().skip(cfg.hosts.len()) {
+            *p = cfg.copy.secondary_paths.max(1);
+        }
+        let track_bytes = cfg
+            .volumes
+            .iter()
+            .find(|v| v.subsystem.0 as usize == i)
+            .map_or(56_664, |v| v.device.max_record_bytes() as u64);
+        storage.push(StorageControl {
+            comp,
+            site: s.site.map(|x| SiteId(x as u8)),
+            cache: TrackCache::new((s.cache_bytes / track_bytes.max(1)).max(1) as usize),
+            nvs_used: 0,
+            nvs_bytes: s.nvs_bytes,
+            paths_free: s.storage_paths.max(1),
+            chan_free: paths,
+            path_wait: VecDeque::new(),
+            timing: s.channel.clone(),
+            destage_delay: s.destage_delay,
+            dead: false,
+            write_miss_to_device: s.write_miss_to_device,
+        });
+    }
+    Ok(storage)
+}
+
+/// The secondary sites, each registered as a component (`site.NAME`): the primary's
+/// outbound side of each link, and the secondary itself.
+fn build_sites(
+    cfg: &WorldConfig,
+    reg: &mut Registry,
+) -> Result<(Vec<Outbound>, Vec<Secondary>), BuildError> {
+    let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
+    let mut out = Vec::new();
+    let mut sites = Vec::new();
+    for (i, s) in cfg.sites.iter().enumerate() {
+        let comp = reg.add(&format!("site.{}", s.name)).map_err(reg_err)?;
+        out.push(Outbound {
+            comp,
+            building: None,
+            timer: None,
+            next_msg_no: 0,
+            next_ord: 0,
+            link: Link::new(&s.link),
+            acked: 0,
+            last_sent: SimTime::ZERO,
+            initial_copies: 0,
+        });
+        let mut map = vec![None; cfg.volumes.len()];
+        for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {
+            map[p.primary.0 as usize] = Some(p.secondary);
+        }
+        sites.push(Secondary::new(comp, (cfg.hosts.len() + i) as u16, map));
+    }
+    Ok((out, sites))
+}
+
 /// A configuration problem found while building the world.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -557,167 +706,10 @@ impl World {
         let mut reg = Registry::new(cfg.run.seed);
         let reg_err = |e: sim::DuplicateComponent| BuildError(e.to_string());
         let me = reg.add("world").map_err(reg_err)?;
-        let routing = cfg.routing();
-        let mut volumes = Vec::with_capacity(cfg.volumes.len());
-        let mut vol_site: Vec<Option<SiteId>> = Vec::with_capacity(cfg.volumes.len());
-        for (i, v) in cfg.volumes.iter().enumerate() {
-            let ss = cfg.subsystems.get(v.subsystem.0 as usize).ok_or_else(|| {
-                err(format!(
-                    "volume {} names storage control #{} which does not exist",
-                    v.volser, v.subsystem.0
-                ))
-            })?;
-            let image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
-            let site = ss.site.map(|s| SiteId(s as u8));
-            vol_site.push(site);
-            volumes.push(Volume {
-                image,
-                ss: v.subsystem,
-                site,
-                routing: routing[i].clone(),
-                busy: false,
-                queue: VecDeque::new(),
-                cyl: 0,
-                dirty: storage::DirtyTracks::default(),
-                destage_scheduled: false,
-                arm_free_at: SimTime::ZERO,
-                destaging: None,
-                residual: 0,
-                blocked: VecDeque::new(),
-                is_blocked: false,
-                slowdown: 1.0,
-                effects: None,
-            });
-        }
-        for p in &cfg.copy.pairs {
-            let pv = cfg.volumes.get(p.primary.0 as usize).ok_or_else(|| {
-                err(format!(
-                    "pair names volume #{} which does not exist",
-                    p.primary.0
-                ))
-            })?;
-            let sv = cfg.volumes.get(p.secondary.0 as usize).ok_or_else(|| {
-                err(format!(
-                    "pair names volume #{} which does not exist",
-                    p.secondary.0
-                ))
-            })?;
-            if vol_site[p.primary.0 as usize].is_some() {
-                return Err(err(format!(
-                    "pair primary {} is a secondary-site volume",
-                    pv.volser
-                )));
-            }
-            if vol_site[p.secondary.0 as usize] != Some(SiteId(p.site as u8)) {
-                return Err(err(format!(
-                    "pair secondary {} is not on a storage control of site {}",
-                    sv.volser,
-                    cfg.sites.get(p.site).map_or("?", |s| s.name.as_str())
-                )));
-            }
-            if pv.device.tracks() > sv.device.tracks() {
-                return Err(err(format!(
-                    "pair {} -> {}: the secondary ({}) is smaller than the primary ({})",
-                    pv.volser,
-                    sv.volser,
-                    sv.device.name(),
-                    pv.device.name()
-                )));
-            }
-        }
-        let n_groups = cfg.hosts.len() + cfg.sites.len();
-        let mut storage = Vec::new();
-        for (i, s) in cfg.subsystems.iter().enumerate() {
-            let comp = reg.add(&format!("ss.{}", s.name)).map_err(reg_err)?;
-            let mut paths = vec![0u32; n_groups];
-            for (h, host) in cfg.hosts.iter().enumerate() {
-                paths[h] = host.paths_per_subsystem.max(1);
-            }
-            for p in paths.iter_mut().skip(cfg.hosts.len()) {
-                *p = cfg.copy.secondary_paths.max(1);
-            }
-            let track_bytes = cfg
-                .volumes
-                .iter()
-                .find(|v| v.subsystem.0 as usize == i)
-                .map_or(56_664, |v| v.device.max_record_bytes() as u64);
-            storage.push(StorageControl {
-                comp,
-                site: s.site.map(|x| SiteId(x as u8)),
-                cache: TrackCache::new((s.cache_bytes / track_bytes.max(1)).max(1) as usize),
-                nvs_used: 0,
-                nvs_bytes: s.nvs_bytes,
-                paths_free: s.storage_paths.max(1),
-                chan_free: paths,
-                path_wait: VecDeque::new(),
-                timing: s.channel.clone(),
-                destage_delay: s.destage_delay,
-                dead: false,
-                write_miss_to_device: s.write_miss_to_device,
-            });
-        }
-        let mut hosts = Vec::new();
-        for h in &cfg.hosts {
-            let comp = reg.add(&format!("host.{}", h.name)).map_err(reg_err)?;
-            let mut apps = Vec::new();
-            for a in &h.apps {
-                let mut slots = Vec::new();
-                for &(vol, ds) in &a.datasets {
-                    let v = volumes.get(vol.0 as usize).ok_or_else(|| {
-                        err(format!(
-                            "application {} names volume #{} which does not exist",
-                            a.name, vol.0
-                        ))
-                    })?;
-                    let d = v.image.datasets().get(ds).ok_or_else(|| {
-                        err(format!(
-                            "application {} names data set #{ds} of {} which does not exist",
-                            a.name,
-                            v.image.volser()
-                        ))
-                    })?;
-                    let per_track = v
-                        .image
-                        .device_type()
-                        .records_per_track(d.key_len, d.data_len as u32);
-                    slots.push(Slot {
-                        vol,
-                        first_track: d.first_track,
-                        last_track: d.last_track,
-                        records: d.tracks() * per_track as u64,
-                        per_track,
-                        key_len: d.key_len,
-                        data_len: d.data_len,
-                    });
-                }
-                let workload = match &a.source {
-                    AppSource::Synthetic(spec) => {
-                        let shapes: Vec<_> = slots
-                            .iter()
-                            .map(|s| crate::workload::DataSetShape {
-                                records: s.records,
-                                records_per_track: s.per_track,
-                            })
-                            .collect();
-                        let mut w = Workload::new(spec, &shapes)
-                            .map_err(|e| err(format!("application {}: {e}", a.name)))?;
-                        if a.rate_scale != 1.0 {
-                            w.scale_rate(a.rate_scale)
-                                .map_err(|e| err(format!("application {}: {e}", a.name)))?;
-                        }
-                        Some(w)
-                    }
-                    AppSource::Trace => None,
-                };
-                apps.push(App {
-                    workload,
-                    slots,
-                    feed: VecDeque::new(),
-                    feed_scheduled: false,
-                });
-            }
-            hosts.push(Host { comp, apps });
-        }
+        let (volumes, vol_site) = build_volumes(&cfg)?;
+        check_pairs(&cfg, &vol_site)?;
+        let storage = build_storage(&cfg, &mut reg)?;
+        let hosts = Hosts::build(&cfg, &volumes, &mut reg)?;
         let serializer = Serializer::new(
             reg.add("serializer").map_err(reg_err)?,
             cfg.copy.serializer_service,
@@ -732,33 +724,13 @@ impl World {
                 own,
             ));
         }
-        let mut out = Vec::new();
-        let mut sites = Vec::new();
-        for (i, s) in cfg.sites.iter().enumerate() {
-            let comp = reg.add(&format!("site.{}", s.name)).map_err(reg_err)?;
-            out.push(Outbound {
-                comp,
-                building: None,
-                timer: None,
-                next_msg_no: 0,
-                next_ord: 0,
-                link: Link::new(&s.link),
-                acked: 0,
-                last_sent: SimTime::ZERO,
-                initial_copies: 0,
-            });
-            let mut map = vec![None; cfg.volumes.len()];
-            for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {
-                map[p.primary.0 as usize] = Some(p.secondary);
-            }
-            sites.push(Secondary::new(comp, (cfg.hosts.len() + i) as u16, map));
-        }
+        let (out, sites) = build_sites(&cfg, &mut reg)?;
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let session = Session::new(cfg.copy.flow.clone());
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
-            hosts: Hosts::new(hosts),
+            hosts,
             storage,
             volumes,
             ios: Slab::new(),
