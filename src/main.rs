@@ -87,13 +87,13 @@ struct ScenarioArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
     /// Master seed (same as --set run.seed=N).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Simulated length of the workload, e.g. 30s (same as --set run.length=DUR).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     until: Option<SimDuration>,
     /// Inject the primary-site disaster at DUR, or none for no disaster.
-    #[arg(long, value_name = "DUR|none", value_parser = parse_disaster)]
+    #[arg(long, value_name = "DUR|none", allow_hyphen_values = true, value_parser = parse_disaster)]
     disaster_at: Option<Disaster>,
     /// At the end, stop the workload and let replication catch up before the final image.
     #[arg(long)]
@@ -158,7 +158,7 @@ struct SweepArgs {
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -198,7 +198,7 @@ struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
 }
 
@@ -227,7 +227,7 @@ struct PlanArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
 }
 
@@ -261,7 +261,27 @@ enum Disaster {
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
-    s.parse::<SimDuration>().map_err(|e| e.to_string())
+    scenarios::load::parse_duration(s)
+}
+
+/// A seed: a whole number from 0 to 2^64 - 1.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "the seed is a whole number from 0 to {}, got `{s}`",
+            u64::MAX
+        )
+    })
+}
+
+/// Worker threads: at least 1 (at most 1024).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "the number of worker threads is a whole number from 1 to 1024, got `{s}`"
+        )),
+    }
 }
 
 fn parse_disaster(s: &str) -> Result<Disaster, String> {
@@ -421,6 +441,27 @@ fn check_outputs(outs: &[(&str, &Path)]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses an output that would overwrite an input of the run (the scenario file, the SPC
+/// trace it replays): `xrcsim run my.toml --report my.toml` would destroy the scenario.
+fn check_not_inputs(outs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    for &(flag, out) in outs {
+        if is_stdout(out) {
+            continue;
+        }
+        if let Some((what, _)) = inputs.iter().find(|(_, i)| same(out, i)) {
+            return Err(format!(
+                "{flag} `{}` is the {what} this run reads; write the output to another file",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn run_failed(e: RunError) -> ExitCode {
     match e {
         // `xrcsim run --trace - | head`: the reader has what it wanted.
@@ -449,6 +490,21 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
+    let inputs: Vec<(&str, &Path)> = a
+        .scenario
+        .as_deref()
+        .map(|p| ("scenario file", p))
+        .into_iter()
+        .chain(
+            built
+                .trace
+                .as_ref()
+                .map(|t| ("SPC trace", t.path.as_path())),
+        )
+        .collect();
+    if let Err(e) = check_not_inputs(&outs, &inputs) {
+        return fail(e);
+    }
     let opts = RunOptions {
         trace: a.trace.clone(),
         image: a.image.clone(),

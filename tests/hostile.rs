@@ -1,0 +1,178 @@
+//! Hostile inputs on the command line (issue 17): each ends in a clear error that names the
+//! flag or the `--set` argument and what is allowed, before anything runs, and no run leaves
+//! a file behind that it should not.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn xrcsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("xrcsim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh, empty directory for one test.
+fn tmpdir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("hostile-tests")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Exit status 2 and a message holding every one of `says`.
+fn refused(args: &[&str], says: &[&str]) {
+    let o = xrcsim(args);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+    for w in says {
+        assert!(e.contains(w), "{args:?}: expected `{w}` in: {e}");
+    }
+    assert!(
+        !e.contains("unexpected argument") && !e.contains("to pass"),
+        "{args:?}: clap's advice instead of a message: {e}"
+    );
+}
+
+#[test]
+fn negative_numbers_and_times_are_explained_not_taken_for_flags() {
+    refused(
+        &["run", "--seed", "-1"],
+        &[
+            "--seed",
+            "whole number from 0 to 18446744073709551615",
+            "`-1`",
+        ],
+    );
+    refused(
+        &["run", "--disaster-at", "-5s"],
+        &["--disaster-at", "`-5s` is negative"],
+    );
+    refused(
+        &["run", "--until", "-1s"],
+        &["--until", "`-1s` is negative"],
+    );
+}
+
+#[test]
+fn an_exponent_in_a_duration_is_explained() {
+    refused(
+        &["run", "--until", "1e400s"],
+        &["--until", "`1e400s` is out of range", "584 years"],
+    );
+    refused(&["check", "--until", "1e3s"], &["write `1000s`"]);
+    let o = xrcsim(&["run", "--until", "1e400s"]);
+    assert!(!stderr(&o).contains("unknown unit"), "{}", stderr(&o));
+}
+
+#[test]
+fn zero_worker_threads_are_refused() {
+    for cmd in [
+        &[
+            "sweep",
+            "scenarios/sweeps/distance.toml",
+            "--dry-run",
+            "--jobs",
+            "0",
+        ][..],
+        &["compare", "--jobs", "0"],
+        &["plan", "--rpo-p99", "50ms", "--jobs", "0"],
+    ] {
+        refused(cmd, &["--jobs", "from 1 to 1024", "`0`"]);
+    }
+}
+
+#[test]
+fn set_errors_name_the_set_argument() {
+    for (arg, says) in [
+        ("hosts[0].apps[0].workload.tx_rate=-1", "`tx_rate` must be"),
+        ("hosts[0].apps[0].workload.skew=-3", "`skew` must be"),
+        (
+            "volumes[0].datasets[0].cyls=[1,999999]",
+            "is not inside volume",
+        ),
+    ] {
+        let o = xrcsim(&["check", "scenarios/baseline.toml", "--set", arg]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(e.starts_with(&format!("xrcsim: --set {arg}: ")), "{e}");
+        assert!(e.contains(says), "{e}");
+        assert!(!e.contains("baseline.toml:"), "blamed on the file: {e}");
+    }
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_before_the_run() {
+    let d = tmpdir("output-is-input");
+    let scenario = d.join("my.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
+        &scenario,
+    )
+    .unwrap();
+    let before = std::fs::read(&scenario).unwrap();
+    for flag in ["--report", "--trace", "--image", "--rpo-csv"] {
+        let o = xrcsim(&[
+            "run",
+            s(&scenario),
+            "--until",
+            "1s",
+            "--disaster-at",
+            "none",
+            flag,
+            s(&scenario),
+        ]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {e}");
+        assert!(
+            e.contains(flag) && e.contains("is the scenario file this run reads"),
+            "{flag}: {e}"
+        );
+        assert_eq!(
+            std::fs::read(&scenario).unwrap(),
+            before,
+            "{flag}: untouched"
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["my.toml"], "nothing left behind");
+}
+
+#[test]
+fn the_report_is_staged_under_its_own_name() {
+    // `--report x.txt` was once staged as `x.json.partial`: the temporary name is the
+    // output's own plus `.partial`, and it is gone after the run.
+    let d = tmpdir("report-name");
+    let r = d.join("x.txt");
+    let o = xrcsim(&[
+        "run",
+        "--until",
+        "1s",
+        "--disaster-at",
+        "none",
+        "--quiet",
+        "--report",
+        s(&r),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["x.txt"]);
+}
