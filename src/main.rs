@@ -643,6 +643,9 @@ fn cmd_sweep(a: SweepArgs, strict: bool) -> ExitCode {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    if let Err(e) = scenarios::schema::check_sweep_keys(&base, &file) {
+        return fail(e);
+    }
     if let Some(j) = a.jobs.filter(|&j| j > 0) {
         // The check below and the rows use the same pool size.
         let _ = rayon::ThreadPoolBuilder::new()

@@ -176,3 +176,46 @@ fn the_report_is_staged_under_its_own_name() {
         .collect();
     assert_eq!(names, ["x.txt"]);
 }
+
+#[test]
+fn a_misspelt_sweep_key_is_one_error_at_its_line_before_any_row() {
+    let d = tmpdir("sweep-key");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let sweep = d.join("bad.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "base = {:?}\nseeds = [1, 2]\n\n[grid]\n\"copy.mode\" = [\"xrc\", \"sync\"]\n\
+             \"link.distanse_km\" = [1, 10]\n\n[set]\n\"run.length\" = \"2s\"\n",
+            s(&base)
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let o = xrcsim(&["sweep", s(&sweep), "--out", s(&out), "--quiet"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.lines().count(), 1, "one error, not one per row: {e}");
+    assert!(
+        e.contains(&format!("{}:6:1: [grid] key `link.distanse_km`", s(&sweep))),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `distance_km`?"), "{e}");
+    assert!(!out.exists(), "nothing ran, no output directory");
+    // The same in [set].
+    std::fs::write(
+        &sweep,
+        format!(
+            "base = {:?}\n[grid]\n\"copy.mode\" = [\"xrc\"]\n[set]\n\"run.lenght\" = \"2s\"\n",
+            s(&base)
+        ),
+    )
+    .unwrap();
+    let o = xrcsim(&["sweep", s(&sweep), "--dry-run"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!("{}:5:1: [set] key `run.lenght`", s(&sweep))),
+        "{e}"
+    );
+}

@@ -112,6 +112,56 @@ pub fn load<T: DeserializeOwned>(src: &Source, sets: &[String]) -> Result<Loaded
     Ok(Loaded { value, doc })
 }
 
+/// One key of a file of overrides (a sweep's `[grid]` or `[set]`): the table it is in, the
+/// key (a `--set` path such as `link.distance_km`) and a value to try it with.
+#[derive(Clone, Debug)]
+pub struct OverrideKey<'a> {
+    /// The table of the overrides file holding the key (`grid`, `set`).
+    pub table: &'a str,
+    /// The key path, as in `--set`.
+    pub key: &'a str,
+    /// A value the key is given (the first of a grid's list).
+    pub value: &'a str,
+}
+
+/// Checks the keys of a file of overrides against the schema `T`, through `base`, before
+/// anything runs: a key the schema does not have (or a path that cannot be followed, such
+/// as an index past the end) is refused at the key's line and column in `file`:
+///
+/// ```text
+/// distance.toml:6:1: [grid] key `link.distanse_km`: unknown key `distanse_km` in [link]; did you mean `distance_km`? allowed keys: ...
+/// ```
+///
+/// Only the keys are judged here; a bad value is left to the caller's check of each row
+/// (which names the rows). Errors of `base` itself are also left to that check.
+pub fn check_override_keys<T: DeserializeOwned>(
+    base: &Source,
+    file: &Source,
+    keys: &[OverrideKey<'_>],
+) -> Result<(), LoadError> {
+    let overrides = Document::parse(file)?;
+    for k in keys {
+        let arg = format!("{}={}", k.key, k.value);
+        let Err(e) = load::<T>(base, std::slice::from_ref(&arg)) else {
+            continue;
+        };
+        let about_key = e.set_arg().is_some()
+            && matches!(
+                e.kind,
+                ErrorKind::UnknownKey { .. } | ErrorKind::BadSet { .. }
+            );
+        if !about_key {
+            continue;
+        }
+        let mut inner = e.into_info();
+        inner.location = Location::Nowhere;
+        let message = format!("[{}] key `{}`: {inner}", k.table, k.key);
+        let pos = overrides.key_pos(k.table, k.key);
+        return Err(overrides.error(pos, String::new(), ErrorKind::Invalid { message }));
+    }
+    Ok(())
+}
+
 /// A deserialized scenario together with its document (for [`Loaded::locate`] and
 /// [`Loaded::error_at`]).
 #[derive(Clone, Debug)]
@@ -323,6 +373,24 @@ impl Document {
             Pos::Set { index, .. } => Location::Set {
                 arg: self.sets.get(index).cloned().unwrap_or_default(),
             },
+        }
+    }
+
+    /// Where the key `key` of the top-level table `table` was written (the table's header
+    /// when the key is not in it, the file as a whole when neither is).
+    fn key_pos(&self, table: &str, key: &str) -> Pos {
+        let Val::Table(top) = &self.root.val else {
+            return Pos::None;
+        };
+        let Some(t) = top.iter().find(|e| e.key == table) else {
+            return Pos::None;
+        };
+        match &t.value.val {
+            Val::Table(es) => es
+                .iter()
+                .find(|e| e.key == key)
+                .map_or(t.value.pos, |e| e.key_pos),
+            _ => t.value.pos,
         }
     }
 
