@@ -128,6 +128,10 @@ struct RunArgs {
     /// No progress line on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// The memory guard: end the run with an error when more than N record sets and
+    /// messages are in flight at once (default 2000000, about 750 MB).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_max_pending)]
+    max_pending: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -272,6 +276,17 @@ fn parse_seed(s: &str) -> Result<u64, String> {
             u64::MAX
         )
     })
+}
+
+/// The memory guard's cap: at least 1.
+fn parse_max_pending(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "the cap on record sets in flight is a whole number from 1 to {}, got `{s}`",
+            u64::MAX
+        )),
+    }
 }
 
 /// Worker threads: at least 1 (at most 1024).
@@ -510,6 +525,7 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
         image: a.image.clone(),
         rpo_csv: a.rpo_csv.clone(),
         progress: !a.quiet && std::io::stderr().is_terminal(),
+        max_pending: a.max_pending,
     };
     let out = match run(&built, &opts) {
         Ok(o) => o,

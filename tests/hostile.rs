@@ -219,3 +219,35 @@ fn a_misspelt_sweep_key_is_one_error_at_its_line_before_any_row() {
         "{e}"
     );
 }
+
+#[test]
+fn the_memory_guard_ends_the_run_with_a_message_and_leaves_nothing_behind() {
+    let d = tmpdir("guard");
+    let t = d.join("t.jsonl");
+    let o = xrcsim(&[
+        "run",
+        "--set",
+        "workload.write_rate=1e6",
+        "--until",
+        "5s",
+        "--disaster-at",
+        "none",
+        "--max-pending",
+        "20000",
+        "--trace",
+        s(&t),
+        "--quiet",
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("the workload outruns the configuration:") && e.contains("cap of 20000"),
+        "{e}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().collect();
+    assert!(left.is_empty(), "no trace, no .partial: {left:?}");
+    refused(
+        &["run", "--max-pending", "0"],
+        &["--max-pending", "from 1 to"],
+    );
+}
