@@ -477,6 +477,42 @@ fn check_not_inputs(outs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<
     Ok(())
 }
 
+/// On Ctrl-C (SIGINT) or SIGTERM during a run, removes the temporary `PATH.partial` files
+/// of the outputs written atomically (see [`scenarios::runner::Output`]: the same names)
+/// and exits with status 128 + the signal, so that an interrupted run leaves nothing that
+/// looks like an output. A removed file still open for writing is harmless: the process
+/// ends at once.
+fn remove_partials_on_interrupt(outs: &[(&str, &Path)]) {
+    let tmps: Vec<PathBuf> = outs
+        .iter()
+        .filter(|(_, p)| scenarios::runner::writes_atomically(p))
+        .map(|(_, p)| {
+            let mut t = p.as_os_str().to_owned();
+            t.push(".partial");
+            PathBuf::from(t)
+        })
+        .collect();
+    if tmps.is_empty() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                for t in &tmps {
+                    let _ = std::fs::remove_file(t);
+                }
+                eprintln!("xrcsim: interrupted; temporary output files removed");
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
 fn run_failed(e: RunError) -> ExitCode {
     match e {
         // `xrcsim run --trace - | head`: the reader has what it wanted.
@@ -520,6 +556,7 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
     if let Err(e) = check_not_inputs(&outs, &inputs) {
         return fail(e);
     }
+    remove_partials_on_interrupt(&outs);
     let opts = RunOptions {
         trace: a.trace.clone(),
         image: a.image.clone(),

@@ -251,3 +251,50 @@ fn the_memory_guard_ends_the_run_with_a_message_and_leaves_nothing_behind() {
         &["--max-pending", "from 1 to"],
     );
 }
+
+/// Ctrl-C during a run: the outputs' `.partial` files are removed and the exit status says
+/// the run was interrupted (130).
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_partial_file() {
+    let d = tmpdir("interrupt");
+    let t = d.join("t.jsonl");
+    let r = d.join("r.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args([
+            "run",
+            "--until",
+            "3600s",
+            "--disaster-at",
+            "none",
+            "--quiet",
+            "--trace",
+            s(&t),
+            "--report",
+            s(&r),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = d.join("t.jsonl.partial");
+    let start = std::time::Instant::now();
+    while !partial.exists() || std::fs::metadata(&partial).unwrap().len() == 0 {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the run never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
