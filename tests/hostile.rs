@@ -298,3 +298,27 @@ fn an_interrupted_run_leaves_no_partial_file() {
     let left: Vec<_> = std::fs::read_dir(&d).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// The report says whether messages on the wire at the disaster were still delivered.
+#[test]
+fn the_report_says_whether_in_flight_messages_were_delivered() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["run", "--until", "3s", "--json", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = xrcsim(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = json(&["--disaster-at", "2s"]);
+    assert_eq!(v["in_flight_delivered"], serde_json::Value::Bool(true));
+    let v = json(&["--disaster-at", "2s", "--set", "disaster.cut_link=true"]);
+    assert_eq!(v["in_flight_delivered"], serde_json::Value::Bool(false));
+    let v = json(&["--disaster-at", "none"]);
+    assert!(v["in_flight_delivered"].is_null());
+    let o = xrcsim(&["run", "--until", "3s", "--disaster-at", "2s", "--quiet"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("link not cut: messages on the wire still arrived and count"),
+        "{text}"
+    );
+}

@@ -875,6 +875,11 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
         },
         link,
         disaster_at_ns: oracle.disaster_at().map(|t| t.as_nanos()),
+        in_flight_delivered: oracle.disaster_at().map(|_| {
+            !cfg.faults
+                .iter()
+                .any(|f| matches!(f, models::world::Fault::Disaster { cut_link: true, .. }))
+        }),
         drained: built.drain,
         sites,
         trace_hash: sim.hook().hex(),
