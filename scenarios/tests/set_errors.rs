@@ -126,8 +126,16 @@ const NAMES: &[&str] = &[
     "subsystems[0].name",
 ];
 
+/// Cases per property: `default` in CI, `PROPTEST_CASES` for a soak (docs/scenario-errors.md).
+fn soak_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: soak_cases(200), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Any override of the baseline ends in a scenario or an error, never a panic; an error
     /// names the override, or (a cross-field check placed at another key, such as a disaster
