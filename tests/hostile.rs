@@ -260,7 +260,7 @@ fn an_interrupted_run_leaves_no_partial_file() {
     let d = tmpdir("interrupt");
     let t = d.join("t.jsonl");
     let r = d.join("r.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
         .args([
             "run",
             "--until",
