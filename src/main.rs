@@ -87,13 +87,13 @@ struct ScenarioArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
     /// Master seed (same as --set run.seed=N).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Simulated length of the workload, e.g. 30s (same as --set run.length=DUR).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     until: Option<SimDuration>,
     /// Inject the primary-site disaster at DUR, or none for no disaster.
-    #[arg(long, value_name = "DUR|none", value_parser = parse_disaster)]
+    #[arg(long, value_name = "DUR|none", allow_hyphen_values = true, value_parser = parse_disaster)]
     disaster_at: Option<Disaster>,
     /// At the end, stop the workload and let replication catch up before the final image.
     #[arg(long)]
@@ -136,6 +136,10 @@ struct RunArgs {
     /// No progress line on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// The memory guard: end the run with an error when more than N record sets and
+    /// messages are in flight at once (default 2000000, about 750 MB).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_max_pending)]
+    max_pending: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -166,7 +170,7 @@ struct SweepArgs {
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -206,7 +210,7 @@ struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
 }
 
@@ -235,7 +239,7 @@ struct PlanArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
 }
 
@@ -269,7 +273,38 @@ enum Disaster {
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
-    s.parse::<SimDuration>().map_err(|e| e.to_string())
+    scenarios::load::parse_duration(s)
+}
+
+/// A seed: a whole number from 0 to 2^64 - 1.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "the seed is a whole number from 0 to {}, got `{s}`",
+            u64::MAX
+        )
+    })
+}
+
+/// The memory guard's cap: at least 1.
+fn parse_max_pending(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "the cap on record sets in flight is a whole number from 1 to {}, got `{s}`",
+            u64::MAX
+        )),
+    }
+}
+
+/// Worker threads: at least 1 (at most 1024).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "the number of worker threads is a whole number from 1 to 1024, got `{s}`"
+        )),
+    }
 }
 
 fn parse_disaster(s: &str) -> Result<Disaster, String> {
@@ -437,6 +472,63 @@ fn check_outputs(outs: &[(&str, &Path)]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses an output that would overwrite an input of the run (the scenario file, the SPC
+/// trace it replays): `xrcsim run my.toml --report my.toml` would destroy the scenario.
+fn check_not_inputs(outs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    for &(flag, out) in outs {
+        if is_stdout(out) {
+            continue;
+        }
+        if let Some((what, _)) = inputs.iter().find(|(_, i)| same(out, i)) {
+            return Err(format!(
+                "{flag} `{}` is the {what} this run reads; write the output to another file",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM during a run, removes the temporary `PATH.partial` files
+/// of the outputs written atomically (see [`scenarios::runner::Output`]: the same names)
+/// and exits with status 128 + the signal, so that an interrupted run leaves nothing that
+/// looks like an output. A removed file still open for writing is harmless: the process
+/// ends at once.
+fn remove_partials_on_interrupt(outs: &[(&str, &Path)]) {
+    let tmps: Vec<PathBuf> = outs
+        .iter()
+        .filter(|(_, p)| scenarios::runner::writes_atomically(p))
+        .map(|(_, p)| {
+            let mut t = p.as_os_str().to_owned();
+            t.push(".partial");
+            PathBuf::from(t)
+        })
+        .collect();
+    if tmps.is_empty() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                for t in &tmps {
+                    let _ = std::fs::remove_file(t);
+                }
+                eprintln!("xrcsim: interrupted; temporary output files removed");
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
 fn run_failed(e: RunError) -> ExitCode {
     match e {
         // `xrcsim run --trace - | head`: the reader has what it wanted.
@@ -466,12 +558,29 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
+    let inputs: Vec<(&str, &Path)> = a
+        .scenario
+        .as_deref()
+        .map(|p| ("scenario file", p))
+        .into_iter()
+        .chain(
+            built
+                .trace
+                .as_ref()
+                .map(|t| ("SPC trace", t.path.as_path())),
+        )
+        .collect();
+    if let Err(e) = check_not_inputs(&outs, &inputs) {
+        return fail(e);
+    }
+    remove_partials_on_interrupt(&outs);
     let opts = RunOptions {
         trace: a.trace.clone(),
         image: a.image.clone(),
         held: a.held.clone(),
         rpo_csv: a.rpo_csv.clone(),
         progress: !a.quiet && std::io::stderr().is_terminal(),
+        max_pending: a.max_pending,
     };
     let out = match run(&built, &opts) {
         Ok(o) => o,
@@ -605,6 +714,9 @@ fn cmd_sweep(a: SweepArgs, strict: bool) -> ExitCode {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    if let Err(e) = scenarios::schema::check_sweep_keys(&base, &file) {
+        return fail(e);
+    }
     if let Some(j) = a.jobs.filter(|&j| j > 0) {
         // The check below and the rows use the same pool size.
         let _ = rayon::ThreadPoolBuilder::new()

@@ -29,6 +29,7 @@
 //! Nothing here panics on any input: [`fuzz_load`] is the entry point for fuzzing that.
 
 mod de;
+mod duration;
 mod error;
 pub mod suggest;
 #[cfg(test)]
@@ -41,6 +42,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+pub use duration::{explain_duration, parse_duration};
 pub use error::{ErrorInfo, ErrorKind, LoadError, Location};
 
 use tree::{Applied, Edit, Node, Pos, Val};
@@ -110,6 +112,56 @@ pub fn load<T: DeserializeOwned>(src: &Source, sets: &[String]) -> Result<Loaded
     Ok(Loaded { value, doc })
 }
 
+/// One key of a file of overrides (a sweep's `[grid]` or `[set]`): the table it is in, the
+/// key (a `--set` path such as `link.distance_km`) and a value to try it with.
+#[derive(Clone, Debug)]
+pub struct OverrideKey<'a> {
+    /// The table of the overrides file holding the key (`grid`, `set`).
+    pub table: &'a str,
+    /// The key path, as in `--set`.
+    pub key: &'a str,
+    /// A value the key is given (the first of a grid's list).
+    pub value: &'a str,
+}
+
+/// Checks the keys of a file of overrides against the schema `T`, through `base`, before
+/// anything runs: a key the schema does not have (or a path that cannot be followed, such
+/// as an index past the end) is refused at the key's line and column in `file`:
+///
+/// ```text
+/// distance.toml:6:1: [grid] key `link.distanse_km`: unknown key `distanse_km` in [link]; did you mean `distance_km`? allowed keys: ...
+/// ```
+///
+/// Only the keys are judged here; a bad value is left to the caller's check of each row
+/// (which names the rows). Errors of `base` itself are also left to that check.
+pub fn check_override_keys<T: DeserializeOwned>(
+    base: &Source,
+    file: &Source,
+    keys: &[OverrideKey<'_>],
+) -> Result<(), LoadError> {
+    let overrides = Document::parse(file)?;
+    for k in keys {
+        let arg = format!("{}={}", k.key, k.value);
+        let Err(e) = load::<T>(base, std::slice::from_ref(&arg)) else {
+            continue;
+        };
+        let about_key = e.set_arg().is_some()
+            && matches!(
+                e.kind,
+                ErrorKind::UnknownKey { .. } | ErrorKind::BadSet { .. }
+            );
+        if !about_key {
+            continue;
+        }
+        let mut inner = e.into_info();
+        inner.location = Location::Nowhere;
+        let message = format!("[{}] key `{}`: {inner}", k.table, k.key);
+        let pos = overrides.key_pos(k.table, k.key);
+        return Err(overrides.error(pos, String::new(), ErrorKind::Invalid { message }));
+    }
+    Ok(())
+}
+
 /// A deserialized scenario together with its document (for [`Loaded::locate`] and
 /// [`Loaded::error_at`]).
 #[derive(Clone, Debug)]
@@ -150,6 +202,8 @@ pub struct Document {
     line_starts: Vec<usize>,
     root: Node,
     sets: Vec<String>,
+    /// Key paths removed by `--set path=none`, with the argument's index.
+    removed: Vec<(String, usize)>,
     warnings: Vec<String>,
 }
 
@@ -162,6 +216,7 @@ impl Document {
             line_starts: line_starts(&src.text),
             root: Node::table(Vec::new(), Pos::None),
             sets: Vec::new(),
+            removed: Vec::new(),
             warnings: Vec::new(),
         };
         let parsed = toml::de::DeTable::parse(&src.text).map_err(|e| {
@@ -219,8 +274,14 @@ impl Document {
                 }),
             }
         };
+        let removing = matches!(edit, Edit::Remove);
         match tree::apply(&mut self.root, &segs, edit, index) {
-            Ok(Applied::Done) => Ok(()),
+            Ok(Applied::Done) => {
+                if removing {
+                    self.removed.push((path, index));
+                }
+                Ok(())
+            }
             Ok(Applied::NothingToRemove) => {
                 self.warnings.push(format!(
                     "--set {arg}: there is no `{path}` to remove; nothing changed"
@@ -250,14 +311,32 @@ impl Document {
     /// An error about the value at `path` with message `msg`, placed where the value was
     /// written, or where its nearest written enclosing table is when the value itself was
     /// not (a default), or at the file as a whole.
+    ///
+    /// When a `--set` argument wrote the value or anything inside it (`--set
+    /// hosts[0].apps[0].workload.tx_rate=-1` and an error about `hosts[0].apps[0].workload`),
+    /// the error names that argument (the last such one) instead of the file: the file was
+    /// read as written, the override is what changed.
     pub fn error_at(&self, path: &str, msg: impl fmt::Display) -> LoadError {
         let pos = match tree::parse_path(path.trim()) {
-            Ok(segs) => tree::walk(&self.root, &segs)
-                .iter()
-                .rev()
-                .map(|n| n.pos)
-                .find(|p| *p != Pos::None)
-                .unwrap_or(Pos::None),
+            Ok(segs) => {
+                let nodes = tree::walk(&self.root, &segs);
+                // The whole path present, and not the document itself.
+                let whole = !segs.is_empty() && nodes.len() == segs.len() + 1;
+                let set = nodes
+                    .last()
+                    .filter(|_| whole)
+                    .and_then(|n| tree::last_set(n))
+                    .max(self.removal_within(&tree::path_string(&segs)));
+                match set {
+                    Some(index) => Pos::Set { index, bare: false },
+                    None => nodes
+                        .iter()
+                        .rev()
+                        .map(|n| n.pos)
+                        .find(|p| *p != Pos::None)
+                        .unwrap_or(Pos::None),
+                }
+            }
             Err(_) => Pos::None,
         };
         self.error(
@@ -297,6 +376,41 @@ impl Document {
         }
     }
 
+    /// Where the key `key` of the top-level table `table` was written (the table's header
+    /// when the key is not in it, the file as a whole when neither is).
+    fn key_pos(&self, table: &str, key: &str) -> Pos {
+        let Val::Table(top) = &self.root.val else {
+            return Pos::None;
+        };
+        let Some(t) = top.iter().find(|e| e.key == table) else {
+            return Pos::None;
+        };
+        match &t.value.val {
+            Val::Table(es) => es
+                .iter()
+                .find(|e| e.key == key)
+                .map_or(t.value.pos, |e| e.key_pos),
+            _ => t.value.pos,
+        }
+    }
+
+    /// The last `--set ...=none` that removed `path` or a key inside it (`None` for the
+    /// document itself).
+    fn removal_within(&self, path: &str) -> Option<usize> {
+        if path.is_empty() {
+            return None;
+        }
+        self.removed
+            .iter()
+            .filter(|(p, _)| {
+                p == path
+                    || p.strip_prefix(path)
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+            })
+            .map(|&(_, i)| i)
+            .max()
+    }
+
     fn error(&self, pos: Pos, path: String, kind: ErrorKind) -> LoadError {
         LoadError::new(self.file.clone(), self.location_of(pos), path, kind)
     }
@@ -321,15 +435,63 @@ impl Document {
                 allowed: names(allowed),
                 value,
             },
-            de::Kind::MissingKey { key } => ErrorKind::MissingKey {
-                key,
-                table: at.table,
-            },
+            de::Kind::MissingKey { key } => {
+                // A required key removed by `--set key=none`: the override is the culprit.
+                let mut full = at.table.clone();
+                if !full.is_empty() {
+                    full.push('.');
+                }
+                let _ = tree::write_key(&mut full, &key);
+                if let Some(index) = self.removal_within(&full) {
+                    let kind = ErrorKind::MissingKey {
+                        key,
+                        table: at.table,
+                    };
+                    return self.error(Pos::Set { index, bare: false }, at.path, kind);
+                }
+                ErrorKind::MissingKey {
+                    key,
+                    table: at.table,
+                }
+            }
             de::Kind::WrongType { expected, got } => ErrorKind::WrongType { expected, got },
-            de::Kind::Invalid(message) => ErrorKind::Invalid { message },
+            de::Kind::Invalid(message) => ErrorKind::Invalid {
+                message: better_duration_message(message),
+            },
         };
-        self.error(at.pos, at.path, kind)
+        let pos = self.blame_override(&at.path, at.pos);
+        self.error(pos, at.path, kind)
     }
+
+    /// An error placed at the table or array written at `pos` (in the file) for `path`, when
+    /// a `--set` wrote something inside it, is the override's: `--set
+    /// hosts[0].apps[0].workload.tx_rate=[1]` is refused as a whole `workload` (an internally
+    /// tagged table), but the file was valid before it. Other positions are kept.
+    fn blame_override(&self, path: &str, pos: Pos) -> Pos {
+        if !matches!(pos, Pos::File(_)) {
+            return pos;
+        }
+        let Ok(segs) = tree::parse_path(path.trim()) else {
+            return pos;
+        };
+        let nodes = tree::walk(&self.root, &segs);
+        match nodes.last() {
+            Some(n) if !segs.is_empty() && nodes.len() == segs.len() + 1 && n.pos == pos => {
+                tree::last_set(n).map_or(pos, |index| Pos::Set { index, bare: false })
+            }
+            _ => pos,
+        }
+    }
+}
+
+/// The duration parser's message `duration `1e400s` has unknown unit `e400s`...` replaced by
+/// [`explain_duration`]'s (out of range, an exponent, negative) where it has one.
+fn better_duration_message(message: String) -> String {
+    let text = message
+        .strip_prefix("duration `")
+        .and_then(|r| r.split_once('`'))
+        .map(|(t, _)| t);
+    text.and_then(explain_duration).unwrap_or(message)
 }
 
 /// Byte offsets at which each line starts.

@@ -36,6 +36,10 @@ pub struct Report {
     pub link: LinkReport,
     /// When the disaster struck, ns (null: none).
     pub disaster_at_ns: Option<u64>,
+    /// Whether messages already on the wire at the disaster were still delivered to the
+    /// sites and count in A, B and the lost counts (`true`: the link was not cut; `false`:
+    /// `disaster.cut_link`, they were lost with the primary); null without a disaster.
+    pub in_flight_delivered: Option<bool>,
     /// Whether the run drained (workload stopped, replication caught up) before evaluating.
     pub drained: bool,
     /// Per secondary site.
@@ -427,6 +431,16 @@ pub fn human(r: &Report, color: bool) -> String {
     match r.disaster_at_ns {
         Some(t) => {
             let _ = writeln!(o, "disaster at       {:.6} s", t as f64 / 1e9);
+            let _ = match r.in_flight_delivered {
+                Some(false) => writeln!(
+                    o,
+                    "                  link cut with it: messages on the wire were lost"
+                ),
+                _ => writeln!(
+                    o,
+                    "                  link not cut: messages on the wire still arrived and count"
+                ),
+            };
         }
         None if r.drained => {
             let _ = writeln!(o, "no disaster; drained at the end");

@@ -32,7 +32,19 @@ pub struct RunOptions {
     pub rpo_csv: Option<PathBuf>,
     /// Show progress on stderr (simulated time, events/s, ETA).
     pub progress: bool,
+    /// The memory guard: the run ends with [`RunError::Outrun`] when more than this many
+    /// record sets and messages are in flight at once (see
+    /// [`Driver::record_sets_pending`]); `None` is [`DEFAULT_MAX_PENDING`].
+    pub max_pending: Option<u64>,
 }
+
+/// The default cap of the memory guard: record sets and messages in flight at once
+/// (sidefiles, queues, the link, the secondaries' pending writes). A run holds about 370
+/// bytes per one of them (measured: 10 million in flight, 3.7 GB), so two million hold
+/// about 750 MB, a third of a 2-core machine's share in a parallel sweep. The library's
+/// scenarios peak below 2,200 (`overload.toml`); a configuration that needs a thousand
+/// times more is outrun by its workload and never reaches a steady state.
+pub const DEFAULT_MAX_PENDING: u64 = 2_000_000;
 
 /// Why a run failed (the message says what to do).
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +55,22 @@ pub enum RunError {
     /// Reading the trace or writing an output failed.
     #[error("{0}")]
     Io(String),
+    /// The memory guard stopped the run: more in flight than the cap allows.
+    #[error(
+        "the workload outruns the configuration: {pending} record sets pending at {at} \
+         (more than the cap of {cap}); the copy cannot keep up and the run would exhaust \
+         memory. Lower the write rate, widen the link (link.bandwidth_mbps, link.paths) or \
+         add movers (copy.movers); or raise the cap (xrcsim run --max-pending N) if the machine \
+         has the memory"
+    )]
+    Outrun {
+        /// Record sets and messages in flight when the guard stopped the run.
+        pending: u64,
+        /// The cap.
+        cap: u64,
+        /// The simulated time of the check.
+        at: SimTime,
+    },
     /// Standard output was closed while an output went there (`xrcsim run --trace - | head`).
     #[error("standard output was closed")]
     StdoutClosed,
@@ -596,6 +624,20 @@ impl Driver {
         }
     }
 
+    /// Record sets and messages in flight now, from the world's public gauges: host writes
+    /// in progress, tokens at the serializer and the movers, record sets in sidefiles, and
+    /// per site messages queued for and on the link, writes pending and being applied. The
+    /// memory guard of [`run`] compares it with its cap.
+    pub fn record_sets_pending(&self) -> u64 {
+        let g = self.sim.model().gauges();
+        let sites: u64 = g
+            .sites
+            .iter()
+            .map(|s| s.link_queue + s.link_in_flight + s.pending + s.applying)
+            .sum();
+        g.writes_in_flight + g.serializer_queue + g.sidefile + g.mover_queue + sites
+    }
+
     /// Live figures, with points A and B from the checker.
     pub fn gauges(&self) -> models::world::Gauges {
         let mut g = self.sim.model().gauges();
@@ -674,6 +716,15 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         }
         let until = drv.now() + SimDuration::from_millis(500);
         drv.run_slice(until, 200_000);
+        let pending = drv.record_sets_pending();
+        let cap = opts.max_pending.unwrap_or(DEFAULT_MAX_PENDING);
+        if pending > cap {
+            return Err(RunError::Outrun {
+                pending,
+                cap,
+                at: drv.now(),
+            });
+        }
         if let Some(out) = &mut trace_out
             && drv.trace_buffered() > 0
         {
@@ -884,6 +935,11 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
         },
         link,
         disaster_at_ns: oracle.disaster_at().map(|t| t.as_nanos()),
+        in_flight_delivered: oracle.disaster_at().map(|_| {
+            !cfg.faults
+                .iter()
+                .any(|f| matches!(f, models::world::Fault::Disaster { cut_link: true, .. }))
+        }),
         drained: built.drain,
         sites,
         trace_hash: sim.hook().hex(),

@@ -587,6 +587,30 @@ pub enum FaultSpec {
     },
 }
 
+/// Checks the keys of a sweep's `[grid]` and `[set]` against this schema before any row
+/// runs: a misspelt key is one error at its line and column of the sweep file, instead of
+/// every row failing (see [`crate::load::check_override_keys`]).
+pub fn check_sweep_keys(
+    base: &crate::Source,
+    sweep: &crate::sweep::SweepFile,
+) -> Result<(), crate::LoadError> {
+    let text = crate::read_file(&sweep.path)?;
+    let grid = sweep.grid.iter().filter_map(|(k, v)| {
+        v.first().map(|v| crate::load::OverrideKey {
+            table: "grid",
+            key: k,
+            value: v,
+        })
+    });
+    let set = sweep.set.iter().map(|(k, v)| crate::load::OverrideKey {
+        table: "set",
+        key: k,
+        value: v,
+    });
+    let keys: Vec<_> = grid.chain(set).collect();
+    crate::load::check_override_keys::<Scenario>(base, &text, &keys)
+}
+
 #[cfg(test)]
 mod default_tests {
     use super::*;

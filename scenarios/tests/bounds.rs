@@ -59,3 +59,48 @@ fn a_trace_that_is_not_one_is_refused_with_its_line() {
         "{msg}"
     );
 }
+
+/// The memory guard: a workload the copy cannot keep up with ends the run with a clear
+/// error once more than the cap is in flight, instead of exhausting memory; a run within
+/// the cap is untouched by it.
+#[test]
+fn a_workload_that_outruns_the_configuration_is_stopped_by_the_guard() {
+    use scenarios::runner::{RunError, RunOptions, run};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml");
+    let src = read_file(&path).unwrap();
+    let sets: Vec<String> = [
+        "workload.write_rate=1e6",
+        "run.length=5s",
+        "disaster.at=none",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let built = prepare(&src, &sets, path.parent().unwrap()).unwrap();
+    let opts = RunOptions {
+        max_pending: Some(50_000),
+        ..RunOptions::default()
+    };
+    match run(&built, &opts) {
+        Err(e @ RunError::Outrun { pending, cap, .. }) => {
+            assert!(pending > cap && cap == 50_000, "{e}");
+            let m = e.to_string();
+            assert!(
+                m.starts_with("the workload outruns the configuration: ")
+                    && m.contains("record sets pending"),
+                "{m}"
+            );
+        }
+        Err(e) => panic!("another error: {e}"),
+        Ok(_) => panic!("a million writes a second over a T3 ran to its end under a cap of 50,000"),
+    }
+    // The baseline as written stays far below the default cap.
+    let built = prepare(
+        &src,
+        &["run.length=5s".into(), "disaster.at=none".into()],
+        path.parent().unwrap(),
+    )
+    .unwrap();
+    let out = run(&built, &RunOptions::default()).expect("within the cap");
+    assert!(out.driver.record_sets_pending() < scenarios::runner::DEFAULT_MAX_PENDING / 100);
+}

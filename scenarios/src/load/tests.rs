@@ -565,10 +565,10 @@ fn set_none_removes_a_key() {
     let l = ok_with(&["link.paths=none", "copy.batch_timer = none"]);
     assert_eq!(l.value.link.paths, 1, "back to the default");
     assert_eq!(l.value.copy.batch_timer, SimDuration::from_millis(50));
-    // A required key removed: the usual message.
+    // A required key removed: the usual message, placed at the override that removed it.
     assert_eq!(
         err_with(BASE, &["disaster.at=none"]),
-        "baseline.toml:53:1: missing key `at` in [disaster]"
+        "--set disaster.at=none: missing key `at` in [disaster]"
     );
     // The string "none" needs quotes.
     let l = ok_with(&["name=\"none\""]);

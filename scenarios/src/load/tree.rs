@@ -320,6 +320,30 @@ pub(crate) fn walk<'a>(root: &'a Node, segs: &[Seg]) -> Vec<&'a Node> {
     out
 }
 
+/// The highest index of the `--set` arguments that wrote `node` or anything inside it (a
+/// value, a key, an array element); `None` when all of it comes from the file.
+pub(crate) fn last_set(node: &Node) -> Option<usize> {
+    let here = match node.pos {
+        Pos::Set { index, .. } => Some(index),
+        _ => None,
+    };
+    let inner = match &node.val {
+        Val::Table(es) => es
+            .iter()
+            .filter_map(|e| {
+                let key = match e.key_pos {
+                    Pos::Set { index, .. } => Some(index),
+                    _ => None,
+                };
+                key.max(last_set(&e.value))
+            })
+            .max(),
+        Val::Array(xs) => xs.iter().filter_map(last_set).max(),
+        _ => None,
+    };
+    here.max(inner)
+}
+
 /// What a `--set` does at the end of its path.
 pub(crate) enum Edit {
     /// Replace (or create) the value.
