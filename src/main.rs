@@ -99,7 +99,7 @@ struct ScenarioArgs {
     #[arg(long)]
     drain: bool,
     /// Recover only this part of the duplexed data: a primary VOLSER or a data set name
-    /// filter (`*` matches any characters), repeatable (same as --set disaster.recover=[...]).
+    /// filter (* matches any characters), repeatable (same as --set disaster.recover=[...]).
     #[arg(long, value_name = "VOLSER|DSN")]
     recover: Vec<String>,
 }
@@ -137,7 +137,8 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
     /// The memory guard: end the run with an error when more than N record sets and
-    /// messages are in flight at once (default 2000000, about 750 MB).
+    /// messages are in flight at once (default: the scenario's run.max_pending, 2000000,
+    /// about 750 MB).
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_max_pending)]
     max_pending: Option<u64>,
 }

@@ -41,6 +41,8 @@ pub struct Built {
     pub drain: bool,
     /// The part of the duplexed data the recovery operation covers (`disaster.recover`).
     pub scope: RecoveryScope,
+    /// The memory guard's cap on record sets and messages in flight (`run.max_pending`).
+    pub max_pending: u64,
 }
 
 /// `template` with its trailing decimal digits increased by `i`, keeping their width
@@ -283,11 +285,15 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     };
     let scope = RecoveryScope::new(&s.disaster.recover, &world)
         .map_err(|m| l.error_at("disaster.recover", m))?;
+    if s.run.max_pending == 0 {
+        return Err(l.error_at("run.max_pending", "must be at least 1"));
+    }
     Ok(Built {
         world,
         trace,
         drain: s.run.drain,
         scope,
+        max_pending: s.run.max_pending,
     })
 }
 

@@ -34,7 +34,7 @@ pub struct RunOptions {
     pub progress: bool,
     /// The memory guard: the run ends with [`RunError::Outrun`] when more than this many
     /// record sets and messages are in flight at once (see
-    /// [`Driver::record_sets_pending`]); `None` is [`DEFAULT_MAX_PENDING`].
+    /// [`Driver::record_sets_pending`]); `None`: the scenario's `run.max_pending`.
     pub max_pending: Option<u64>,
 }
 
@@ -60,7 +60,7 @@ pub enum RunError {
         "the workload outruns the configuration: {pending} record sets pending at {at} \
          (more than the cap of {cap}); the copy cannot keep up and the run would exhaust \
          memory. Lower the write rate, widen the link (link.bandwidth_mbps, link.paths) or \
-         add movers (copy.movers); or raise the cap (xrcsim run --max-pending N) if the machine \
+         add movers (copy.movers); or raise the cap (run.max_pending, or xrcsim run --max-pending N) if the machine \
          has the memory"
     )]
     Outrun {
@@ -717,7 +717,7 @@ pub fn run(built: &Built, opts: &RunOptions) -> Result<RunOutput, RunError> {
         let until = drv.now() + SimDuration::from_millis(500);
         drv.run_slice(until, 200_000);
         let pending = drv.record_sets_pending();
-        let cap = opts.max_pending.unwrap_or(DEFAULT_MAX_PENDING);
+        let cap = opts.max_pending.unwrap_or(built.max_pending);
         if pending > cap {
             return Err(RunError::Outrun {
                 pending,

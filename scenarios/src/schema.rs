@@ -82,6 +82,9 @@ pub struct RunSpec {
     pub history_window: u64,
     /// At the end, stop the workload and let replication catch up before evaluating.
     pub drain: bool,
+    /// The memory guard: the run ends with an error when more record sets and messages
+    /// than this are in flight at once (about 370 bytes each).
+    pub max_pending: u64,
 }
 
 impl Default for RunSpec {
@@ -92,6 +95,7 @@ impl Default for RunSpec {
             rpo_interval: SimDuration::from_millis(100),
             history_window: 100_000,
             drain: false,
+            max_pending: crate::runner::DEFAULT_MAX_PENDING,
         }
     }
 }

@@ -103,4 +103,15 @@ fn a_workload_that_outruns_the_configuration_is_stopped_by_the_guard() {
     .unwrap();
     let out = run(&built, &RunOptions::default()).expect("within the cap");
     assert!(out.driver.record_sets_pending() < scenarios::runner::DEFAULT_MAX_PENDING / 100);
+    // The scenario's own cap (`run.max_pending`) applies without the option.
+    let mut capped = sets.clone();
+    capped.push("run.max_pending=50000".into());
+    let built = prepare(&src, &capped, path.parent().unwrap()).unwrap();
+    assert_eq!(built.max_pending, 50_000);
+    match run(&built, &RunOptions::default()) {
+        Err(RunError::Outrun { cap, .. }) => assert_eq!(cap, 50_000),
+        other => panic!("the scenario's cap did not stop the run: {:?}", other.err()),
+    }
+    let e = prepare(&src, &["run.max_pending=0".into()], path.parent().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("run.max_pending"), "{e}");
 }
