@@ -137,8 +137,8 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
     /// The memory guard: end the run with an error when more than N record sets and
-    /// messages are in flight at once (default: the scenario's run.max_pending, 2000000,
-    /// about 750 MB).
+    /// messages are in flight at once (default: the scenario's run.max_pending, 8000000,
+    /// about 3 GB at most).
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_max_pending)]
     max_pending: Option<u64>,
 }

@@ -210,7 +210,7 @@ fn debug_print() {
     println!("report {:?}", w.c.site_report(SiteId(0)));
     println!(
         "ios {} chains {} wt {} finished {}",
-        w.ios.len(),
+        w.dasd.ios.len(),
         w.hosts.chains_in_progress(),
         w.wt.len(),
         w.finished()

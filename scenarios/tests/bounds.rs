@@ -115,3 +115,18 @@ fn a_workload_that_outruns_the_configuration_is_stopped_by_the_guard() {
     let e = prepare(&src, &["run.max_pending=0".into()], path.parent().unwrap()).unwrap_err();
     assert!(e.to_string().contains("run.max_pending"), "{e}");
 }
+
+/// The guard's default leaves room for a valid burst: the initial copy of 10,000 volumes
+/// queues millions of messages at once and still runs to its end.
+#[test]
+fn the_default_guard_lets_a_large_initial_copy_through() {
+    use scenarios::runner::{RunOptions, run};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/scenarios/large.toml");
+    let src = read_file(&path).unwrap();
+    let sets: Vec<String> = ["run.length=2s", "disaster.at=1s", "copy.initial_copy=true"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let built = prepare(&src, &sets, path.parent().unwrap()).unwrap();
+    run(&built, &RunOptions::default()).expect("the initial copy is not an overrun");
+}

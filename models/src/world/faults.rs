@@ -63,8 +63,8 @@ impl World {
             Fault::Disaster { cut_link, .. } => self.disaster(cut_link, ctx),
             Fault::SubsystemLoss { subsystem, .. } => {
                 let ss = subsystem.0 as usize;
-                if self.storage[ss].site.is_none() {
-                    self.storage[ss].dead = true;
+                if self.dasd.storage[ss].site.is_none() {
+                    self.dasd.storage[ss].dead = true;
                     self.observe(ctx.now(), Obs::SubsystemLost { ss: subsystem });
                     if self.mode().serialized() || self.mode() == Mode::Naive {
                         self.suspend(ctx, SuspendReason::SubsystemLost);
@@ -76,7 +76,7 @@ impl World {
                 if m < self.movers.len() && self.movers[m].alive() {
                     // The read in progress is lost; its tokens go back to the head.
                     let n = self.movers.len();
-                    let (wt, volumes) = (&self.wt, &self.volumes);
+                    let (wt, volumes) = (&self.wt, &self.dasd.volumes);
                     self.movers[m].crash(|seq| {
                         let ss = wt
                             .get(seq)
@@ -105,7 +105,7 @@ impl World {
                 until,
                 ..
             } => {
-                for v in &mut self.volumes {
+                for v in &mut self.dasd.volumes {
                     if v.site == Some(SiteId(site as u8)) {
                         v.slowdown = factor.max(1.0);
                     }
@@ -149,7 +149,7 @@ impl World {
         }
         self.pair_active[pair] = on;
         let v = p.primary.0 as usize;
-        self.volumes[v].routing = self.cfg.routes_of(v, &self.pair_active);
+        self.dasd.volumes[v].routing = self.cfg.routes_of(v, &self.pair_active);
         let pair = pair as u32;
         self.observe(
             ctx.now(),
@@ -162,7 +162,7 @@ impl World {
         if on {
             // The initial copy of the pair's extents (bytes over the link).
             let tracks: u64 = if p.extents.is_empty() {
-                self.volumes[v]
+                self.dasd.volumes[v]
                     .image
                     .datasets()
                     .iter()
@@ -171,7 +171,7 @@ impl World {
             } else {
                 p.extents.iter().map(|&(a, b)| b - a + 1).sum()
             };
-            let track_bytes = self.volumes[v].image.device_type().max_record_bytes() as u64;
+            let track_bytes = self.dasd.volumes[v].image.device_type().max_record_bytes() as u64;
             let copy = self.next_initial_copy(p.site);
             self.send_initial_copy(p.site, copy, tracks, track_bytes, ctx);
         }
@@ -207,7 +207,7 @@ impl World {
                 self.link_restore(site, ctx);
             }
             Fault::SecondarySlowdown { site, .. } => {
-                for v in &mut self.volumes {
+                for v in &mut self.dasd.volumes {
                     if v.site == Some(SiteId(site as u8)) {
                         v.slowdown = 1.0;
                     }

@@ -408,7 +408,7 @@ impl World {
             return;
         };
         let slot = op.slot;
-        let io = self.ios.vacant_key() as u32;
+        let io = self.dasd.ios.vacant_key() as u32;
         let mut ccws = self.spare_chain();
         let vol = slot.vol;
         let extent = (slot.first_track, slot.last_track);
@@ -426,7 +426,7 @@ impl World {
         } else {
             chan::build_read(&mut ccws, extent, op.span, slot.key_len, slot.data_len);
         }
-        let key = self.ios.insert(Io::new(
+        let key = self.dasd.ios.insert(Io::new(
             Origin::App { chain: op.chain },
             vol,
             op.host,

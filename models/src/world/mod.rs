@@ -54,7 +54,7 @@ use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
-use storage::{StorageControl, TrackCache};
+use storage::{Dasd, StorageControl, TrackCache};
 use writes::{WriteEntry, WriteTable};
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<sim::StableHasher>>;
@@ -492,9 +492,8 @@ pub struct World {
     pub(crate) cfg: std::sync::Arc<WorldConfig>,
     pub(crate) me: ComponentId,
     pub(crate) hosts: Hosts,
-    pub(crate) storage: Vec<StorageControl>,
-    pub(crate) volumes: Vec<Volume>,
-    pub(crate) ios: Slab<Io>,
+    /// The channels, storage controls and volumes of both sites, and the I/Os in progress.
+    pub(crate) dasd: Dasd,
     pub(crate) serializer: Serializer,
     pub(crate) movers: Vec<Mover>,
     pub(crate) out: Vec<Outbound>,
@@ -506,10 +505,6 @@ pub struct World {
     pub(crate) spare_lists: Vec<Vec<u64>>,
     /// Spare CCW buffers (reused so that issuing an I/O does not allocate).
     pub(crate) spare_ccws: Vec<Vec<Ccw>>,
-    /// Spare chain-effects buffers (a few in use at a time, shared by all volumes).
-    /// Boxed: they move in and out of `Volume::effects`, which holds a pointer.
-    #[allow(clippy::vec_box)]
-    pub(crate) spare_effects: Vec<Box<crate::ccw::ChainEffects>>,
     /// Scratch buffer for record payloads while building a chain.
     pub(crate) scratch: Vec<crate::ccw::RecordPayload>,
     /// Scratch buffer for the writers of the records a mover reads.
@@ -731,9 +726,12 @@ impl World {
             cfg: std::sync::Arc::new(cfg),
             me,
             hosts,
-            storage,
-            volumes,
-            ios: Slab::new(),
+            dasd: Dasd {
+                storage,
+                volumes,
+                ios: Slab::new(),
+                spare_effects: Vec::new(),
+            },
             serializer,
             movers,
             out,
@@ -741,7 +739,6 @@ impl World {
             msgs: Slab::new(),
             wt: WriteTable::default(),
             spare_ccws: Vec::new(),
-            spare_effects: Vec::new(),
             spare_lists: Vec::new(),
             scratch: Vec::new(),
             scratch_writers: Vec::new(),
@@ -824,7 +821,7 @@ impl World {
     /// Establish message carries them to the secondaries.
     pub fn primary_extents(&self) -> Vec<ExtentName> {
         let mut datasets = Vec::new();
-        for (i, v) in self.volumes.iter().enumerate() {
+        for (i, v) in self.dasd.volumes.iter().enumerate() {
             if v.site.is_some() {
                 continue;
             }
@@ -861,7 +858,7 @@ impl World {
     pub fn finished(&self) -> bool {
         if self.sites.is_empty() {
             // Nothing to recover: over when the workload is.
-            return !self.workload_on && (self.ios.is_empty() || !self.primary_alive);
+            return !self.workload_on && (self.dasd.ios.is_empty() || !self.primary_alive);
         }
         self.sites.iter().all(|s| s.recovered)
     }
@@ -890,8 +887,8 @@ impl World {
         for (i, s) in self.sites.iter().enumerate() {
             for (pv, sv) in s.map.iter().enumerate() {
                 let Some(sv) = sv else { continue };
-                let pvol = self.volumes[pv].image.volser();
-                for (addr, st) in self.volumes[sv.0 as usize].image.written_records() {
+                let pvol = self.dasd.volumes[pv].image.volser();
+                for (addr, st) in self.dasd.volumes[sv.0 as usize].image.written_records() {
                     out.push((self.cfg.sites[i].name.as_str(), pvol, addr, st.digest));
                 }
             }
@@ -932,7 +929,7 @@ impl World {
     /// A snapshot of live figures for front ends.
     pub fn gauges(&self) -> Gauges {
         Gauges {
-            writes_in_flight: self.ios.len() as u64,
+            writes_in_flight: self.dasd.ios.len() as u64,
             serializer_queue: self.serializer.queued() as u64,
             sidefile: self.session.sidefile(),
             mover_queue: self.movers.iter().map(Mover::queued).sum(),

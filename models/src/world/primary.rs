@@ -24,15 +24,15 @@ impl World {
         }
         match self.mode() {
             Mode::Xrc | Mode::XrcPrt => {
-                self.ios[io as usize].needs_seq = true;
+                self.dasd.ios[io as usize].needs_seq = true;
                 let d = self.cfg.copy.token_latency;
                 ctx.schedule_in(d, self.serializer.comp(), Ev::TokenIn { io });
             }
             Mode::Sync => {
-                let vol = self.ios[io as usize].vol.0 as usize;
-                let track = self.ios[io as usize].span.first.track();
-                self.ios[io as usize].needs_remote =
-                    self.volumes[vol].routing.sites(track).len() as u64;
+                let vol = self.dasd.ios[io as usize].vol.0 as usize;
+                let track = self.dasd.ios[io as usize].span.first.track();
+                self.dasd.ios[io as usize].needs_remote =
+                    self.dasd.volumes[vol].routing.sites(track).len() as u64;
                 self.assign_seq(io, ctx);
             }
             Mode::Naive | Mode::Pit => self.assign_seq(io, ctx),
@@ -41,7 +41,7 @@ impl World {
 
     /// A token reaches the serializer.
     pub(crate) fn on_token_in(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive || !self.ios.contains(io as usize) {
+        if !self.primary_alive || !self.dasd.ios.contains(io as usize) {
             return;
         }
         let out = self.serializer.token_in(io, ctx.now());
@@ -55,14 +55,16 @@ impl World {
         }
         let (done, next) = self.serializer.served(ctx.now());
         if let Some((io, wait)) = done
-            && self.ios.contains(io as usize)
+            && self.dasd.ios.contains(io as usize)
         {
             self.stats.serializer_tokens += 1;
             self.stats.serializer_wait_ns += wait.as_nanos();
             self.assign_seq(io, ctx);
-            let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
+            let ss = self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize]
+                .ss
+                .0 as usize;
             let d = self.cfg.copy.token_latency;
-            ctx.schedule_in(d, self.storage[ss].comp, Ev::SeqReturn { io });
+            ctx.schedule_in(d, self.dasd.storage[ss].comp, Ev::SeqReturn { io });
         }
         self.route_serializer(next, ctx);
     }
@@ -81,11 +83,11 @@ impl World {
         let now = ctx.now();
         let seq = self.serializer.number();
         let (vol, span, bytes, write_id, dep, data_done) = {
-            let i = &mut self.ios[io as usize];
+            let i = &mut self.dasd.ios[io as usize];
             i.seq = seq;
             (i.vol, i.span, i.bytes, i.write_id, i.dep, i.data_done)
         };
-        let sites = self.volumes[vol.0 as usize]
+        let sites = self.dasd.volumes[vol.0 as usize]
             .routing
             .sites(span.first.track());
         let mut ords = [0u64; MAX_SITES];
@@ -155,7 +157,7 @@ impl World {
         }
         if matches!(mode, Mode::Xrc | Mode::XrcPrt | Mode::Naive) {
             let m = self.mover_of(vol);
-            let ss = self.volumes[vol.0 as usize].ss.0 as usize;
+            let ss = self.dasd.volumes[vol.0 as usize].ss.0 as usize;
             let n = self.movers.len();
             self.movers[m].push(ss / n, seq);
         }
@@ -170,14 +172,14 @@ impl World {
 
     /// The mover responsible for the storage control of `vol`.
     fn mover_of(&self, vol: crate::types::VolumeId) -> usize {
-        self.volumes[vol.0 as usize].ss.0 as usize % self.movers.len()
+        self.dasd.volumes[vol.0 as usize].ss.0 as usize % self.movers.len()
     }
 
     /// The numbered write's data is in the subsystem: readable by the movers (the
     /// sidefile), sent at once in `sync`.
     pub(crate) fn write_data_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let (seq, vol) = {
-            let i = &self.ios[io as usize];
+            let i = &self.dasd.ios[io as usize];
             (i.seq, i.vol)
         };
         let mode = self.mode();
@@ -199,7 +201,7 @@ impl World {
         }
         match mode {
             Mode::Xrc | Mode::XrcPrt | Mode::Naive => {
-                let v = &mut self.volumes[vol.0 as usize];
+                let v = &mut self.dasd.volumes[vol.0 as usize];
                 v.residual += 1;
                 self.stats.residual_peak = self.stats.residual_peak.max(v.residual as u64);
                 self.session.residual_add();
@@ -270,7 +272,7 @@ impl World {
         // configurations).
         for w in 0..self.movers[m].words() {
             for q in self.movers[m].with_work_in(w) {
-                if self.storage[q * n_movers + m].dead {
+                if self.dasd.storage[q * n_movers + m].dead {
                     // Lost: its data can never be read.
                     self.movers[m].clear(q);
                     continue;
@@ -317,7 +319,7 @@ impl World {
             let mut blocked = false;
             if mode != Mode::XrcPrt {
                 for a in e.span.iter() {
-                    let w = self.volumes[vol.0 as usize]
+                    let w = self.dasd.volumes[vol.0 as usize]
                         .image
                         .read(a)
                         .map_or(own, |r| r.writer);
@@ -359,7 +361,7 @@ impl World {
             self.movers[m].put_back(batch);
             return;
         }
-        let rate = self.storage[ss].timing.rate;
+        let rate = self.dasd.storage[ss].timing.rate;
         let d = self.cfg.copy.mover_read_overhead + SimDuration::for_bytes(bytes, rate);
         self.movers[m].start_read(batch, d);
         self.stats.mover_reads += 1;
@@ -381,7 +383,7 @@ impl World {
             e.read = true;
             e.t_read_done = ctx.now();
             let (vol, sites) = (e.vol, e.sites);
-            let v = &mut self.volumes[vol.0 as usize];
+            let v = &mut self.dasd.volumes[vol.0 as usize];
             v.residual = v.residual.saturating_sub(1);
             self.session.residual_read();
             self.flow_relief(vol.0 as usize, ctx);
@@ -397,15 +399,15 @@ impl World {
     /// Device blocking: unblock when the residual count is down to the resume level.
     fn flow_relief(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
         {
-            let v = &mut self.volumes[vol];
+            let v = &mut self.dasd.volumes[vol];
             if v.is_blocked && self.session.unblocks(v.residual) {
                 v.is_blocked = false;
                 let held: Vec<u32> = v.blocked.drain(..).collect();
                 for io in held {
-                    let ss = self.volumes[vol].ss.0 as usize;
+                    let ss = self.dasd.volumes[vol].ss.0 as usize;
                     ctx.schedule_in(
                         SimDuration::ZERO,
-                        self.storage[ss].comp,
+                        self.dasd.storage[ss].comp,
                         Ev::DeviceGo { io },
                     );
                 }
@@ -549,7 +551,7 @@ impl World {
         let mut tracks = 0u64;
         let mut track_bytes = 0u64;
         let mut extents = Vec::new();
-        for (i, v) in self.volumes.iter().enumerate() {
+        for (i, v) in self.dasd.volumes.iter().enumerate() {
             if v.site.is_none() && v.routing.all().contains(SiteId(site as u8)) {
                 for d in v
                     .image
@@ -668,10 +670,10 @@ impl World {
             }
             if mode == Mode::Sync
                 && let Some(io) = io
-                && self.ios.contains(io as usize)
-                && self.ios[io as usize].seq == q
+                && self.dasd.ios.contains(io as usize)
+                && self.dasd.ios[io as usize].seq == q
             {
-                let i = &mut self.ios[io as usize];
+                let i = &mut self.dasd.ios[io as usize];
                 i.needs_remote = i.needs_remote.saturating_sub(1);
                 self.maybe_complete(io, ctx);
             }
@@ -855,7 +857,7 @@ impl World {
                 Ev::PitSnapshot,
             );
         } else if self.draining
-            && (!self.ios.is_empty() || self.data_ready_prefix < self.serializer.last_seq())
+            && (!self.dasd.ios.is_empty() || self.data_ready_prefix < self.serializer.last_seq())
         {
             // Draining: copy again shortly until the last writes are covered.
             ctx.schedule_in(

@@ -672,7 +672,7 @@ impl World {
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("writes are routed only to sites holding a pair of their volume")
         };
-        let img = &self.volumes[svol.0 as usize].image;
+        let img = &self.dasd.volumes[svol.0 as usize].image;
         let (first, last) = img
             .extent_of(span.first.track())
             .unwrap_or((0, img.device_type().tracks() - 1));
@@ -692,7 +692,7 @@ impl World {
                 digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
             },
         );
-        let io = self.ios.insert(Io::new(
+        let io = self.dasd.ios.insert(Io::new(
             Origin::Apply {
                 site: site as u8,
                 ord,
@@ -813,7 +813,7 @@ impl World {
         if !self.draining || self.workload_on || !self.primary_alive {
             return;
         }
-        if !self.ios.is_empty() || self.serializer.busy() {
+        if !self.dasd.ios.is_empty() || self.serializer.busy() {
             return;
         }
         for (i, s) in self.sites.iter().enumerate() {

@@ -12,10 +12,11 @@
 
 use super::chan;
 use super::session::Admit;
-use super::{Ev, Mode, Origin, Phase, World};
+use super::{Ev, Io, Mode, Origin, Phase, Volume, World};
 use crate::types::SiteId;
 use serde::{Deserialize, Serialize};
 use sim::{ComponentId, Ctx, SimDuration};
+use slab::Slab;
 use std::collections::VecDeque;
 
 /// A least-recently-used cache of tracks (keys are volume and track), O(1) per operation,
@@ -251,46 +252,61 @@ impl DirtyTracks {
     }
 }
 
+/// The channels, storage controls and volumes of both sites, and the I/Os in progress: the
+/// I/O path of a channel program (device queue, flow-control hold, channel and storage
+/// paths, command phase, cache and NVS, disconnect for the device, transfer, status) and
+/// destaging.
+#[derive(Clone, Debug)]
+pub(crate) struct Dasd {
+    pub(crate) storage: Vec<StorageControl>,
+    pub(crate) volumes: Vec<Volume>,
+    pub(crate) ios: Slab<Io>,
+    /// Spare chain-effects buffers (a few in use at a time, shared by all volumes).
+    /// Boxed: they move in and out of `Volume::effects`, which holds a pointer.
+    #[allow(clippy::vec_box)]
+    pub(crate) spare_effects: Vec<Box<crate::ccw::ChainEffects>>,
+}
+
 impl World {
     /// Starts I/O `io` at its volume's storage control: queue for the device.
     pub(crate) fn begin_io(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let vol = self.ios[io as usize].vol.0 as usize;
-        if self.volumes[vol].busy {
-            self.ios[io as usize].phase = Phase::DeviceQueue;
-            self.volumes[vol].queue.push_back(io);
+        let vol = self.dasd.ios[io as usize].vol.0 as usize;
+        if self.dasd.volumes[vol].busy {
+            self.dasd.ios[io as usize].phase = Phase::DeviceQueue;
+            self.dasd.volumes[vol].queue.push_back(io);
         } else {
-            self.volumes[vol].busy = true;
+            self.dasd.volumes[vol].busy = true;
             self.device_acquired(io, ctx);
         }
     }
 
     /// The I/O holds its device: apply flow control, then ask for a path.
     fn device_acquired(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let i = &self.ios[io as usize];
+        let i = &self.dasd.ios[io as usize];
         let vol = i.vol.0 as usize;
         let duplexed = i.write
-            && self.volumes[vol].site.is_none()
-            && !self.volumes[vol]
+            && self.dasd.volumes[vol].site.is_none()
+            && !self.dasd.volumes[vol]
                 .routing
                 .sites(i.span.first.track())
                 .is_empty();
         if duplexed && self.primary_alive {
-            let v = &self.volumes[vol];
+            let v = &self.dasd.volumes[vol];
             match self.session.admit(v.residual, v.is_blocked) {
                 Admit::Pace(d) => {
                     let ss = v.ss.0 as usize;
-                    let io_ref = &mut self.ios[io as usize];
+                    let io_ref = &mut self.dasd.ios[io as usize];
                     io_ref.phase = Phase::Held;
                     io_ref.paced = d;
                     self.stats.paced_writes += 1;
                     self.stats.pacing_delay_ns += d.as_nanos();
-                    ctx.schedule_in(d, self.storage[ss].comp, Ev::DeviceGo { io });
+                    ctx.schedule_in(d, self.dasd.storage[ss].comp, Ev::DeviceGo { io });
                     return;
                 }
                 Admit::Block => {
-                    self.volumes[vol].is_blocked = true;
-                    self.ios[io as usize].phase = Phase::Held;
-                    self.volumes[vol].blocked.push_back(io);
+                    self.dasd.volumes[vol].is_blocked = true;
+                    self.dasd.ios[io as usize].phase = Phase::Held;
+                    self.dasd.volumes[vol].blocked.push_back(io);
                     self.stats.blocked_writes += 1;
                     return;
                 }
@@ -302,7 +318,7 @@ impl World {
 
     /// Flow control released a held write.
     pub(crate) fn on_device_go(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
         self.request_path(io, Phase::PathQueue, ctx);
@@ -310,8 +326,8 @@ impl World {
 
     /// Whether `io` belongs to a primary site that no longer exists.
     fn dead_primary_io(&self, io: u32) -> bool {
-        let v = &self.volumes[self.ios[io as usize].vol.0 as usize];
-        (!self.primary_alive && v.site.is_none()) || self.storage[v.ss.0 as usize].dead
+        let v = &self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize];
+        (!self.primary_alive && v.site.is_none()) || self.dasd.storage[v.ss.0 as usize].dead
     }
 
     /// Asks for a channel path of the I/O's group and a storage path; starts the command
@@ -319,14 +335,14 @@ impl World {
     /// both are free, else queues.
     fn request_path(&mut self, io: u32, phase: Phase, ctx: &mut Ctx<'_, Ev>) {
         let (ss, group) = {
-            let i = &self.ios[io as usize];
+            let i = &self.dasd.ios[io as usize];
             (
-                self.volumes[i.vol.0 as usize].ss.0 as usize,
+                self.dasd.volumes[i.vol.0 as usize].ss.0 as usize,
                 i.group as usize,
             )
         };
-        let sc = &mut self.storage[ss];
-        self.ios[io as usize].phase = phase;
+        let sc = &mut self.dasd.storage[ss];
+        self.dasd.ios[io as usize].phase = phase;
         if sc.paths_free > 0 && sc.chan_free[group] > 0 && sc.path_wait.is_empty() {
             sc.paths_free -= 1;
             sc.chan_free[group] -= 1;
@@ -339,21 +355,21 @@ impl World {
     /// Gives freed paths to waiting I/Os, first come first served among those whose
     /// channel group has a free channel path.
     fn release_path(&mut self, ss: usize, group: usize, ctx: &mut Ctx<'_, Ev>) {
-        let sc = &mut self.storage[ss];
+        let sc = &mut self.dasd.storage[ss];
         sc.paths_free += 1;
         sc.chan_free[group] += 1;
         loop {
-            let sc = &mut self.storage[ss];
+            let sc = &mut self.dasd.storage[ss];
             if sc.paths_free == 0 {
                 return;
             }
             let pos = sc
                 .path_wait
                 .iter()
-                .position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
+                .position(|&w| sc.chan_free[self.dasd.ios[w as usize].group as usize] > 0);
             let Some(pos) = pos else { return };
             let io = sc.path_wait.remove(pos).expect("position is valid");
-            let g = self.ios[io as usize].group as usize;
+            let g = self.dasd.ios[io as usize].group as usize;
             sc.paths_free -= 1;
             sc.chan_free[g] -= 1;
             self.path_granted(io, ctx);
@@ -361,30 +377,32 @@ impl World {
     }
 
     fn path_granted(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
-        let comp = self.storage[ss].comp;
-        match self.ios[io as usize].phase {
+        let ss = self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize]
+            .ss
+            .0 as usize;
+        let comp = self.dasd.storage[ss].comp;
+        match self.dasd.ios[io as usize].phase {
             Phase::Reconnect => {
                 // Reconnected after seek and rotation: transfer at the slower of channel and
                 // device rate.
-                let i = &mut self.ios[io as usize];
+                let i = &mut self.dasd.ios[io as usize];
                 i.phase = Phase::Transfer;
-                let v = &self.volumes[i.vol.0 as usize];
-                let rate = self.storage[ss]
+                let v = &self.dasd.volumes[i.vol.0 as usize];
+                let rate = self.dasd.storage[ss]
                     .timing
                     .rate
                     .min(v.timing().data_rate_bytes_per_s);
                 let d = SimDuration::for_bytes(i.bytes as u64, rate)
-                    + self.storage[ss].timing.per_ccw * i.span.n as u64;
+                    + self.dasd.storage[ss].timing.per_ccw * i.span.n as u64;
                 let d = scale(d, v.slowdown);
                 ctx.schedule_in(d, comp, Ev::DataDone { io });
             }
             _ => {
-                self.ios[io as usize].phase = Phase::Command;
-                let d = self.storage[ss].timing.command_overhead;
+                self.dasd.ios[io as usize].phase = Phase::Command;
+                let d = self.dasd.storage[ss].timing.command_overhead;
                 let d = scale(
                     d,
-                    self.volumes[self.ios[io as usize].vol.0 as usize].slowdown,
+                    self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize].slowdown,
                 );
                 ctx.schedule_in(d, comp, Ev::Connected { io });
             }
@@ -395,65 +413,66 @@ impl World {
     /// duplexed extent starts its remote-copy work; data moves at channel speed on a hit,
     /// or the I/O disconnects for the device.
     pub(crate) fn on_connected(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
-        let vol = self.ios[io as usize].vol.0 as usize;
-        let ss = self.volumes[vol].ss.0 as usize;
-        let comp = self.storage[ss].comp;
-        let group = self.ios[io as usize].group as usize;
+        let vol = self.dasd.ios[io as usize].vol.0 as usize;
+        let ss = self.dasd.volumes[vol].ss.0 as usize;
+        let comp = self.dasd.storage[ss].comp;
+        let group = self.dasd.ios[io as usize].group as usize;
         // Interpret the channel program against the volume.
         let ok = {
-            let (ios, volumes) = (&mut self.ios, &mut self.volumes);
+            let (ios, volumes) = (&mut self.dasd.ios, &mut self.dasd.volumes);
             chan::plan(
                 &mut volumes[vol],
-                &mut self.spare_effects,
+                &mut self.dasd.spare_effects,
                 &ios[io as usize].chain,
             )
         };
         if !ok {
-            let i = &mut self.ios[io as usize];
+            let i = &mut self.dasd.ios[io as usize];
             i.failed = true;
             i.phase = Phase::Ending;
             self.stats.unit_checks += 1;
             self.release_path(ss, group, ctx);
-            let d = self.storage[ss].timing.status_overhead;
+            let d = self.dasd.storage[ss].timing.status_overhead;
             ctx.schedule_in(d, comp, Ev::Complete { io });
             return;
         }
         let (write, span, bytes) = {
-            let i = &self.ios[io as usize];
+            let i = &self.dasd.ios[io as usize];
             (i.write, i.span, i.bytes)
         };
         let (t0, t1) = span.tracks();
         let mut hit = true;
         for t in t0..=t1 {
-            if !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
+            if !self.dasd.storage[ss].cache.touch(track_key(vol as u32, t)) {
                 hit = false;
             }
         }
         let duplexed = write
-            && self.volumes[vol].site.is_none()
-            && !self.volumes[vol]
+            && self.dasd.volumes[vol].site.is_none()
+            && !self.dasd.volumes[vol]
                 .routing
                 .sites(span.first.track())
                 .is_empty();
         if duplexed && self.primary_alive {
             self.write_started(io, ctx);
         }
-        let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
+        let nvs_room =
+            self.dasd.storage[ss].nvs_used + bytes as u64 <= self.dasd.storage[ss].nvs_bytes;
         let fast = if write {
-            (hit || !self.storage[ss].write_miss_to_device) && nvs_room
+            (hit || !self.dasd.storage[ss].write_miss_to_device) && nvs_room
         } else {
             hit
         };
-        let i = &mut self.ios[io as usize];
+        let i = &mut self.dasd.ios[io as usize];
         if fast {
             i.phase = Phase::Transfer;
-            let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate)
-                + self.storage[ss].timing.per_ccw * span.n as u64;
+            let d = SimDuration::for_bytes(bytes as u64, self.dasd.storage[ss].timing.rate)
+                + self.dasd.storage[ss].timing.per_ccw * span.n as u64;
             ctx.schedule_in(
-                scale(d, self.volumes[vol].slowdown),
+                scale(d, self.dasd.volumes[vol].slowdown),
                 comp,
                 Ev::DataDone { io },
             );
@@ -463,7 +482,7 @@ impl World {
             i.phase = Phase::Disconnected;
             // The arm may still be destaging: the access starts when it is free.
             let now = ctx.now();
-            let v = &mut self.volumes[vol];
+            let v = &mut self.dasd.volumes[vol];
             let target = span.first.cyl;
             let seek = v
                 .timing()
@@ -481,7 +500,7 @@ impl World {
 
     /// Seek and rotation done: reconnect for the transfer.
     pub(crate) fn on_device_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
         self.request_path(io, Phase::Reconnect, ctx);
@@ -491,11 +510,11 @@ impl World {
     /// effects to the volume, free the path, and end the I/O unless it waits for its
     /// sequence number or for the secondary.
     pub(crate) fn on_data_done(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
         let (vol, group, write, span, bytes, miss, write_id) = {
-            let i = &self.ios[io as usize];
+            let i = &self.dasd.ios[io as usize];
             (
                 i.vol.0 as usize,
                 i.group as usize,
@@ -506,25 +525,29 @@ impl World {
                 i.write_id,
             )
         };
-        let ss = self.volumes[vol].ss.0 as usize;
+        let ss = self.dasd.volumes[vol].ss.0 as usize;
         self.release_path(ss, group, ctx);
         let (t0, t1) = span.tracks();
         for t in t0..=t1 {
-            self.storage[ss].cache.insert(track_key(vol as u32, t));
+            self.dasd.storage[ss].cache.insert(track_key(vol as u32, t));
         }
         if write {
-            chan::commit(&mut self.volumes[vol], &mut self.spare_effects, write_id);
+            chan::commit(
+                &mut self.dasd.volumes[vol],
+                &mut self.dasd.spare_effects,
+                write_id,
+            );
             if miss {
                 self.stats.slow_writes += 1;
             } else {
                 // DASD fast write: a copy in NVS until the track is destaged.
                 self.stats.fast_writes += 1;
-                self.storage[ss].nvs_used += bytes as u64;
-                let v = &mut self.volumes[vol];
+                self.dasd.storage[ss].nvs_used += bytes as u64;
+                let v = &mut self.dasd.volumes[vol];
                 v.dirty.add(t0, bytes);
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
-                    let sc = &self.storage[ss];
+                    let sc = &self.dasd.storage[ss];
                     ctx.schedule_in(
                         sc.destage_delay,
                         sc.comp,
@@ -537,9 +560,9 @@ impl World {
         } else {
             self.stats.read_hits += 1;
         }
-        let i = &mut self.ios[io as usize];
+        let i = &mut self.dasd.ios[io as usize];
         i.data_done = true;
-        if i.seq != 0 && i.write && self.volumes[vol].site.is_none() {
+        if i.seq != 0 && i.write && self.dasd.volumes[vol].site.is_none() {
             self.write_data_ready(io, ctx);
         }
         self.maybe_complete(io, ctx);
@@ -547,7 +570,7 @@ impl World {
 
     /// Ends the I/O when its data is in and nothing else is awaited.
     pub(crate) fn maybe_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let i = &mut self.ios[io as usize];
+        let i = &mut self.dasd.ios[io as usize];
         if i.phase == Phase::Ending
             || !i.data_done
             || (i.needs_seq && !i.seq_done)
@@ -559,29 +582,29 @@ impl World {
             return;
         }
         i.phase = Phase::Ending;
-        let ss = self.volumes[i.vol.0 as usize].ss.0 as usize;
-        let d = self.storage[ss].timing.status_overhead;
-        ctx.schedule_in(d, self.storage[ss].comp, Ev::Complete { io });
+        let ss = self.dasd.volumes[i.vol.0 as usize].ss.0 as usize;
+        let d = self.dasd.storage[ss].timing.status_overhead;
+        ctx.schedule_in(d, self.dasd.storage[ss].comp, Ev::Complete { io });
     }
 
     /// The serializer's numbered token is back at the storage control.
     pub(crate) fn on_seq_return(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
-        self.ios[io as usize].seq_done = true;
+        self.dasd.ios[io as usize].seq_done = true;
         self.maybe_complete(io, ctx);
     }
 
     /// Channel end and device end: free the device, then hand the result to whoever
     /// started the I/O.
     pub(crate) fn on_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.ios.contains(io as usize) || self.dead_primary_io(io) {
+        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
             return;
         }
-        let vol = self.ios[io as usize].vol.0 as usize;
+        let vol = self.dasd.ios[io as usize].vol.0 as usize;
         self.release_device(vol, ctx);
-        let i = self.ios.remove(io as usize);
+        let i = self.dasd.ios.remove(io as usize);
         match i.origin {
             Origin::App { chain } => self.app_io_done(chain, i, ctx),
             Origin::Apply { site, ord } => self.apply_done(site, ord, i, ctx),
@@ -590,7 +613,7 @@ impl World {
 
     /// The device is free: start the next queued I/O.
     pub(crate) fn release_device(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
-        let v = &mut self.volumes[vol];
+        let v = &mut self.dasd.volumes[vol];
         if let Some(next) = v.queue.pop_front() {
             self.device_acquired(next, ctx);
         } else {
@@ -603,13 +626,13 @@ impl World {
     /// does need the arm waits for the destage in progress.
     pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
-        let v = &mut self.volumes[vol as usize];
+        let v = &mut self.dasd.volumes[vol as usize];
         if v.site.is_none() && !self.primary_alive {
             v.destage_scheduled = false;
             return;
         }
         let ss = v.ss.0 as usize;
-        let comp = self.storage[ss].comp;
+        let comp = self.dasd.storage[ss].comp;
         if v.arm_free_at > now {
             ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
             return;
@@ -632,13 +655,14 @@ impl World {
 
     /// A destage finished: the NVS space is free; the next dirty track follows.
     pub(crate) fn on_destage_done(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
-        let v = &mut self.volumes[vol as usize];
+        let v = &mut self.dasd.volumes[vol as usize];
         if v.site.is_none() && !self.primary_alive {
             return;
         }
         let ss = v.ss.0 as usize;
         if let Some((_, bytes)) = v.destaging.take() {
-            self.storage[ss].nvs_used = self.storage[ss].nvs_used.saturating_sub(bytes as u64);
+            self.dasd.storage[ss].nvs_used =
+                self.dasd.storage[ss].nvs_used.saturating_sub(bytes as u64);
             self.stats.destages += 1;
         }
         if v.dirty.is_empty() {
@@ -651,7 +675,7 @@ impl World {
 
     /// Live figures of storage control `ss`.
     pub fn storage_gauges(&self, ss: usize) -> StorageGauges {
-        let s = &self.storage[ss];
+        let s = &self.dasd.storage[ss];
         StorageGauges {
             cache_tracks: s.cache.len() as u64,
             cache_capacity: s.cache.capacity() as u64,
