@@ -79,7 +79,7 @@ fn assert_model_matches_trace(w: &Checked) {
         let mut model: Vec<(u64, crate::types::Digest)> = Vec::new();
         for (pv, sv) in s.map.iter().enumerate() {
             let Some(sv) = sv else { continue };
-            for (addr, st) in w.volumes[sv.0 as usize].image.written_records() {
+            for (addr, st) in w.dasd.volumes[sv.0 as usize].image.written_records() {
                 model.push((record_key(VolumeId(pv as u32), addr), st.digest));
             }
         }
