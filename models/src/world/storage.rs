@@ -12,7 +12,8 @@
 
 use super::chan;
 use super::session::Admit;
-use super::{Ev, Io, Mode, Origin, Phase, Volume, World};
+use super::session::Session;
+use super::{Ev, Io, Mode, Origin, Phase, Volume, World, WorldStats};
 use crate::types::SiteId;
 use serde::{Deserialize, Serialize};
 use sim::{ComponentId, Ctx, SimDuration};
@@ -267,86 +268,97 @@ pub(crate) struct Dasd {
     pub(crate) spare_effects: Vec<Box<crate::ccw::ChainEffects>>,
 }
 
-impl World {
+/// What the I/O path needs from the rest of the world: the kernel's context (time,
+/// scheduling, the storage controls' random streams), the running totals, whether the
+/// primary site still exists, and the session's flow control.
+pub(crate) struct IoEnv<'a, 'b> {
+    pub ctx: &'a mut Ctx<'b, Ev>,
+    pub stats: &'a mut WorldStats,
+    pub alive: bool,
+    pub session: &'a Session,
+}
+
+impl Dasd {
     /// Starts I/O `io` at its volume's storage control: queue for the device.
-    pub(crate) fn begin_io(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let vol = self.dasd.ios[io as usize].vol.0 as usize;
-        if self.dasd.volumes[vol].busy {
-            self.dasd.ios[io as usize].phase = Phase::DeviceQueue;
-            self.dasd.volumes[vol].queue.push_back(io);
+    pub(crate) fn begin_io(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        let vol = self.ios[io as usize].vol.0 as usize;
+        if self.volumes[vol].busy {
+            self.ios[io as usize].phase = Phase::DeviceQueue;
+            self.volumes[vol].queue.push_back(io);
         } else {
-            self.dasd.volumes[vol].busy = true;
-            self.device_acquired(io, ctx);
+            self.volumes[vol].busy = true;
+            self.device_acquired(io, env);
         }
     }
 
     /// The I/O holds its device: apply flow control, then ask for a path.
-    fn device_acquired(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let i = &self.dasd.ios[io as usize];
+    fn device_acquired(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        let i = &self.ios[io as usize];
         let vol = i.vol.0 as usize;
         let duplexed = i.write
-            && self.dasd.volumes[vol].site.is_none()
-            && !self.dasd.volumes[vol]
+            && self.volumes[vol].site.is_none()
+            && !self.volumes[vol]
                 .routing
                 .sites(i.span.first.track())
                 .is_empty();
-        if duplexed && self.primary_alive {
-            let v = &self.dasd.volumes[vol];
-            match self.session.admit(v.residual, v.is_blocked) {
+        if duplexed && env.alive {
+            let v = &self.volumes[vol];
+            match env.session.admit(v.residual, v.is_blocked) {
                 Admit::Pace(d) => {
                     let ss = v.ss.0 as usize;
-                    let io_ref = &mut self.dasd.ios[io as usize];
+                    let io_ref = &mut self.ios[io as usize];
                     io_ref.phase = Phase::Held;
                     io_ref.paced = d;
-                    self.stats.paced_writes += 1;
-                    self.stats.pacing_delay_ns += d.as_nanos();
-                    ctx.schedule_in(d, self.dasd.storage[ss].comp, Ev::DeviceGo { io });
+                    env.stats.paced_writes += 1;
+                    env.stats.pacing_delay_ns += d.as_nanos();
+                    env.ctx
+                        .schedule_in(d, self.storage[ss].comp, Ev::DeviceGo { io });
                     return;
                 }
                 Admit::Block => {
-                    self.dasd.volumes[vol].is_blocked = true;
-                    self.dasd.ios[io as usize].phase = Phase::Held;
-                    self.dasd.volumes[vol].blocked.push_back(io);
-                    self.stats.blocked_writes += 1;
+                    self.volumes[vol].is_blocked = true;
+                    self.ios[io as usize].phase = Phase::Held;
+                    self.volumes[vol].blocked.push_back(io);
+                    env.stats.blocked_writes += 1;
                     return;
                 }
                 Admit::Go => {}
             }
         }
-        self.request_path(io, Phase::PathQueue, ctx);
+        self.request_path(io, Phase::PathQueue, env);
     }
 
     /// Flow control released a held write.
-    pub(crate) fn on_device_go(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
+    pub(crate) fn on_device_go(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return;
         }
-        self.request_path(io, Phase::PathQueue, ctx);
+        self.request_path(io, Phase::PathQueue, env);
     }
 
     /// Whether `io` belongs to a primary site that no longer exists.
-    fn dead_primary_io(&self, io: u32) -> bool {
-        let v = &self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize];
-        (!self.primary_alive && v.site.is_none()) || self.dasd.storage[v.ss.0 as usize].dead
+    fn dead_primary_io(&self, io: u32, alive: bool) -> bool {
+        let v = &self.volumes[self.ios[io as usize].vol.0 as usize];
+        (!alive && v.site.is_none()) || self.storage[v.ss.0 as usize].dead
     }
 
     /// Asks for a channel path of the I/O's group and a storage path; starts the command
     /// phase (`Phase::PathQueue`) or the reconnected transfer (`Phase::Reconnect`) when
     /// both are free, else queues.
-    fn request_path(&mut self, io: u32, phase: Phase, ctx: &mut Ctx<'_, Ev>) {
+    fn request_path(&mut self, io: u32, phase: Phase, env: &mut IoEnv<'_, '_>) {
         let (ss, group) = {
-            let i = &self.dasd.ios[io as usize];
+            let i = &self.ios[io as usize];
             (
-                self.dasd.volumes[i.vol.0 as usize].ss.0 as usize,
+                self.volumes[i.vol.0 as usize].ss.0 as usize,
                 i.group as usize,
             )
         };
-        let sc = &mut self.dasd.storage[ss];
-        self.dasd.ios[io as usize].phase = phase;
+        let sc = &mut self.storage[ss];
+        self.ios[io as usize].phase = phase;
         if sc.paths_free > 0 && sc.chan_free[group] > 0 && sc.path_wait.is_empty() {
             sc.paths_free -= 1;
             sc.chan_free[group] -= 1;
-            self.path_granted(io, ctx);
+            self.path_granted(io, env);
         } else {
             sc.path_wait.push_back(io);
         }
@@ -354,125 +366,135 @@ impl World {
 
     /// Gives freed paths to waiting I/Os, first come first served among those whose
     /// channel group has a free channel path.
-    fn release_path(&mut self, ss: usize, group: usize, ctx: &mut Ctx<'_, Ev>) {
-        let sc = &mut self.dasd.storage[ss];
+    fn release_path(&mut self, ss: usize, group: usize, env: &mut IoEnv<'_, '_>) {
+        let sc = &mut self.storage[ss];
         sc.paths_free += 1;
         sc.chan_free[group] += 1;
         loop {
-            let sc = &mut self.dasd.storage[ss];
+            let sc = &mut self.storage[ss];
             if sc.paths_free == 0 {
                 return;
             }
             let pos = sc
                 .path_wait
                 .iter()
-                .position(|&w| sc.chan_free[self.dasd.ios[w as usize].group as usize] > 0);
+                .position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
             let Some(pos) = pos else { return };
             let io = sc.path_wait.remove(pos).expect("position is valid");
-            let g = self.dasd.ios[io as usize].group as usize;
+            let g = self.ios[io as usize].group as usize;
             sc.paths_free -= 1;
             sc.chan_free[g] -= 1;
-            self.path_granted(io, ctx);
+            self.path_granted(io, env);
         }
     }
 
-    fn path_granted(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let ss = self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize]
-            .ss
-            .0 as usize;
-        let comp = self.dasd.storage[ss].comp;
-        match self.dasd.ios[io as usize].phase {
+    fn path_granted(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        let ss = self.volumes[self.ios[io as usize].vol.0 as usize].ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        match self.ios[io as usize].phase {
             Phase::Reconnect => {
                 // Reconnected after seek and rotation: transfer at the slower of channel and
                 // device rate.
-                let i = &mut self.dasd.ios[io as usize];
+                let i = &mut self.ios[io as usize];
                 i.phase = Phase::Transfer;
-                let v = &self.dasd.volumes[i.vol.0 as usize];
-                let rate = self.dasd.storage[ss]
+                let v = &self.volumes[i.vol.0 as usize];
+                let rate = self.storage[ss]
                     .timing
                     .rate
                     .min(v.timing().data_rate_bytes_per_s);
                 let d = SimDuration::for_bytes(i.bytes as u64, rate)
-                    + self.dasd.storage[ss].timing.per_ccw * i.span.n as u64;
+                    + self.storage[ss].timing.per_ccw * i.span.n as u64;
                 let d = scale(d, v.slowdown);
-                ctx.schedule_in(d, comp, Ev::DataDone { io });
+                env.ctx.schedule_in(d, comp, Ev::DataDone { io });
             }
             _ => {
-                self.dasd.ios[io as usize].phase = Phase::Command;
-                let d = self.dasd.storage[ss].timing.command_overhead;
+                self.ios[io as usize].phase = Phase::Command;
+                let d = self.storage[ss].timing.command_overhead;
                 let d = scale(
                     d,
-                    self.dasd.volumes[self.dasd.ios[io as usize].vol.0 as usize].slowdown,
+                    self.volumes[self.ios[io as usize].vol.0 as usize].slowdown,
                 );
-                ctx.schedule_in(d, comp, Ev::Connected { io });
+                env.ctx.schedule_in(d, comp, Ev::Connected { io });
             }
         }
     }
 
-    /// Command phase over: the storage control interprets the chain; a write to a
-    /// duplexed extent starts its remote-copy work; data moves at channel speed on a hit,
-    /// or the I/O disconnects for the device.
-    pub(crate) fn on_connected(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
-            return;
+    /// Command phase over: the storage control interprets the chain (a unit check ends
+    /// the I/O: `None`) and looks the tracks up in its cache. `Some((duplexed, hit))`: the
+    /// chain is a write to a duplexed extent of a primary volume (its remote-copy work
+    /// starts now, before the data moves), and every track was in the cache; then call
+    /// [`Dasd::transfer`].
+    pub(crate) fn connect(&mut self, io: u32, env: &mut IoEnv<'_, '_>) -> Option<(bool, bool)> {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
+            return None;
         }
-        let vol = self.dasd.ios[io as usize].vol.0 as usize;
-        let ss = self.dasd.volumes[vol].ss.0 as usize;
-        let comp = self.dasd.storage[ss].comp;
-        let group = self.dasd.ios[io as usize].group as usize;
+        let vol = self.ios[io as usize].vol.0 as usize;
+        let ss = self.volumes[vol].ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        let group = self.ios[io as usize].group as usize;
         // Interpret the channel program against the volume.
         let ok = {
-            let (ios, volumes) = (&mut self.dasd.ios, &mut self.dasd.volumes);
+            let (ios, volumes) = (&mut self.ios, &mut self.volumes);
             chan::plan(
                 &mut volumes[vol],
-                &mut self.dasd.spare_effects,
+                &mut self.spare_effects,
                 &ios[io as usize].chain,
             )
         };
         if !ok {
-            let i = &mut self.dasd.ios[io as usize];
+            let i = &mut self.ios[io as usize];
             i.failed = true;
             i.phase = Phase::Ending;
-            self.stats.unit_checks += 1;
-            self.release_path(ss, group, ctx);
-            let d = self.dasd.storage[ss].timing.status_overhead;
-            ctx.schedule_in(d, comp, Ev::Complete { io });
-            return;
+            env.stats.unit_checks += 1;
+            self.release_path(ss, group, env);
+            let d = self.storage[ss].timing.status_overhead;
+            env.ctx.schedule_in(d, comp, Ev::Complete { io });
+            return None;
         }
-        let (write, span, bytes) = {
-            let i = &self.dasd.ios[io as usize];
-            (i.write, i.span, i.bytes)
+        let (write, span) = {
+            let i = &self.ios[io as usize];
+            (i.write, i.span)
         };
         let (t0, t1) = span.tracks();
         let mut hit = true;
         for t in t0..=t1 {
-            if !self.dasd.storage[ss].cache.touch(track_key(vol as u32, t)) {
+            if !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
                 hit = false;
             }
         }
         let duplexed = write
-            && self.dasd.volumes[vol].site.is_none()
-            && !self.dasd.volumes[vol]
+            && self.volumes[vol].site.is_none()
+            && !self.volumes[vol]
                 .routing
                 .sites(span.first.track())
                 .is_empty();
-        if duplexed && self.primary_alive {
-            self.write_started(io, ctx);
-        }
-        let nvs_room =
-            self.dasd.storage[ss].nvs_used + bytes as u64 <= self.dasd.storage[ss].nvs_bytes;
+        Some((duplexed, hit))
+    }
+
+    /// The data phase after [`Dasd::connect`]: data moves at channel speed into cache (and
+    /// NVS for a write) on a hit, else the I/O disconnects for seek and rotation.
+    pub(crate) fn transfer(&mut self, io: u32, hit: bool, env: &mut IoEnv<'_, '_>) {
+        let vol = self.ios[io as usize].vol.0 as usize;
+        let ss = self.volumes[vol].ss.0 as usize;
+        let comp = self.storage[ss].comp;
+        let group = self.ios[io as usize].group as usize;
+        let (write, span, bytes) = {
+            let i = &self.ios[io as usize];
+            (i.write, i.span, i.bytes)
+        };
+        let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
         let fast = if write {
-            (hit || !self.dasd.storage[ss].write_miss_to_device) && nvs_room
+            (hit || !self.storage[ss].write_miss_to_device) && nvs_room
         } else {
             hit
         };
-        let i = &mut self.dasd.ios[io as usize];
+        let i = &mut self.ios[io as usize];
         if fast {
             i.phase = Phase::Transfer;
-            let d = SimDuration::for_bytes(bytes as u64, self.dasd.storage[ss].timing.rate)
-                + self.dasd.storage[ss].timing.per_ccw * span.n as u64;
-            ctx.schedule_in(
-                scale(d, self.dasd.volumes[vol].slowdown),
+            let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate)
+                + self.storage[ss].timing.per_ccw * span.n as u64;
+            env.ctx.schedule_in(
+                scale(d, self.volumes[vol].slowdown),
                 comp,
                 Ev::DataDone { io },
             );
@@ -481,40 +503,45 @@ impl World {
             i.miss = true;
             i.phase = Phase::Disconnected;
             // The arm may still be destaging: the access starts when it is free.
-            let now = ctx.now();
-            let v = &mut self.dasd.volumes[vol];
+            let now = env.ctx.now();
+            let v = &mut self.volumes[vol];
             let target = span.first.cyl;
             let seek = v
                 .timing()
                 .seek(v.cyl, target, v.image.device_type().cylinders());
             v.cyl = target;
-            let lat = v.timing().latency(sim::rng::uniform01(ctx.rng_of(comp)));
+            let lat = v
+                .timing()
+                .latency(sim::rng::uniform01(env.ctx.rng_of(comp)));
             let start = v.arm_free_at.max(now);
             let access = scale(seek + lat, v.slowdown);
             v.arm_free_at = start + access + v.timing().transfer(bytes as u64);
             let d = (start - now) + access;
-            self.release_path(ss, group, ctx);
-            ctx.schedule_in(d, comp, Ev::DeviceReady { io });
+            self.release_path(ss, group, env);
+            env.ctx.schedule_in(d, comp, Ev::DeviceReady { io });
         }
     }
 
     /// Seek and rotation done: reconnect for the transfer.
-    pub(crate) fn on_device_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
+    pub(crate) fn on_device_ready(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return;
         }
-        self.request_path(io, Phase::Reconnect, ctx);
+        self.request_path(io, Phase::Reconnect, env);
     }
 
     /// The data is in the subsystem (cache and NVS, or on the device): commit the chain's
     /// effects to the volume, free the path, and end the I/O unless it waits for its
     /// sequence number or for the secondary.
-    pub(crate) fn on_data_done(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
-            return;
+    ///
+    /// `Some(true)`: a numbered write of a primary volume, whose data is now ready for the
+    /// copy; then call [`Dasd::maybe_complete`]. `None`: the I/O is gone.
+    pub(crate) fn data_done(&mut self, io: u32, env: &mut IoEnv<'_, '_>) -> Option<bool> {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
+            return None;
         }
         let (vol, group, write, span, bytes, miss, write_id) = {
-            let i = &self.dasd.ios[io as usize];
+            let i = &self.ios[io as usize];
             (
                 i.vol.0 as usize,
                 i.group as usize,
@@ -525,30 +552,26 @@ impl World {
                 i.write_id,
             )
         };
-        let ss = self.dasd.volumes[vol].ss.0 as usize;
-        self.release_path(ss, group, ctx);
+        let ss = self.volumes[vol].ss.0 as usize;
+        self.release_path(ss, group, env);
         let (t0, t1) = span.tracks();
         for t in t0..=t1 {
-            self.dasd.storage[ss].cache.insert(track_key(vol as u32, t));
+            self.storage[ss].cache.insert(track_key(vol as u32, t));
         }
         if write {
-            chan::commit(
-                &mut self.dasd.volumes[vol],
-                &mut self.dasd.spare_effects,
-                write_id,
-            );
+            chan::commit(&mut self.volumes[vol], &mut self.spare_effects, write_id);
             if miss {
-                self.stats.slow_writes += 1;
+                env.stats.slow_writes += 1;
             } else {
                 // DASD fast write: a copy in NVS until the track is destaged.
-                self.stats.fast_writes += 1;
-                self.dasd.storage[ss].nvs_used += bytes as u64;
-                let v = &mut self.dasd.volumes[vol];
+                env.stats.fast_writes += 1;
+                self.storage[ss].nvs_used += bytes as u64;
+                let v = &mut self.volumes[vol];
                 v.dirty.add(t0, bytes);
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
-                    let sc = &self.dasd.storage[ss];
-                    ctx.schedule_in(
+                    let sc = &self.storage[ss];
+                    env.ctx.schedule_in(
                         sc.destage_delay,
                         sc.comp,
                         Ev::DestageStart { vol: vol as u32 },
@@ -556,21 +579,18 @@ impl World {
                 }
             }
         } else if miss {
-            self.stats.read_misses += 1;
+            env.stats.read_misses += 1;
         } else {
-            self.stats.read_hits += 1;
+            env.stats.read_hits += 1;
         }
-        let i = &mut self.dasd.ios[io as usize];
+        let i = &mut self.ios[io as usize];
         i.data_done = true;
-        if i.seq != 0 && i.write && self.dasd.volumes[vol].site.is_none() {
-            self.write_data_ready(io, ctx);
-        }
-        self.maybe_complete(io, ctx);
+        Some(i.seq != 0 && i.write && self.volumes[vol].site.is_none())
     }
 
     /// Ends the I/O when its data is in and nothing else is awaited.
-    pub(crate) fn maybe_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let i = &mut self.dasd.ios[io as usize];
+    pub(crate) fn maybe_complete(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        let i = &mut self.ios[io as usize];
         if i.phase == Phase::Ending
             || !i.data_done
             || (i.needs_seq && !i.seq_done)
@@ -582,40 +602,38 @@ impl World {
             return;
         }
         i.phase = Phase::Ending;
-        let ss = self.dasd.volumes[i.vol.0 as usize].ss.0 as usize;
-        let d = self.dasd.storage[ss].timing.status_overhead;
-        ctx.schedule_in(d, self.dasd.storage[ss].comp, Ev::Complete { io });
+        let ss = self.volumes[i.vol.0 as usize].ss.0 as usize;
+        let d = self.storage[ss].timing.status_overhead;
+        env.ctx
+            .schedule_in(d, self.storage[ss].comp, Ev::Complete { io });
     }
 
     /// The serializer's numbered token is back at the storage control.
-    pub(crate) fn on_seq_return(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
+    pub(crate) fn on_seq_return(&mut self, io: u32, env: &mut IoEnv<'_, '_>) {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return;
         }
-        self.dasd.ios[io as usize].seq_done = true;
-        self.maybe_complete(io, ctx);
+        self.ios[io as usize].seq_done = true;
+        self.maybe_complete(io, env);
     }
 
     /// Channel end and device end: free the device, then hand the result to whoever
     /// started the I/O.
-    pub(crate) fn on_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.dasd.ios.contains(io as usize) || self.dead_primary_io(io) {
-            return;
+    /// The ended I/O, for whoever started it (`None`: it is gone).
+    pub(crate) fn complete(&mut self, io: u32, env: &mut IoEnv<'_, '_>) -> Option<Io> {
+        if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
+            return None;
         }
-        let vol = self.dasd.ios[io as usize].vol.0 as usize;
-        self.release_device(vol, ctx);
-        let i = self.dasd.ios.remove(io as usize);
-        match i.origin {
-            Origin::App { chain } => self.app_io_done(chain, i, ctx),
-            Origin::Apply { site, ord } => self.apply_done(site, ord, i, ctx),
-        }
+        let vol = self.ios[io as usize].vol.0 as usize;
+        self.release_device(vol, env);
+        Some(self.ios.remove(io as usize))
     }
 
     /// The device is free: start the next queued I/O.
-    pub(crate) fn release_device(&mut self, vol: usize, ctx: &mut Ctx<'_, Ev>) {
-        let v = &mut self.dasd.volumes[vol];
+    pub(crate) fn release_device(&mut self, vol: usize, env: &mut IoEnv<'_, '_>) {
+        let v = &mut self.volumes[vol];
         if let Some(next) = v.queue.pop_front() {
-            self.device_acquired(next, ctx);
+            self.device_acquired(next, env);
         } else {
             v.busy = false;
         }
@@ -624,17 +642,18 @@ impl World {
     /// Destage of modified tracks from NVS: the arm writes the oldest dirty track when it
     /// is free. It runs behind cache-hit I/O (which does not need the arm); an access that
     /// does need the arm waits for the destage in progress.
-    pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
-        let now = ctx.now();
-        let v = &mut self.dasd.volumes[vol as usize];
-        if v.site.is_none() && !self.primary_alive {
+    pub(crate) fn on_destage_start(&mut self, vol: u32, env: &mut IoEnv<'_, '_>) {
+        let now = env.ctx.now();
+        let v = &mut self.volumes[vol as usize];
+        if v.site.is_none() && !env.alive {
             v.destage_scheduled = false;
             return;
         }
         let ss = v.ss.0 as usize;
-        let comp = self.dasd.storage[ss].comp;
+        let comp = self.storage[ss].comp;
         if v.arm_free_at > now {
-            ctx.schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
+            env.ctx
+                .schedule_in(v.arm_free_at - now, comp, Ev::DestageStart { vol });
             return;
         }
         let Some((track, bytes)) = v.dirty.pop_oldest() else {
@@ -647,35 +666,36 @@ impl World {
             .timing()
             .seek(v.cyl, cyl, v.image.device_type().cylinders());
         v.cyl = cyl;
-        let lat = v.timing().latency(sim::rng::uniform01(ctx.rng_of(comp)));
+        let lat = v
+            .timing()
+            .latency(sim::rng::uniform01(env.ctx.rng_of(comp)));
         let d = scale(seek + lat + v.timing().transfer(bytes as u64), v.slowdown);
         v.arm_free_at = now + d;
-        ctx.schedule_in(d, comp, Ev::DestageDone { vol });
+        env.ctx.schedule_in(d, comp, Ev::DestageDone { vol });
     }
 
     /// A destage finished: the NVS space is free; the next dirty track follows.
-    pub(crate) fn on_destage_done(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
-        let v = &mut self.dasd.volumes[vol as usize];
-        if v.site.is_none() && !self.primary_alive {
+    pub(crate) fn on_destage_done(&mut self, vol: u32, env: &mut IoEnv<'_, '_>) {
+        let v = &mut self.volumes[vol as usize];
+        if v.site.is_none() && !env.alive {
             return;
         }
         let ss = v.ss.0 as usize;
         if let Some((_, bytes)) = v.destaging.take() {
-            self.dasd.storage[ss].nvs_used =
-                self.dasd.storage[ss].nvs_used.saturating_sub(bytes as u64);
-            self.stats.destages += 1;
+            self.storage[ss].nvs_used = self.storage[ss].nvs_used.saturating_sub(bytes as u64);
+            env.stats.destages += 1;
         }
         if v.dirty.is_empty() {
             v.destage_scheduled = false;
         } else {
             // The next one starts at once (no event of its own).
-            self.on_destage_start(vol, ctx);
+            self.on_destage_start(vol, env);
         }
     }
 
     /// Live figures of storage control `ss`.
     pub fn storage_gauges(&self, ss: usize) -> StorageGauges {
-        let s = &self.dasd.storage[ss];
+        let s = &self.storage[ss];
         StorageGauges {
             cache_tracks: s.cache.len() as u64,
             cache_capacity: s.cache.capacity() as u64,
@@ -683,6 +703,105 @@ impl World {
             nvs_bytes: s.nvs_bytes,
             path_wait: s.path_wait.len() as u64,
         }
+    }
+}
+
+impl World {
+    /// The I/O path with what it needs from the world.
+    fn io<'a, 'b>(&'a mut self, ctx: &'a mut Ctx<'b, Ev>) -> (&'a mut Dasd, IoEnv<'a, 'b>) {
+        let env = IoEnv {
+            ctx,
+            stats: &mut self.stats,
+            alive: self.primary_alive,
+            session: &self.session,
+        };
+        (&mut self.dasd, env)
+    }
+
+    /// Starts I/O `io` at its volume's storage control.
+    pub(crate) fn begin_io(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.begin_io(io, &mut env);
+    }
+
+    /// Flow control released a held write.
+    pub(crate) fn on_device_go(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.on_device_go(io, &mut env);
+    }
+
+    /// Command phase over: a write to a duplexed extent starts its remote-copy work
+    /// between the storage control's lookup and the data phase.
+    pub(crate) fn on_connected(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        let Some((duplexed, hit)) = d.connect(io, &mut env) else {
+            return;
+        };
+        if duplexed && self.primary_alive {
+            self.write_started(io, ctx);
+        }
+        let (d, mut env) = self.io(ctx);
+        d.transfer(io, hit, &mut env);
+    }
+
+    /// Seek and rotation done: reconnect for the transfer.
+    pub(crate) fn on_device_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.on_device_ready(io, &mut env);
+    }
+
+    /// The data is in the subsystem: a numbered primary write's data is ready for the
+    /// copy; the I/O ends unless it waits for its sequence number or the secondary.
+    pub(crate) fn on_data_done(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        let Some(copy) = d.data_done(io, &mut env) else {
+            return;
+        };
+        if copy {
+            self.write_data_ready(io, ctx);
+        }
+        self.maybe_complete(io, ctx);
+    }
+
+    /// Ends the I/O when its data is in and nothing else is awaited.
+    pub(crate) fn maybe_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.maybe_complete(io, &mut env);
+    }
+
+    /// The serializer's numbered token is back at the storage control.
+    pub(crate) fn on_seq_return(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.on_seq_return(io, &mut env);
+    }
+
+    /// Channel end and device end: hand the result to whoever started the I/O.
+    pub(crate) fn on_complete(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        let Some(i) = d.complete(io, &mut env) else {
+            return;
+        };
+        match i.origin {
+            Origin::App { chain } => self.app_io_done(chain, i, ctx),
+            Origin::Apply { site, ord } => self.apply_done(site, ord, i, ctx),
+        }
+    }
+
+    /// An idle device may start destaging.
+    pub(crate) fn on_destage_start(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.on_destage_start(vol, &mut env);
+    }
+
+    /// A destage finished.
+    pub(crate) fn on_destage_done(&mut self, vol: u32, ctx: &mut Ctx<'_, Ev>) {
+        let (d, mut env) = self.io(ctx);
+        d.on_destage_done(vol, &mut env);
+    }
+
+    /// Live figures of storage control `ss`.
+    pub fn storage_gauges(&self, ss: usize) -> StorageGauges {
+        self.dasd.storage_gauges(ss)
     }
 
     /// The mode of the session.
