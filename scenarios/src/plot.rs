@@ -720,10 +720,10 @@ fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
         } else {
             (lo / 1.25, hi * 1.25)
         };
-        // plotters labels a log axis from its first power of ten up: an axis spanning
-        // less than two decades starts at the power of ten below it, so that its ticks
-        // (1, 2, 3, ... 10, 20, ...) are labelled.
-        if hi / lo < 100.0 && lo > 0.0 {
+        // plotters labels a log axis from its first power of ten up: an axis with no
+        // power of ten inside starts at the one below it, so that its ticks (1, 2, 3, ...
+        // 10, 20, ...) are labelled.
+        if lo > 0.0 && lo.log10().ceil() > hi.log10() {
             (lo.min(10f64.powf(lo.log10().floor())), hi)
         } else {
             (lo, hi)
