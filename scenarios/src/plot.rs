@@ -927,18 +927,10 @@ fn draw<DB: DrawingBackend>(
         axis_label(&data.y_quantity, uy),
     );
     let a = &plot_area;
-    let bounds = (x_lo, x_hi, y_lo, y_hi);
+    // The axes' ends and the smallest positive mean (where bars start on a log axis).
+    let bounds = (x_lo, x_hi, y_lo, y_hi, y_min_pos);
     match (data.log_x, spec.log_y) {
-        (false, false) => chart(
-            a,
-            spec,
-            data,
-            &labels,
-            x_lo..x_hi,
-            y_lo..y_hi,
-            y_min_pos,
-            bounds,
-        ),
+        (false, false) => chart(a, spec, data, &labels, x_lo..x_hi, y_lo..y_hi, bounds),
         (true, false) => chart(
             a,
             spec,
@@ -946,7 +938,6 @@ fn draw<DB: DrawingBackend>(
             &labels,
             (x_lo..x_hi).log_scale(),
             y_lo..y_hi,
-            y_min_pos,
             bounds,
         ),
         (false, true) => chart(
@@ -956,7 +947,6 @@ fn draw<DB: DrawingBackend>(
             &labels,
             x_lo..x_hi,
             (y_lo..y_hi).log_scale(),
-            y_min_pos,
             bounds,
         ),
         (true, true) => chart(
@@ -966,7 +956,6 @@ fn draw<DB: DrawingBackend>(
             &labels,
             (x_lo..x_hi).log_scale(),
             (y_lo..y_hi).log_scale(),
-            y_min_pos,
             bounds,
         ),
     }
@@ -1033,8 +1022,7 @@ fn chart<DB, XR, YR>(
     (x_desc, y_desc): &(String, String),
     xr: XR,
     yr: YR,
-    y_min_pos: f64,
-    (x_lo, x_hi, y_lo, y_hi): (f64, f64, f64, f64),
+    (x_lo, x_hi, y_lo, y_hi, y_min_pos): (f64, f64, f64, f64, f64),
 ) -> Result<(), String>
 where
     DB: DrawingBackend,
