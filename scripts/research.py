@@ -5,26 +5,26 @@
     research.py runinfo --doc docs/research.md --wall SECONDS --out out/research
 
 `report` reads out/research/{mm1.json, validation.log, <sweep>/results.csv}, runs the traced
-copy-mode runs it needs (acknowledged writes lost), draws the SVG figures into docs/img and
-replaces every block between `<!-- research:NAME -->` and `<!-- /research:NAME -->` in the
-doc. `runinfo` fills the run-information block (date, machine, wall time).
+copy-mode runs it needs (acknowledged writes lost), copies the figures `xrcsim sweep` drew
+(out/research/<sweep>/<plot>.svg, each plot named in a `[[plot]]` of
+scenarios/sweeps/research-<sweep>.toml) into docs/img, and replaces every block between
+`<!-- research:NAME -->` and `<!-- /research:NAME -->` in the doc with tables and numbers.
+It draws nothing itself. `runinfo` fills the run-information block (date, machine, wall time).
 """
 
 import argparse
 import csv
 import datetime
+import glob
 import json
 import math
 import os
 import platform
 import re
+import shutil
 import subprocess
-import sys
 import tomllib
 from collections import OrderedDict
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import research_plot as rp  # noqa: E402
 
 HEADER_LEN = 41  # bytes of a message's M0 header (models/src/copy/codec.rs HEADER_LEN)
 JOBS_NOTE = "--jobs 2"
@@ -153,9 +153,41 @@ def attribution(rows, top=2):
     return ", ".join("%s %d%%" % (n, round(100 * v)) for v, n in shares[:top])
 
 
-def fig(img_dir, name, **kw):
-    rp.plot(os.path.join(img_dir, name), **kw)
-    return "![%s](img/%s)" % (kw["title"], name)
+def study_plots():
+    """{plot name: (study, title)} from the `[[plot]]` tables of the research sweep files."""
+    plots = {}
+    for f in sorted(glob.glob("scenarios/sweeps/research-*.toml")):
+        study = os.path.basename(f)[len("research-") : -len(".toml")]
+        with open(f, "rb") as fh:
+            spec = tomllib.load(fh)
+        ps = spec.get("plot", [])
+        for p in [ps] if isinstance(ps, dict) else ps:
+            if "name" in p:
+                plots[p["name"]] = (study, p.get("title", p["name"]))
+    return plots
+
+
+PLOTS = {}
+OUT = "out/research"
+
+
+def fig(img_dir, name):
+    """The figure `name` as xrcsim drew it (`xrcsim sweep` of the study that names it):
+    copied into img_dir, returned as markdown with the one command that draws it."""
+    if name not in PLOTS:
+        raise SystemExit("no research study (scenarios/sweeps/research-*.toml) has a plot named %s" % name)
+    study, title = PLOTS[name]
+    src = os.path.join(OUT, study, name + ".svg")
+    if not os.path.exists(src):
+        raise SystemExit("%s: missing; `xrcsim sweep scenarios/sweeps/research-%s.toml` draws it" % (src, study))
+    shutil.copyfile(src, os.path.join(img_dir, name + ".svg"))
+    return "![%s](img/%s.svg)\n\nDrawn by `xrcsim sweep scenarios/sweeps/research-%s.toml --out out/research/%s` (as `%s.svg` and `.png` there)." % (
+        title,
+        name,
+        study,
+        study,
+        name,
+    )
 
 
 def block(figs, shows, sweep, tbl, extra=""):
@@ -176,15 +208,6 @@ def overrides(sweep):
     items = ["`%s` = %s" % (k, json.dumps(v)) for k, v in sweep.spec.get("grid", {}).items()]
     items += ["`%s=%s`" % (k, v if not isinstance(v, bool) else str(v).lower()) for k, v in sweep.spec.get("set", {}).items()]
     return ", ".join(items)
-
-
-def series(label, xs, stats, err=True, **kw):
-    d = {"label": label, "xs": xs, "ys": [s.mean for s in stats]}
-    if err:
-        d["lo"] = [s.mean - s.sd if s.mean is not None else None for s in stats]
-        d["hi"] = [s.mean + s.sd if s.mean is not None else None for s in stats]
-    d.update(kw)
-    return d
 
 
 # ------------------------------------------------------------------------------------------
@@ -253,18 +276,7 @@ def sec_validation(out, img, docs):
     d = v["delay"]
     res["light-delay"] = "\n\n".join(
         [
-            fig(
-                img,
-                "light-load-delay.svg",
-                title="Light load: mean replication delay vs analytic bound",
-                xlabel="distance (km)",
-                ylabel="mean replication delay (ms)",
-                series=[
-                    {"label": "analytic bound", "xs": [r[0] for r in d], "ys": [r[1] for r in d], "dash": True},
-                    {"label": "simulated (per-write mean)", "xs": [r[0] for r in d], "ys": [r[2] for r in d], "line": False},
-                ],
-                log_x=True,
-            ),
+            fig(img, "light-load-delay"),
             table(
                 ["distance (km)", "one-way propagation (ms)", "bound (ms)", "simulated (ms)", "ratio"],
                 [["{:,.0f}".format(km), g3(km * 5e-3), "%.3f" % b, "%.3f" % s, "%.3f" % r] for km, b, s, r in d],
@@ -274,30 +286,9 @@ def sec_validation(out, img, docs):
     res["light-delay-summary"] = "ratio %.3f-%.3f" % (min(r[3] for r in d), max(r[3] for r in d))
     # Light-load window
     lw = v["tables"]["light_load_window"]
-    xs = [r["distance_km"] for r in lw]
     res["light-window"] = "\n\n".join(
         [
-            fig(
-                img,
-                "light-load-window.svg",
-                title="Light load: data-loss window (link cut) vs renewal analysis",
-                xlabel="distance (km)",
-                ylabel="data-loss window (ms)",
-                series=[
-                    {"label": "analytic: propagation + tx + C/2", "xs": xs, "ys": [r["analytic_ms"] for r in lw], "dash": True},
-                    {"label": "RPO sampled every 1.3 ms (mean)", "xs": xs, "ys": [r["rpo_mean_ms"] for r in lw], "line": False},
-                    {
-                        "label": "window at 30 cut-link disasters (mean ± SE)",
-                        "xs": xs,
-                        "ys": [r["cut_link_window_mean_ms"] for r in lw],
-                        "lo": [r["cut_link_window_mean_ms"] - r["cut_link_window_se_ms"] for r in lw],
-                        "hi": [r["cut_link_window_mean_ms"] + r["cut_link_window_se_ms"] for r in lw],
-                        "line": False,
-                        "hollow": True,
-                    },
-                ],
-                log_x=True,
-            ),
+            fig(img, "light-load-window"),
             table(
                 [
                     "distance (km)",
@@ -390,39 +381,9 @@ def sec_flow(out, img, val_res):
         x = float(t.rstrip("s"))
         if x not in times:
             times.append(x)
-    policies = []
-    for (p, _, _) in g:
-        if p not in policies:
-            policies.append(p)
-    ser, ser_r = [], []
-    for p in policies:
-        for buf in ("200", "20000"):
-            if p != "none" and buf == "20000":
-                continue
-            st = [Stat(g[(p, buf, "%gs" % t)], "sites.0.data_loss_window_ns", 1e9) for t in times]
-            lab = "%s, mover buffer %s" % (p, "{:,}".format(int(buf)))
-            ser.append(series(lab, times, st, dash=(buf == "20000")))
-            rs = [Stat(g[(p, buf, "%gs" % t)], "primary.write_response_ns.mean", 1e6) for t in times]
-            ser_r.append(series(lab, times, rs, err=False, dash=(buf == "20000")))
     growth = val_res["overload-growth"]
-    ser.append({"label": "theory for none: (1 - C/L) t", "xs": times, "ys": [growth * t for t in times], "dash": True, "color": "#000", "line": True})
-    f1 = fig(
-        img,
-        "flow-window.svg",
-        title="Writing at twice the link rate (T1): window by flow-control policy",
-        xlabel="disaster instant (s)",
-        ylabel="data-loss window at the disaster (s)",
-        series=ser,
-    )
-    f2 = fig(
-        img,
-        "flow-response.svg",
-        title="Writing at twice the link rate (T1): host write response",
-        xlabel="disaster instant (s)",
-        ylabel="mean host write response up to the disaster (ms)",
-        series=ser_r,
-        log_y=True,
-    )
+    f1 = fig(img, "flow-window")
+    f2 = fig(img, "flow-response")
     rows = []
     for (p, buf, t), rs in g.items():
         # `model.suspensions` is a list of [time, reason] pairs: the sweep writes the
@@ -495,34 +456,9 @@ def sec_distance(out, img):
     cut = [g[key(k, "true")] for k in kms]
     nocut = [g[key(k, "false")] for k in kms]
     W = "sites.0.data_loss_window_ns"
-    ser = [
-        series("window at the disaster, link cut", kms, [ms(r, W) for r in cut]),
-        series("window at the disaster, link not cut", kms, [ms(r, W) for r in nocut], dash=True),
-        series("RPO over the run, mean", kms, [ms(r, "sites.0.rpo_ns.mean") for r in cut], err=False),
-        series("RPO over the run, p99", kms, [ms(r, "sites.0.rpo_ns.p99") for r in cut], err=False),
-    ]
-    f1 = fig(
-        img,
-        "distance-window.svg",
-        title="xrc: data-loss window vs distance (baseline, T3, 900 writes/s)",
-        xlabel="distance (km)",
-        ylabel="data-loss window (ms)",
-        series=ser,
-        log_x=True,
-    )
-    ser2 = [
-        series("lost writes, link cut", kms, [Stat(r, "sites.0.lost_writes") for r in cut]),
-        series("lost writes, link not cut", kms, [Stat(r, "sites.0.lost_writes") for r in nocut], dash=True),
-    ]
-    f2 = fig(
-        img,
-        "distance-lost.svg",
-        title="xrc: writes lost at the disaster vs distance",
-        xlabel="distance (km)",
-        ylabel="lost writes",
-        series=ser2,
-        log_x=True,
-    )
+    f1 = fig(img, "distance-window")
+    f3 = fig(img, "distance-rpo")
+    f2 = fig(img, "distance-lost")
     rows = []
     for k, c, n in zip(kms, cut, nocut):
         rows.append(
@@ -574,7 +510,7 @@ def sec_distance(out, img):
             g3(min(nc)) if g3(min(nc)) == g3(max(nc)) else "%s-%s" % (g3(min(nc)), g3(max(nc))),
         )
     )
-    return block([f1, f2], shows, s, tbl), {"w1": w0, "w5000": w1, "r1": r0, "r5000": r1, "p1": p0, "p5000": p1}
+    return block([f1, f3, f2], shows, s, tbl), {"w1": w0, "w5000": w1, "r1": r0, "r5000": r1, "p1": p0, "p5000": p1}
 
 
 def sec_sync(out, img):
@@ -588,23 +524,7 @@ def sec_sync(out, img):
     xr = [g[("%g" % k, "xrc")] for k in kms]
     R50, R99 = "primary.write_response_ns.p50", "primary.write_response_ns.p99"
     base = ms(sy[0], R50).mean - 2 * kms[0] * 5e-3
-    ser = [
-        series("sync p50", kms, [ms(r, R50) for r in sy]),
-        series("sync p99", kms, [ms(r, R99) for r in sy], err=False, dash=True),
-        series("xrc p50", kms, [ms(r, R50) for r in xr]),
-        series("xrc p99", kms, [ms(r, R99) for r in xr], err=False, dash=True),
-        {"label": "sync p50 at 1 km + round trip", "xs": kms, "ys": [base + 2 * k * 5e-3 for k in kms], "dash": True, "color": "#000"},
-    ]
-    f1 = fig(
-        img,
-        "sync-response.svg",
-        title="Host write response vs distance: sync vs xrc (baseline, 900 writes/s)",
-        xlabel="distance (km)",
-        ylabel="host write response (ms)",
-        series=ser,
-        log_x=True,
-        log_y=True,
-    )
+    f1 = fig(img, "sync-response")
     rows = []
     for k, a, b in zip(kms, sy, xr):
         offered = Stat(b, "primary.writes").mean
@@ -635,7 +555,7 @@ def sec_sync(out, img):
     i1000 = kms.index(1000.0)
     shows = (
         "Synchronous copy adds the round trip to every write: its median response goes from %s ms at 1 km to %s ms at 300 km "
-        "(the reference line is the 1 km value plus 10 µs per km), while xrc's stays at %s ms at every distance. From 1,000 km "
+        "(the dashed line is the round trip alone, 10 µs per km), while xrc's stays at %s ms at every distance. From 1,000 km "
         "the baseline's log volumes saturate under sync (each log write holds its volume for a round trip): the median response "
         "passes %s ms and only %d%% of the offered writes complete, so sync's small window (lost writes are never acknowledged, "
         "see the copy modes) is bought with a workload that no longer runs."
@@ -660,24 +580,7 @@ def sec_bandwidth(out, img):
         if w not in rates:
             rates.append(w)
     W = "sites.0.data_loss_window_ns"
-    ser = []
-    for k, w in enumerate(rates):
-        rs = [g[(repr_num(b), w)] for b in bws]
-        c = rp.PALETTE[2 * k], rp.PALETTE[2 * k + 1]
-        ser.append(series("%s writes/s: RPO over the run, mean" % w, bws, [ms(r, "sites.0.rpo_ns.mean") for r in rs], err=False, color=c[0]))
-        ser.append(series("%s writes/s: RPO over the run, p99" % w, bws, [ms(r, "sites.0.rpo_ns.p99") for r in rs], err=False, dash=True, color=c[0]))
-        ser.append(series("%s writes/s: window at the disaster" % w, bws, [ms(r, W) for r in rs], line=False, hollow=True, color=c[1]))
-    f1 = fig(
-        img,
-        "bandwidth-window.svg",
-        title="xrc: data-loss window vs link bandwidth (300 km, link cut)",
-        xlabel="link bandwidth (Mbit/s)",
-        ylabel="data-loss window (ms)",
-        series=ser,
-        log_x=True,
-        log_y=True,
-        legend="upper right",
-    )
+    f1 = fig(img, "bandwidth-window")
     rows = []
     for w in rates:
         for b in bws:
@@ -757,10 +660,6 @@ def nice(t):
     return "%s %s" % (m.group(1), {"us": "µs", "ms": "ms", "s": "s"}[m.group(2)])
 
 
-def timer_ms(t):
-    return float(t[:-2]) if t.endswith("ms") else float(t.rstrip("s")) * 1000
-
-
 def sec_batching(out, img):
     s = Sweep(out, "batching")
     g = s.groups(["copy.batch_timer", "copy.batch_bytes"])
@@ -770,7 +669,6 @@ def sec_batching(out, img):
             timers.append(t)
         if b not in bufs:
             bufs.append(b)
-    tx = [timer_ms(t) for t in timers]
 
     def per(rs):
         secs = Stat(rs, "disaster_at_ns", 1e9).mean
@@ -790,45 +688,19 @@ def sec_batching(out, img):
         }
 
     P = {k: per(v) for k, v in g.items()}
-    ser = []
-    for b in bufs:
-        ser.append(series("buffer %s KiB, mean" % (int(b) // 1024), tx, [P[(t, b)]["rpo"] for t in timers]))
-    f1 = fig(
-        img,
-        "batching-rpo.svg",
-        title="xrc: mean RPO vs batching timer, by message buffer size",
-        xlabel="batching timer (ms)",
-        ylabel="RPO over the run, mean (ms)",
-        series=ser,
-        log_x=True,
-        log_y=True,
-    )
+    f1 = fig(img, "batching-rpo")
     # Trade-off: messages/s vs replication delay, parametric in the timer.
-    ser2, notes = [], []
     knees = {}
     for b in bufs:
         xs = [P[(t, b)]["delay"] for t in timers]
         ys = [P[(t, b)]["msgs_s"] for t in timers]
-        ser2.append({"label": "buffer %s KiB" % (int(b) // 1024), "xs": xs, "ys": ys})
         # The knee over the distinct points of the curve (a full small buffer repeats them).
         pts = sorted(set(zip(xs, ys, timers)))
         k = kneedle([p[0] for p in pts], [p[1] for p in pts])
         knees[b] = pts[k]
     kb = "262144"
     kx, ky, kt = knees[kb]
-    notes.append((kx, ky, "knee (256 KiB): timer %s, %s writes/message" % (nice(kt), g3(P[(kt, kb)]["wpm"])), "below"))
-    f2 = fig(
-        img,
-        "batching-tradeoff.svg",
-        title="The batching trade-off: messages per second vs replication delay",
-        xlabel="mean replication delay (ms), as the timer grows 0.5 -> 100 ms",
-        ylabel="messages per second",
-        series=ser2,
-        log_x=True,
-        log_y=True,
-        notes=notes,
-        legend="upper right",
-    )
+    f2 = fig(img, "batching-tradeoff")
     rows = []
     for (t, b), p in P.items():
         rows.append(
@@ -899,12 +771,9 @@ def sec_overhead(out, img):
             timers.append(t)
         if o not in ovs:
             ovs.append(o)
-    tx = [timer_ms(t) for t in timers]
-    ser = []
     best = {}
     for o in ovs:
         st = [ms(g[(t, o)], "sites.0.rpo_ns.mean") for t in timers]
-        ser.append(series("per-message overhead %s bytes" % "{:,}".format(int(o)), tx, st))
         i = min(range(len(st)), key=lambda k: st[k].mean)
         best[o] = (timers[i], st[i].mean)
     # Stability: data + per-message bytes must fit the link: the message interval must exceed
@@ -915,17 +784,7 @@ def sec_overhead(out, img):
     bpw = 4199.0  # token (39) + M2 data field (4,160) of a one-record 4 KiB write
     spare = B - lam * bpw
     need = {o: (HEADER_LEN + int(o)) / spare * 1e3 for o in ovs}
-    f1 = fig(
-        img,
-        "batching-overhead.svg",
-        title="Batching vs per-message overhead: mean RPO vs timer (T3, 900 writes/s)",
-        xlabel="batching timer (ms)",
-        ylabel="RPO over the run, mean (ms)",
-        series=ser,
-        log_x=True,
-        log_y=True,
-        legend="upper right",
-    )
+    f1 = fig(img, "batching-overhead")
     rows = []
     for (t, o), rs in g.items():
         secs = Stat(rs, "disaster_at_ns", 1e9).mean
@@ -1008,21 +867,7 @@ def sec_movers(out, img):
             movers.append(m)
         if c not in costs:
             costs.append(c)
-    xs = [float(m) for m in movers]
-    ser = []
-    for c in costs:
-        ser.append(series("read cost %s, RPO mean" % nice(c), xs, [ms(g[(m, c)], "sites.0.rpo_ns.mean") for m in movers]))
-    f1 = fig(
-        img,
-        "movers-rpo.svg",
-        title="xrc: mean RPO vs number of data movers, by mover read cost (fig5)",
-        xlabel="primary data movers",
-        ylabel="RPO over the run, mean (ms)",
-        series=ser,
-        log_y=True,
-        xticks=[(x, m) for x, m in zip(xs, movers)],
-        legend="upper right",
-    )
+    f1 = fig(img, "movers-rpo")
     rows = []
     for (m, c), rs in g.items():
         rows.append(
@@ -1074,21 +919,7 @@ def sec_write_rate(out, img):
     i900 = rates.index(900.0)
     wpm = Stat(rs[i900], "primary.writes").mean / Stat(rs[i900], "link.messages").mean
     cap = B / (4199 + (HEADER_LEN + 64) / wpm)
-    ser = [
-        series("window at the disaster (link cut)", rates, [ms(r, W) for r in rs]),
-        series("RPO over the run, mean", rates, [ms(r, "sites.0.rpo_ns.mean") for r in rs], err=False),
-        series("RPO over the run, p99", rates, [ms(r, "sites.0.rpo_ns.p99") for r in rs], err=False, dash=True),
-    ]
-    f1 = fig(
-        img,
-        "write-rate-window.svg",
-        title="xrc: data-loss window vs offered write rate (T3, 300 km)",
-        xlabel="offered write rate (writes/s of 4 KiB)",
-        ylabel="data-loss window (ms)",
-        series=ser,
-        log_y=True,
-        vlines=[(cap, "T3 capacity ~%s writes/s" % "{:,.0f}".format(cap))],
-    )
+    f1 = fig(img, "write-rate-window")
     rows = []
     for x, r in zip(rates, rs):
         rows.append(
@@ -1205,24 +1036,7 @@ def sec_modes(out, img, binary):
             rows,
         )
         parts.append((label, s, tbl))
-    modes = list(allres["baseline"].keys())
-    xs = list(range(len(modes)))
-    ser = []
-    for label in ("baseline", "naive-fuzzy"):
-        res = allres[label]
-        ser.append({"label": "%s: window at the disaster" % label, "xs": xs, "ys": [res[m]["win"].mean for m in modes], "line": False})
-        ser.append({"label": "%s: host response p99" % label, "xs": xs, "ys": [res[m]["p99"] for m in modes], "line": False, "hollow": True})
-    f1 = fig(
-        img,
-        "modes.svg",
-        title="Copy modes on the same workload: window vs host response",
-        xlabel="copy mode",
-        ylabel="milliseconds",
-        series=ser,
-        log_y=True,
-        xticks=[(x, m) for x, m in zip(xs, modes)],
-        legend="upper left",
-    )
+    f1 = fig(img, "modes-baseline") + "\n\n" + fig(img, "modes-fuzzy")
     b, f = allres["baseline"], allres["naive-fuzzy"]
     shows = (
         "On both workloads `xrc` and `xrc-prt` recover a consistent image in every run with the host's response untouched "
@@ -1266,6 +1080,9 @@ def fill(doc, name, content):
 
 
 def cmd_report(a):
+    global OUT, PLOTS
+    OUT = a.out
+    PLOTS = study_plots()
     os.makedirs(a.img, exist_ok=True)
     doc = open(a.doc).read()
     val_res = sec_validation(a.out, a.img, os.path.dirname(a.doc))

@@ -186,14 +186,14 @@ enum SweepAction {
     /// Join the results.csv of shards into one table, rows by index. Into a file named
     /// results.csv, its directory also gets sweep.json and the sweep's plots.
     #[command(
-        after_help = "Examples:\n  xrcsim sweep merge merged/results.csv shard-*/results.csv\n  xrcsim sweep merge all.csv a/results.csv b/results.csv"
+        after_help = "Examples:\n  xrcsim sweep merge merged/results.csv shard-*/results.csv\n  xrcsim sweep merge all.csv a/results.csv b/results.csv\n  xrcsim sweep merge - a/results.csv b/results.csv | head"
     )]
     Merge(MergeArgs),
 }
 
 #[derive(Args, Debug)]
 struct MergeArgs {
-    /// The merged table to write.
+    /// The merged table to write; - writes it to standard output (no sweep.json, no plots).
     #[arg(value_name = "OUT.csv")]
     out: PathBuf,
     /// The shards' results.csv files.

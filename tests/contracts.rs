@@ -199,3 +199,109 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         .collect();
     assert_eq!(columns, head.split(',').collect::<Vec<_>>());
 }
+
+/// Section 5: a duration parameter keeps its column as written and gains a numeric
+/// `<parameter>_ns` column of integer nanoseconds right after `seed` (documented in the
+/// section's table); a non-duration value leaves the numeric cell empty; `sweep merge -`
+/// writes the same table to standard output.
+#[test]
+fn sweep_tables_carry_durations_as_numbers_and_merge_to_stdout() {
+    let doc = contracts();
+    let sec = section(&doc, 5);
+    assert!(sec.contains("| `<parameter>_ns` (`copy.batch_timer_ns`) |"));
+    assert!(sec.contains("`xrcsim sweep merge -`"));
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contracts-sweep");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let sweep = dir.join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "base = {:?}\nseeds = 1\n[grid]\n\"copy.batch_timer\" = [\"500us\", \"10ms\"]\n\
+             \"disaster.at\" = [\"none\", \"1s\"]\n[set]\n\"run.length\" = \"2s\"\n\
+             \"workload.write_rate\" = 100\n",
+            base.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args(["sweep", sweep.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
+    let head = lines.next().unwrap();
+    assert_eq!(
+        head[..8],
+        [
+            "row",
+            "copy.batch_timer",
+            "disaster.at",
+            "run.length",
+            "workload.write_rate",
+            "seed",
+            "copy.batch_timer_ns",
+            "disaster.at_ns",
+        ]
+    );
+    assert_eq!(head[8], "run.length_ns", "{head:?}");
+    assert!(
+        !head.contains(&"workload.write_rate_ns"),
+        "a number is no duration"
+    );
+    let rows: Vec<Vec<&str>> = lines.collect();
+    assert_eq!(rows.len(), 4);
+    // Row 0: 500us, none; row 3: 10ms, 1s.
+    assert_eq!(
+        rows[0][1..9],
+        [
+            "500us",
+            "none",
+            "2s",
+            "100",
+            "1",
+            "500000",
+            "",
+            "2000000000"
+        ]
+    );
+    assert_eq!(
+        rows[3][1..9],
+        [
+            "10ms",
+            "1s",
+            "2s",
+            "100",
+            "1",
+            "10000000",
+            "1000000000",
+            "2000000000"
+        ]
+    );
+
+    let merged = Command::new(env!("CARGO_BIN_EXE_xrcsim"))
+        .args(["sweep", "merge", "-"])
+        .arg(dir.join("out/results.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    assert_eq!(String::from_utf8(merged.stdout).unwrap(), csv);
+    assert!(!PathBuf::from("-").exists(), "no file named -");
+    assert!(
+        String::from_utf8_lossy(&merged.stderr).contains("written to standard output"),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+}

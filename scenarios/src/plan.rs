@@ -3,7 +3,7 @@
 //! halving), then bisection to about 2 %. Each candidate runs every seed in parallel and
 //! is judged by its worst seed and worst site.
 
-use crate::plot::{PlotSpec, number, plot};
+use crate::plot::{PlotSpec, RefLine, number, plot};
 use crate::runner::{RunOptions, run};
 use crate::sweep::ResultTable;
 use crate::{Source, prepare_noted};
@@ -529,6 +529,14 @@ impl Plan {
                 Some(_) => String::new(),
                 None => "; not reached".into(),
             }
+        ));
+        spec.lines.push(RefLine::horizontal(
+            format!(
+                "target: {} <= {}",
+                self.stat_name(),
+                SimDuration::from_nanos(self.req.target_ns)
+            ),
+            self.req.target_ns.to_string(),
         ));
         let out = plot(&table, &spec, dir).map_err(|e| PlanError(e.to_string()))?;
         let mut files = vec![csv];

@@ -26,6 +26,9 @@ pub enum ErrorBars {
     /// The mean plus and minus one sample standard deviation (n - 1 in the divisor; 0
     /// for a single row).
     Stddev,
+    /// The mean plus and minus its standard error (the sample standard deviation over
+    /// the square root of the number of rows; 0 for a single row).
+    Stderr,
     /// No error bars.
     None,
 }
@@ -36,16 +39,33 @@ pub enum ErrorBars {
 pub struct PlotSpec {
     /// Column on the x axis, usually a grid parameter (`link.distance_km`). Numeric
     /// values give a numeric axis; any non-numeric value makes it categorical (one tick
-    /// per value, in order of appearance).
+    /// per value, in order of appearance). A result column (`sites.0.replication_delay_ns.mean`)
+    /// gives a parametric curve when `along` names the parameter the points follow.
     pub x: String,
-    /// Numeric column on the y axis (`sites.0.data_loss_window_ns`).
-    pub y: String,
+    /// Numeric column(s) on the y axis: one (`y = "sites.0.data_loss_window_ns"`) or
+    /// several of one dimension drawn on the same axes (`y = ["sites.0.rpo_ns.mean",
+    /// "sites.0.rpo_ns.p99"]`), each its own line named after its quantity.
+    #[serde(deserialize_with = "one_or_many")]
+    pub y: Vec<String>,
+    /// Name of the y axis when several columns share it (default: their names joined by
+    /// ` / `); the unit is added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_label: Option<String>,
     /// Parameter whose values give one line each (`copy.mode`). Any other parameter that
-    /// varies among the plotted rows (other than `x`) splits the lines further, so that
-    /// no point averages over different settings; only rows of the same settings (the
-    /// seeds) are averaged.
+    /// varies among the plotted rows (other than `x`, `along` and `pool`) splits the lines
+    /// further, so that no point averages over different settings; only rows of the same
+    /// settings (the seeds, and the `pool` parameters) are averaged.
     #[serde(default)]
     pub series: Option<String>,
+    /// When `x` is a result column: the parameter the points follow. Each point is the
+    /// mean of x and of y over the rows of one value of this parameter (and one line), and
+    /// the line joins the points in the order of this parameter's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub along: Option<String>,
+    /// Parameters averaged over like the seeds (`pool = ["disaster.at"]`: a point is the
+    /// mean over every disaster instant), instead of splitting the lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pool: Vec<String>,
     /// Logarithmic x axis (points with x <= 0 are left out). When absent, chosen from the
     /// data: logarithmic when the numeric x values are positive and span two decades or
     /// more (1 ms to 100 ms, 1 km to 5000 km), linear otherwise.
@@ -71,6 +91,130 @@ pub struct PlotSpec {
         deserialize_with = "crate::sweep::scalar_map"
     )]
     pub filter: BTreeMap<String, String>,
+    /// Reference lines (`[[plot.line]]`): a target, a capacity, a theory; drawn dashed in
+    /// black and named in the legend.
+    #[serde(default, rename = "line", skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<RefLine>,
+}
+
+/// A reference line of a plot (`[[plot.line]]`): exactly one of `y` (horizontal), `x`
+/// (vertical) or `slope` (the straight line `y = intercept + slope * x`).
+///
+/// `x`, `y` and `intercept` are values of the axis' column: a number in the column's own
+/// unit (ns for a `_ns` column, km, Mbit/s, writes/s) or a duration with its unit
+/// (`"50ms"`). `slope` is in base units: seconds (or bytes, bit/s) of y per unit of x in
+/// its base unit (seconds per km for a delay against distance: `1e-5` is a round trip at
+/// 5 µs/km; seconds per second for a window against time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefLine {
+    /// Legend text (`target p99 = 50 ms`, `T3 capacity`).
+    pub label: String,
+    /// A vertical line at this x.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<Level>,
+    /// A horizontal line at this y.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<Level>,
+    /// Slope of a straight line, in base units of y per base unit of x.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope: Option<f64>,
+    /// Value of the straight line at x = 0 (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercept: Option<Level>,
+}
+
+/// A value on an axis, as written in a sweep file: a number in the column's unit or text
+/// such as a duration (`"50ms"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Level {
+    /// A number in the column's own unit.
+    Number(f64),
+    /// Text, read like a cell of the column (`"50ms"`).
+    Text(String),
+}
+
+impl Level {
+    fn text(&self) -> String {
+        match self {
+            Level::Number(v) => v.to_string(),
+            Level::Text(t) => t.clone(),
+        }
+    }
+}
+
+impl RefLine {
+    /// A horizontal line at `y` (a value of the y column: `"50ms"`, or a number in its
+    /// unit), such as the target of a capacity plan.
+    pub fn horizontal(label: impl Into<String>, y: impl Into<String>) -> Self {
+        RefLine {
+            label: label.into(),
+            x: None,
+            y: Some(Level::Text(y.into())),
+            slope: None,
+            intercept: None,
+        }
+    }
+
+    /// A vertical line at `x` (a value of the x column).
+    pub fn vertical(label: impl Into<String>, x: impl Into<String>) -> Self {
+        RefLine {
+            label: label.into(),
+            x: Some(Level::Text(x.into())),
+            y: None,
+            slope: None,
+            intercept: None,
+        }
+    }
+
+    /// Checks that exactly one kind of line is given; the message names the fields.
+    pub fn check(&self) -> Result<(), String> {
+        let kinds = [self.x.is_some(), self.y.is_some(), self.slope.is_some()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(format!(
+                "line `{}`: give exactly one of `y` (horizontal), `x` (vertical) or `slope` \
+                 (with an optional `intercept`)",
+                self.label
+            ));
+        }
+        if self.intercept.is_some() && self.slope.is_none() {
+            return Err(format!(
+                "line `{}`: `intercept` goes with `slope`",
+                self.label
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A reference line in base units, ready to draw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RefShape {
+    /// `y = v` (base units of y).
+    Horizontal(f64),
+    /// `x = v` (base units of x).
+    Vertical(f64),
+    /// `y = intercept + slope * x` (base units).
+    Straight {
+        /// y at x = 0.
+        intercept: f64,
+        /// y per unit of x.
+        slope: f64,
+    },
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => Ok(vec![s]),
+        OneOrMany::Many(v) => Ok(v),
+    }
 }
 
 impl PlotSpec {
@@ -78,21 +222,30 @@ impl PlotSpec {
     pub fn new(x: impl Into<String>, y: impl Into<String>) -> Self {
         PlotSpec {
             x: x.into(),
-            y: y.into(),
+            y: vec![y.into()],
+            y_label: None,
             series: None,
+            along: None,
+            pool: Vec::new(),
             log_x: None,
             log_y: false,
             title: None,
             name: None,
             error_bars: ErrorBars::default(),
             filter: BTreeMap::new(),
+            lines: Vec::new(),
         }
+    }
+
+    /// The y columns joined by `+` (for default names and messages).
+    pub fn y_text(&self) -> String {
+        self.y.join("+")
     }
 
     /// The output file stem.
     pub fn file_stem(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
-            format!("{}_vs_{}", self.y, self.x)
+            format!("{}_vs_{}", self.y_text(), self.x)
                 .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() || "_-.".contains(c) {
@@ -107,16 +260,23 @@ impl PlotSpec {
         })
     }
 
+    /// The name of the y axis (without its unit): `y_label`, or the quantities' names.
+    pub fn y_name(&self) -> String {
+        self.y_label.clone().unwrap_or_else(|| {
+            self.y
+                .iter()
+                .map(|y| quantity_of(y).name)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
+    }
+
     /// The title drawn above the chart: the given one, or the names of the quantities
     /// (`mean RPO vs link distance`).
     pub fn title_text(&self) -> String {
-        self.title.clone().unwrap_or_else(|| {
-            format!(
-                "{} vs {}",
-                quantity_of(&self.y).name,
-                quantity_of(&self.x).name
-            )
-        })
+        self.title
+            .clone()
+            .unwrap_or_else(|| format!("{} vs {}", self.y_name(), quantity_of(&self.x).name))
     }
 }
 
@@ -156,7 +316,8 @@ pub struct PlotData {
     pub series: Vec<PlotSeries>,
     /// Category names when the x axis is categorical.
     pub categories: Option<Vec<String>>,
-    /// Rows left out: empty or non-finite y, or non-positive values on a log axis.
+    /// Values left out (a row counts once per y column): empty or non-finite, or
+    /// non-positive on a log axis.
     pub skipped_rows: usize,
     /// What x is (name, dimension).
     pub x_quantity: Quantity,
@@ -164,6 +325,8 @@ pub struct PlotData {
     pub y_quantity: Quantity,
     /// Whether the x axis is logarithmic (given, or chosen from the data).
     pub log_x: bool,
+    /// Reference lines with their legend text, in base units.
+    pub lines: Vec<(String, RefShape)>,
 }
 
 /// What [`plot`] wrote.
@@ -195,12 +358,25 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
         })
     };
     let xi = col(&spec.x, "x")?;
-    let yi = col(&spec.y, "y")?;
+    if spec.y.is_empty() {
+        return Err(err("`y` names no column".to_string()));
+    }
+    let yis: Vec<usize> = spec
+        .y
+        .iter()
+        .map(|y| col(y, "y"))
+        .collect::<Result<_, _>>()?;
     let si = spec
         .series
         .as_deref()
         .map(|s| col(s, "series"))
         .transpose()?;
+    let along_i = spec.along.as_deref().map(|s| col(s, "along")).transpose()?;
+    let pool_is: Vec<usize> = spec
+        .pool
+        .iter()
+        .map(|p| col(p, "pool"))
+        .collect::<Result<_, _>>()?;
     let filters: Vec<(usize, &str)> = spec
         .filter
         .iter()
@@ -216,7 +392,13 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
     let seed_i = table.column(SEED_COLUMN);
     let mut split: Vec<usize> = si.into_iter().collect();
     for p in 1..table.lead_len().saturating_sub(1) {
-        if p == xi || Some(p) == si || Some(p) == seed_i || filters.iter().any(|(i, _)| *i == p) {
+        if p == xi
+            || Some(p) == si
+            || Some(p) == seed_i
+            || Some(p) == along_i
+            || pool_is.contains(&p)
+            || filters.iter().any(|(i, _)| *i == p)
+        {
             continue;
         }
         if rows.iter().any(|r| r[p] != rows[0][p]) {
@@ -225,7 +407,20 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
     }
 
     let xq = quantity_of(&spec.x);
-    let yq = quantity_of(&spec.y);
+    let yqs: Vec<Quantity> = spec.y.iter().map(|y| quantity_of(y)).collect();
+    if let Some((k, q)) = yqs
+        .iter()
+        .enumerate()
+        .find(|(_, q)| q.dimension != yqs[0].dimension)
+    {
+        return Err(err(format!(
+            "y columns `{}` and `{}` measure different things ({:?}, {:?}); one plot's y \
+             columns must share a unit",
+            spec.y[0], spec.y[k], yqs[0].dimension, q.dimension
+        )));
+    }
+    let mut yq = yqs[0].clone();
+    yq.name = spec.y_name();
     let numeric_x = rows.iter().all(|r| base_value(&xq, &r[xi]).is_some());
     let mut categories: Vec<String> = Vec::new();
     if !numeric_x {
@@ -235,15 +430,33 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
                 spec.x
             )));
         }
+        if along_i.is_some() {
+            return Err(err(format!(
+                "`along` needs numeric x values but `{}` has non-numeric ones",
+                spec.x
+            )));
+        }
         for r in &rows {
             if !categories.contains(&r[xi]) {
                 categories.push(r[xi].clone());
             }
         }
     }
+    // With `along`, points follow that parameter: by its value when numeric, else in
+    // order of appearance.
+    let along_key = |r: &[String]| -> f64 {
+        let Some(a) = along_i else { return 0.0 };
+        let aq = quantity_of(&table.header[a]);
+        if rows.iter().all(|r| base_value(&aq, &r[a]).is_some()) {
+            base_value(&aq, &r[a]).unwrap_or(f64::NAN)
+        } else {
+            rows.iter().position(|q| q[a] == r[a]).unwrap_or(0) as f64
+        }
+    };
 
     let mut labels: Vec<String> = Vec::new();
-    let mut groups: Vec<Vec<(f64, f64)>> = Vec::new();
+    // Per line: (sort key, x, y).
+    let mut groups: Vec<Vec<(f64, f64, f64)>> = Vec::new();
     let mut skipped = 0;
     let log_x = numeric_x
         && spec.log_x.unwrap_or_else(|| {
@@ -254,40 +467,51 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
             )
         });
     for r in &rows {
-        let ytext = r[yi].trim();
-        if ytext.is_empty() {
-            skipped += 1;
-            continue;
-        }
-        let y: f64 = ytext.parse::<f64>().map_err(|_| {
-            err(format!(
-                "y column `{}` is not numeric: row {} has `{ytext}`; choose a numeric column",
-                spec.y, r[0]
-            ))
-        })? * yq.scale;
-        let x = if numeric_x {
-            base_value(&xq, &r[xi]).unwrap_or(f64::NAN)
-        } else {
-            categories.iter().position(|c| *c == r[xi]).unwrap_or(0) as f64
-        };
-        if !y.is_finite() || (spec.log_y && y <= 0.0) || (log_x && x <= 0.0) {
-            skipped += 1;
-            continue;
-        }
-        let label = series_label(table, &split, r, &yq);
-        let g = match labels.iter().position(|l| *l == label) {
-            Some(g) => g,
-            None => {
-                labels.push(label);
-                groups.push(Vec::new());
-                labels.len() - 1
+        for (k, &yi) in yis.iter().enumerate() {
+            let ytext = r[yi].trim();
+            if ytext.is_empty() {
+                skipped += 1;
+                continue;
             }
-        };
-        groups[g].push((x, y));
+            let y: f64 = ytext.parse::<f64>().map_err(|_| {
+                err(format!(
+                    "y column `{}` is not numeric: row {} has `{ytext}`; choose a numeric column",
+                    spec.y[k], r[0]
+                ))
+            })? * yqs[k].scale;
+            let x = if numeric_x {
+                base_value(&xq, &r[xi]).unwrap_or(f64::NAN)
+            } else {
+                categories.iter().position(|c| *c == r[xi]).unwrap_or(0) as f64
+            };
+            if !y.is_finite() || !x.is_finite() || (spec.log_y && y <= 0.0) || (log_x && x <= 0.0) {
+                skipped += 1;
+                continue;
+            }
+            let label = if yis.len() > 1 {
+                if split.is_empty() {
+                    yqs[k].name.clone()
+                } else {
+                    format!("{}, {}", yqs[k].name, series_label(table, &split, r, &yq))
+                }
+            } else {
+                series_label(table, &split, r, &yq)
+            };
+            let g = match labels.iter().position(|l| *l == label) {
+                Some(g) => g,
+                None => {
+                    labels.push(label);
+                    groups.push(Vec::new());
+                    labels.len() - 1
+                }
+            };
+            let key = if along_i.is_some() { along_key(r) } else { x };
+            groups[g].push((key, x, y));
+        }
     }
     if groups.is_empty() {
         return Err(err(format!(
-            "no numeric points to plot ({} rows matched, {skipped} left out as empty, \
+            "no numeric points to plot ({} rows matched, {skipped} values left out as empty, \
              non-finite or non-positive on a log axis)",
             rows.len()
         )));
@@ -300,14 +524,50 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
             let mut points = Vec::new();
             let mut i = 0;
             while i < pts.len() {
-                let x = pts[i].0;
-                let j = i + pts[i..].iter().take_while(|p| p.0 == x).count();
-                points.push(aggregate(x, pts[i..j].iter().map(|p| p.1), spec.error_bars));
+                let key = pts[i].0;
+                let j = i + pts[i..].iter().take_while(|p| p.0 == key).count();
+                let x = pts[i..j].iter().map(|p| p.1).sum::<f64>() / (j - i) as f64;
+                points.push(aggregate(x, pts[i..j].iter().map(|p| p.2), spec.error_bars));
                 i = j;
             }
             PlotSeries { label, points }
         })
         .collect();
+    let mut lines = Vec::new();
+    for l in &spec.lines {
+        l.check().map_err(&err)?;
+        let value = |q: &Quantity, v: &Level, axis: &str| {
+            base_value(q, &v.text()).ok_or_else(|| {
+                err(format!(
+                    "line `{}`: {axis} = `{}` is not a value of `{}` (a number in its unit \
+                     or a duration such as \"50ms\")",
+                    l.label,
+                    v.text(),
+                    if axis == "x" { &spec.x } else { &spec.y[0] }
+                ))
+            })
+        };
+        let shape = if let Some(v) = &l.y {
+            RefShape::Horizontal(value(&yq, v, "y")?)
+        } else if let Some(v) = &l.x {
+            RefShape::Vertical(value(&xq, v, "x")?)
+        } else {
+            RefShape::Straight {
+                intercept: match &l.intercept {
+                    Some(v) => value(&yq, v, "intercept")?,
+                    None => 0.0,
+                },
+                slope: l.slope.unwrap_or(0.0),
+            }
+        };
+        if !numeric_x && !matches!(shape, RefShape::Horizontal(_)) {
+            return Err(err(format!(
+                "line `{}`: a categorical x axis takes horizontal lines (`y`) only",
+                l.label
+            )));
+        }
+        lines.push((l.label.clone(), shape));
+    }
     Ok(PlotData {
         series,
         categories: (!numeric_x).then_some(categories),
@@ -315,6 +575,7 @@ pub fn plot_data(table: &ResultTable, spec: &PlotSpec) -> Result<PlotData, Sweep
         x_quantity: xq,
         y_quantity: yq,
         log_x,
+        lines,
     })
 }
 
@@ -333,7 +594,20 @@ fn series_label(table: &ResultTable, split: &[usize], r: &[String], y: &Quantity
 pub fn legend_entry(column: &str, cell: &str) -> String {
     let q = quantity_of(column);
     let value = match (q.dimension, base_value(&q, cell)) {
-        (Dimension::Plain, _) | (_, None) => cell.trim().to_string(),
+        (Dimension::Plain, _) | (_, None) => match cell
+            .trim()
+            .strip_prefix('{')
+            .and_then(|c| c.strip_suffix('}'))
+        {
+            // An inline table (`{ policy = "pacing", threshold = 20 }`): its entries
+            // without braces, quotes or `=` (`policy pacing, threshold 20`).
+            Some(inner) => inner
+                .replace('"', "")
+                .replace(" = ", " ")
+                .trim()
+                .to_string(),
+            None => cell.trim().to_string(),
+        },
         (_, Some(v)) => with_unit(&q, v),
     };
     format!("{} = {value}", q.name)
@@ -347,12 +621,15 @@ fn aggregate(x: f64, ys: impl Iterator<Item = f64> + Clone, bars: ErrorBars) -> 
             ys.clone().fold(f64::INFINITY, f64::min),
             ys.fold(f64::NEG_INFINITY, f64::max),
         ),
-        ErrorBars::Stddev => {
-            let sd = if n > 1 {
+        ErrorBars::Stddev | ErrorBars::Stderr => {
+            let mut sd = if n > 1 {
                 (ys.map(|y| (y - mean) * (y - mean)).sum::<f64>() / (n - 1) as f64).sqrt()
             } else {
                 0.0
             };
+            if bars == ErrorBars::Stderr {
+                sd /= (n as f64).sqrt();
+            }
             (mean - sd, mean + sd)
         }
         ErrorBars::None => (mean, mean),
@@ -438,10 +715,18 @@ fn ensure_font() -> Result<(), &'static str> {
 
 fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     if log {
-        if lo == hi {
+        let (lo, hi) = if lo == hi {
             (lo / 2.0, hi * 2.0)
         } else {
             (lo / 1.25, hi * 1.25)
+        };
+        // plotters labels a log axis from its first power of ten up: an axis with no
+        // power of ten inside starts at the one below it, so that its ticks (1, 2, 3, ...
+        // 10, 20, ...) are labelled.
+        if lo > 0.0 && lo.log10().ceil() > hi.log10() {
+            (lo.min(10f64.powf(lo.log10().floor())), hi)
+        } else {
+            (lo, hi)
         }
     } else if lo == hi {
         let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
@@ -464,7 +749,26 @@ fn in_units(data: &PlotData, ux: Unit, uy: Unit) -> PlotData {
             p.high /= uy.size;
         }
     }
+    for (_, l) in &mut d.lines {
+        *l = match *l {
+            RefShape::Horizontal(v) => RefShape::Horizontal(v / uy.size),
+            RefShape::Vertical(v) => RefShape::Vertical(v / sx),
+            RefShape::Straight { intercept, slope } => RefShape::Straight {
+                intercept: intercept / uy.size,
+                slope: slope * sx / uy.size,
+            },
+        };
+    }
     d
+}
+
+/// The y of a reference line at `x` (None for a vertical line).
+fn ref_y(shape: RefShape, x: f64) -> Option<f64> {
+    match shape {
+        RefShape::Horizontal(v) => Some(v),
+        RefShape::Vertical(_) => None,
+        RefShape::Straight { intercept, slope } => Some(intercept + slope * x),
+    }
 }
 
 /// The units a figure of `data` is drawn in: per axis, chosen from its largest value.
@@ -473,6 +777,10 @@ pub fn figure_units(data: &PlotData) -> (Unit, Unit) {
     let x_max = pts().map(|p| p.x.abs()).fold(0.0, f64::max);
     let y_max = pts()
         .map(|p| p.high.abs().max(p.low.abs()).max(p.mean.abs()))
+        .chain(data.lines.iter().filter_map(|(_, l)| match l {
+            RefShape::Horizontal(v) => Some(v.abs()),
+            _ => None,
+        }))
         .fold(0.0, f64::max);
     (
         unit_for(data.x_quantity.dimension, x_max),
@@ -480,19 +788,59 @@ pub fn figure_units(data: &PlotData) -> (Unit, Unit) {
     )
 }
 
+/// Font size (px) of a title: 24, smaller for a long title so that it fits `width` pixels
+/// (DejaVu Sans averages about 0.55 em per character), never below 14.
+fn title_size(title: &str, width: u32) -> u32 {
+    let chars = title.chars().count().max(1) as f64;
+    let fit = (f64::from(width) - 32.0) / (0.56 * chars);
+    (fit.floor() as u32).clamp(14, 24)
+}
+
+/// Widest legend column (px); longer entries wrap.
+const LEGEND_MAX: u32 = SIZE.0 * 2 / 5;
+/// Pixels per character of the legend's 15 px font (DejaVu Sans, about 0.55 em).
+const LEGEND_CHAR: u32 = 8;
+
+/// The legend entries' text lines: each label, wrapped after a comma when it is longer
+/// than the widest legend column allows.
+fn legend_lines(data: &PlotData) -> Vec<Vec<String>> {
+    let max_chars = ((LEGEND_MAX - 48) / LEGEND_CHAR) as usize;
+    data.series
+        .iter()
+        .map(|s| s.label.as_str())
+        .chain(data.lines.iter().map(|(l, _)| l.as_str()))
+        .map(|label| wrap_at_commas(label, max_chars))
+        .collect()
+}
+
+/// `text` in lines of at most `max` characters, broken after `, ` where possible (a
+/// part longer than `max` stays whole).
+pub fn wrap_at_commas(text: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for part in text.split_inclusive(", ") {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + part.trim_end().chars().count() <= max => {
+                l.push_str(part)
+            }
+            _ => lines.push(part.to_string()),
+        }
+    }
+    lines.iter().map(|l| l.trim_end().to_string()).collect()
+}
+
 /// Pixel width of the legend column right of the chart (0: no legend): long enough for
-/// the longest entry, so that the legend never covers a point.
+/// the longest line of an entry, so that the legend never covers a point.
 fn legend_width(spec: &PlotSpec, data: &PlotData) -> u32 {
-    if data.series.len() < 2 && spec.series.is_none() {
+    if data.series.len() < 2 && spec.series.is_none() && data.lines.is_empty() {
         return 0;
     }
-    let longest = data
-        .series
+    let longest = legend_lines(data)
         .iter()
-        .map(|s| s.label.chars().count())
+        .flatten()
+        .map(|l| l.chars().count())
         .max()
         .unwrap_or(0);
-    (48 + 8 * longest as u32).min(SIZE.0 / 2)
+    (48 + LEGEND_CHAR * longest as u32).min(LEGEND_MAX)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -501,6 +849,12 @@ fn draw<DB: DrawingBackend>(
     data: &PlotData,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
+    // The title spans the whole figure (chart and legend), in a size that fits its width.
+    let title = spec.title_text();
+    let size = title_size(&title, SIZE.0);
+    let root = root
+        .titled(&title, ("sans-serif", size))
+        .map_err(|e| e.to_string())?;
     let (ux, uy) = figure_units(data);
     let shown = in_units(data, ux, uy);
     let lw = legend_width(spec, data);
@@ -510,14 +864,38 @@ fn draw<DB: DrawingBackend>(
     }
     let data = &shown;
     let pts = || data.series.iter().flat_map(|s| s.points.iter());
+    let verticals = || {
+        data.lines.iter().filter_map(|(_, l)| match l {
+            RefShape::Vertical(v) if !data.log_x || *v > 0.0 => Some(*v),
+            _ => None,
+        })
+    };
     let (x_lo, x_hi) = match &data.categories {
         Some(c) => (-0.5, c.len() as f64 - 0.5),
         None => padded(
-            pts().map(|p| p.x).fold(f64::INFINITY, f64::min),
-            pts().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max),
+            pts()
+                .map(|p| p.x)
+                .chain(verticals())
+                .fold(f64::INFINITY, f64::min),
+            pts()
+                .map(|p| p.x)
+                .chain(verticals())
+                .fold(f64::NEG_INFINITY, f64::max),
             data.log_x,
         ),
     };
+    // Reference lines count in the y range where they cross the data's x range.
+    let (dx_lo, dx_hi) = (
+        pts().map(|p| p.x).fold(f64::INFINITY, f64::min),
+        pts().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max),
+    );
+    let ref_ys: Vec<f64> = data
+        .lines
+        .iter()
+        .flat_map(|(_, l)| [ref_y(*l, dx_lo), ref_y(*l, dx_hi)])
+        .flatten()
+        .filter(|y| y.is_finite() && (!spec.log_y || *y > 0.0))
+        .collect();
     let y_min_pos = pts().map(|p| p.mean).fold(f64::INFINITY, f64::min);
     let low = |p: &PlotPoint| {
         if spec.log_y && p.low <= 0.0 {
@@ -527,8 +905,14 @@ fn draw<DB: DrawingBackend>(
         }
     };
     let (mut y_lo, y_hi) = padded(
-        pts().map(low).fold(f64::INFINITY, f64::min),
-        pts().map(|p| p.high).fold(f64::NEG_INFINITY, f64::max),
+        pts()
+            .map(low)
+            .chain(ref_ys.iter().copied())
+            .fold(f64::INFINITY, f64::min),
+        pts()
+            .map(|p| p.high)
+            .chain(ref_ys.iter().copied())
+            .fold(f64::NEG_INFINITY, f64::max),
         spec.log_y,
     );
     if data.categories.is_some() && !spec.log_y && pts().all(|p| p.low >= 0.0) {
@@ -543,8 +927,10 @@ fn draw<DB: DrawingBackend>(
         axis_label(&data.y_quantity, uy),
     );
     let a = &plot_area;
+    // The axes' ends and the smallest positive mean (where bars start on a log axis).
+    let bounds = (x_lo, x_hi, y_lo, y_hi, y_min_pos);
     match (data.log_x, spec.log_y) {
-        (false, false) => chart(a, spec, data, &labels, x_lo..x_hi, y_lo..y_hi, y_min_pos),
+        (false, false) => chart(a, spec, data, &labels, x_lo..x_hi, y_lo..y_hi, bounds),
         (true, false) => chart(
             a,
             spec,
@@ -552,7 +938,7 @@ fn draw<DB: DrawingBackend>(
             &labels,
             (x_lo..x_hi).log_scale(),
             y_lo..y_hi,
-            y_min_pos,
+            bounds,
         ),
         (false, true) => chart(
             a,
@@ -561,7 +947,7 @@ fn draw<DB: DrawingBackend>(
             &labels,
             x_lo..x_hi,
             (y_lo..y_hi).log_scale(),
-            y_min_pos,
+            bounds,
         ),
         (true, true) => chart(
             a,
@@ -570,7 +956,7 @@ fn draw<DB: DrawingBackend>(
             &labels,
             (x_lo..x_hi).log_scale(),
             (y_lo..y_hi).log_scale(),
-            y_min_pos,
+            bounds,
         ),
     }
 }
@@ -582,30 +968,52 @@ fn draw_legend<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let font = ("sans-serif", 15).into_font();
-    for (k, s) in data.series.iter().enumerate() {
-        let colour = COLOURS[k % COLOURS.len()];
-        let y = 72 + 26 * k as i32;
-        if data.categories.is_some() {
-            area.draw(&Rectangle::new([(8, y - 7), (30, y + 7)], colour.filled()))
+    let mut y = 40;
+    for (k, lines) in legend_lines(data).into_iter().enumerate() {
+        if k < data.series.len() {
+            let colour = COLOURS[k % COLOURS.len()];
+            if data.categories.is_some() {
+                area.draw(&Rectangle::new([(8, y - 7), (30, y + 7)], colour.filled()))
+                    .map_err(e)?;
+            } else {
+                area.draw(&PathElement::new(
+                    vec![(6, y), (32, y)],
+                    colour.stroke_width(2),
+                ))
                 .map_err(e)?;
+                area.draw(&Circle::new((19, y), 4, colour.filled()))
+                    .map_err(e)?;
+            }
         } else {
-            area.draw(&PathElement::new(
-                vec![(6, y), (32, y)],
-                colour.stroke_width(2),
+            let r = k - data.series.len();
+            let style = REF_STYLES[r % REF_STYLES.len()];
+            for x0 in [6, 18] {
+                area.draw(&PathElement::new(
+                    vec![(x0, y), (x0 + 8, y)],
+                    style.stroke_width(2),
+                ))
+                .map_err(e)?;
+            }
+        }
+        for (i, line) in lines.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (if i == 0 { 40 } else { 52 }, y - 8 + 18 * i as i32),
+                font.clone().color(&BLACK),
             ))
             .map_err(e)?;
-            area.draw(&Circle::new((19, y), 4, colour.filled()))
-                .map_err(e)?;
         }
-        area.draw(&Text::new(
-            s.label.clone(),
-            (40, y - 8),
-            font.clone().color(&BLACK),
-        ))
-        .map_err(e)?;
+        y += 26 + 18 * (lines.len() as i32 - 1);
     }
     Ok(())
 }
+
+/// Colours of reference lines (drawn dashed): black, then dark greys.
+const REF_STYLES: [RGBColor; 3] = [
+    RGBColor(0, 0, 0),
+    RGBColor(90, 90, 90),
+    RGBColor(150, 150, 150),
+];
 
 fn chart<DB, XR, YR>(
     root: &DrawingArea<DB, Shift>,
@@ -614,7 +1022,7 @@ fn chart<DB, XR, YR>(
     (x_desc, y_desc): &(String, String),
     xr: XR,
     yr: YR,
-    y_min_pos: f64,
+    (x_lo, x_hi, y_lo, y_hi, y_min_pos): (f64, f64, f64, f64, f64),
 ) -> Result<(), String>
 where
     DB: DrawingBackend,
@@ -625,7 +1033,6 @@ where
 {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut chart = ChartBuilder::on(root)
-        .caption(spec.title_text(), ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(56)
         .y_label_area_size(96)
@@ -718,6 +1125,33 @@ where
                         10,
                     )
                 }))
+                .map_err(e)?;
+        }
+    }
+    for (k, (_, shape)) in data.lines.iter().enumerate() {
+        let style = ShapeStyle::from(REF_STYLES[k % REF_STYLES.len()]).stroke_width(2);
+        let pts: Vec<(f64, f64)> = match *shape {
+            RefShape::Vertical(x) => vec![(x, y_lo), (x, y_hi)],
+            RefShape::Horizontal(_) | RefShape::Straight { .. } => {
+                // Sampled across the axis (evenly in log space on a log axis), kept inside
+                // the y range.
+                (0..=64)
+                    .map(|i| {
+                        let t = f64::from(i) / 64.0;
+                        if data.log_x {
+                            x_lo * (x_hi / x_lo).powf(t)
+                        } else {
+                            x_lo + (x_hi - x_lo) * t
+                        }
+                    })
+                    .filter_map(|x| ref_y(*shape, x).map(|y| (x, y)))
+                    .filter(|(_, y)| *y >= y_lo && *y <= y_hi)
+                    .collect()
+            }
+        };
+        if pts.len() >= 2 {
+            chart
+                .draw_series(DashedLineSeries::new(pts, 9, 6, style))
                 .map_err(e)?;
         }
     }
@@ -932,6 +1366,19 @@ const NAMED: &[(&str, &str, Dimension, f64)] = &[
     ("copy.batch_bytes", "batch", Dimension::Bytes, 1.0),
     ("copy.batch_timer", "batch timer", Dimension::Duration, 1.0),
     ("copy.mover_buffer", "mover buffer", Dimension::Count, 1.0),
+    (
+        "copy.mover_read_overhead",
+        "mover read cost",
+        Dimension::Duration,
+        1.0,
+    ),
+    ("copy.flow", "flow control", Dimension::Plain, 1.0),
+    (
+        "disaster.cut_link",
+        "link cut at the disaster",
+        Dimension::Plain,
+        1.0,
+    ),
     (
         "copy.pit_interval",
         "PiT interval",
@@ -1243,6 +1690,9 @@ mod tests {
         let d = plot_data(&t, &spec).unwrap();
         let sd = 2f64.sqrt();
         assert_eq!(d.series[0].points[1].low, 3.0 - sd);
+        spec.error_bars = ErrorBars::Stderr;
+        let d = plot_data(&t, &spec).unwrap();
+        assert_eq!(d.series[0].points[1].high, 3.0 + sd / 2f64.sqrt());
         // Without `series`, the varying `mode` still splits the lines.
         spec.series = None;
         let d = plot_data(&t, &spec).unwrap();
@@ -1287,6 +1737,28 @@ mod tests {
                 .to_string()
                 .contains("`nope` is not in the results")
         );
+    }
+
+    #[test]
+    fn long_legend_entries_wrap_after_commas() {
+        let t = "flow control = policy pacing, threshold 20, mover buffer = 200";
+        assert_eq!(
+            wrap_at_commas(t, 30),
+            [
+                "flow control = policy pacing,",
+                "threshold 20,",
+                "mover buffer = 200"
+            ]
+        );
+        assert_eq!(
+            wrap_at_commas(t, 40),
+            [
+                "flow control = policy pacing,",
+                "threshold 20, mover buffer = 200"
+            ]
+        );
+        assert_eq!(wrap_at_commas("batch = 16 KiB", 10), ["batch = 16 KiB"]);
+        assert_eq!(wrap_at_commas(t, 100), [t]);
     }
 
     #[test]
@@ -1378,6 +1850,10 @@ mod tests {
             "link distance = 300 km"
         );
         assert_eq!(legend_entry("copy.movers", "4"), "data movers = 4");
+        assert_eq!(
+            legend_entry("copy.flow", r#"{ policy = "pacing", threshold = 20 }"#),
+            "flow control = policy pacing, threshold 20"
+        );
     }
 
     #[test]

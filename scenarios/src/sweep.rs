@@ -30,7 +30,8 @@ pub use file::{MAX_ROWS, MAX_SEEDS, SweepFile, load_sweep, parse_sweep};
 pub use grid::{Row, in_shard, parse_shard};
 pub use merge::{MergeSummary, merge};
 pub use run::{
-    CLASH_PREFIX, ERRORS_FILE, RESULTS_FILE, SIDECAR_FILE, SweepOptions, SweepSummary, run_sweep,
+    CLASH_PREFIX, DURATION_SUFFIX, ERRORS_FILE, RESULTS_FILE, SIDECAR_FILE, SweepOptions,
+    SweepSummary, duration_columns, run_sweep,
 };
 pub use table::{ERROR_COLUMN, ROW_COLUMN, ResultTable, SEED_COLUMN, TornTail, read_results};
 pub use value::{Value, flatten_json};

@@ -702,3 +702,76 @@ fn speedup_two_threads_over_one() {
         read(&dir.join("j2/results.csv"))
     );
 }
+
+/// A duration parameter keeps its text column and gains `<parameter>_ns` (integer ns)
+/// right after `seed`, empty where the value is not a duration; a results.csv written
+/// before these columns existed gets them on resume, giving the same file as a fresh run.
+#[test]
+fn duration_parameters_get_numeric_columns_also_when_resuming_older_results() {
+    let dir = tmpdir("durations");
+    let s = sweep_in(
+        &dir,
+        "seeds = [1]\n[grid]\n\"copy.batch_timer\" = [\"500us\", \"10ms\"]\n\
+         \"disaster.at\" = [\"none\", \"2s\"]\n[set]\n\"run.length\" = \"60s\"\n",
+    );
+    let out = dir.join("out");
+    run_sweep(&s, &opts(&out, 2), fake).unwrap();
+    let full = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let lines: Vec<Vec<&str>> = full.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines[0][..9],
+        [
+            "row",
+            "copy.batch_timer",
+            "disaster.at",
+            "run.length",
+            "seed",
+            "copy.batch_timer_ns",
+            "disaster.at_ns",
+            "run.length_ns",
+            "format"
+        ]
+    );
+    assert_eq!(
+        lines[1][1..8],
+        ["500us", "none", "60s", "1", "500000", "", "60000000000"]
+    );
+    assert_eq!(
+        lines[4][1..8],
+        [
+            "10ms",
+            "2s",
+            "60s",
+            "1",
+            "10000000",
+            "2000000000",
+            "60000000000"
+        ]
+    );
+
+    // An older results.csv: no numeric columns, and the last row not run yet.
+    let old: Vec<String> = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| {
+            l.iter()
+                .enumerate()
+                .filter(|(i, _)| !(5..8).contains(i))
+                .map(|(_, c)| *c)
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(out.join("results.csv"), old.concat()).unwrap();
+    let ran = AtomicUsize::new(0);
+    run_sweep(&s, &opts(&out, 1), |r| {
+        ran.fetch_add(1, Ordering::Relaxed);
+        fake(r)
+    })
+    .unwrap();
+    assert_eq!(ran.load(Ordering::Relaxed), 1, "only the missing row runs");
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.csv")).unwrap(),
+        full
+    );
+}

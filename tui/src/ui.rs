@@ -257,6 +257,50 @@ fn spans_width(spans: &[Span]) -> usize {
     spans.iter().map(|s| s.width()).sum()
 }
 
+/// The first of `variants` (widest and most explicit first) that fits `width` columns;
+/// when none does, the last one cut to the width with `…` at the end, so that a cut is
+/// never silent.
+pub fn fit_line(variants: Vec<Line<'static>>, width: usize) -> Line<'static> {
+    let mut last = Line::default();
+    for v in variants {
+        if v.width() <= width {
+            return v;
+        }
+        last = v;
+    }
+    ellipsize(last, width)
+}
+
+/// `line` cut to `width` columns, its last column `…` when anything was cut.
+pub fn ellipsize(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let style = line.style;
+    let mut room = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for sp in line.spans {
+        if room == 0 {
+            break;
+        }
+        let mut text = String::new();
+        for ch in sp.content.chars() {
+            let w = Span::raw(ch.to_string()).width();
+            if w > room {
+                room = 0;
+                break;
+            }
+            room -= w;
+            text.push(ch);
+        }
+        spans.push(Span::styled(text, sp.style));
+    }
+    if width > 0 {
+        spans.push(Span::raw("…"));
+    }
+    Line::from(spans).style(style)
+}
+
 /// Segments of a line by priority (higher kept longer), joined by `sep`: while the line is
 /// wider than `width`, the lowest-priority segment goes. A segment of priority
 /// `u8::MAX` is never dropped.
@@ -493,6 +537,8 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let now = app.sim().now();
     let g = app.gauges();
     const L: usize = 13;
+    // Each line in its full form, or a shorter one when the panel is narrow (80x24).
+    let iw = r.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
     // Hosts.
     let mut spans = vec![label("hosts", L, th)];
@@ -507,11 +553,15 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     if shared > 0.0 {
         spans.push(Span::raw(format!("shared volumes {}  ", rate(shared))));
     }
-    spans.push(Span::styled(
-        format!("(all writes {})", rate(m.rate(now, |t| t.host_writes))),
-        th.dim(),
+    let all = rate(m.rate(now, |t| t.host_writes));
+    let mut full = spans.clone();
+    full.push(Span::styled(format!("(all writes {all})"), th.dim()));
+    let mut short = spans.clone();
+    short.push(Span::styled(format!("Σ {all}"), th.dim()));
+    lines.push(fit_line(
+        vec![Line::from(full), Line::from(short), Line::from(spans)],
+        iw,
     ));
-    lines.push(Line::from(spans));
     // Storage controls: one line each, or one line for all when they do not fit (the site
     // lines with A and B must).
     let pss = primary_subsystems(app);
@@ -528,17 +578,29 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             wait += sg.path_wait;
         }
         let all: f64 = pss.iter().map(|&ss| m.rate(now, |t| t.seq_by_ss[ss])).sum();
-        lines.push(Line::from(vec![
-            label(&format!("↓ {} storage controls", pss.len()), L, th),
-            Span::raw(format!(
-                " {} writes  cache {}%  NVS {}% ({})  path wait {}",
-                rate(all),
-                (tracks * 100).checked_div(cap).unwrap_or(0),
-                (nvs_used * 100).checked_div(nvs_bytes).unwrap_or(0),
-                bytes(nvs_used),
-                wait
-            )),
-        ]));
+        let (cache, nvs) = (
+            (tracks * 100).checked_div(cap).unwrap_or(0),
+            (nvs_used * 100).checked_div(nvs_bytes).unwrap_or(0),
+        );
+        let what = label(&format!("↓ {} storage controls", pss.len()), L, th);
+        lines.push(fit_line(
+            vec![
+                Line::from(vec![
+                    what.clone(),
+                    Span::raw(format!(
+                        " {} writes  cache {cache}%  NVS {nvs}% ({})  path wait {wait}",
+                        rate(all),
+                        bytes(nvs_used),
+                    )),
+                ]),
+                Line::from(vec![
+                    what.clone(),
+                    Span::raw(format!(" {}  cache {cache}%  NVS {nvs}%", rate(all))),
+                ]),
+                Line::from(vec![what, Span::raw(format!(" {}  NVS {nvs}%", rate(all)))]),
+            ],
+            iw,
+        ));
     }
     for ss in pss
         .iter()
@@ -550,37 +612,86 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             .checked_div(sg.cache_capacity)
             .unwrap_or(0);
         let nvs = (sg.nvs_used * 100).checked_div(sg.nvs_bytes).unwrap_or(0);
-        lines.push(Line::from(vec![
-            label(&format!("↓ {}", cfg.subsystems[ss].name), L, th),
-            Span::raw(format!(
-                "{} writes  cache {cache}%  NVS {nvs}% ({})  path wait {}",
-                rate(m.rate(now, |t| t.seq_by_ss[ss])),
-                bytes(sg.nvs_used),
-                sg.path_wait
-            )),
-        ]));
+        let what = label(&format!("↓ {}", cfg.subsystems[ss].name), L, th);
+        let writes = rate(m.rate(now, |t| t.seq_by_ss[ss]));
+        lines.push(fit_line(
+            vec![
+                Line::from(vec![
+                    what.clone(),
+                    Span::raw(format!(
+                        "{writes} writes  cache {cache}%  NVS {nvs}% ({})  path wait {}",
+                        bytes(sg.nvs_used),
+                        sg.path_wait
+                    )),
+                ]),
+                Line::from(vec![
+                    what,
+                    Span::raw(format!(
+                        "{writes}  cache {cache}%  NVS {nvs}%  wait {}",
+                        sg.path_wait
+                    )),
+                ]),
+            ],
+            iw,
+        ));
     }
     // Serializer, sidefile, movers.
-    lines.push(Line::from(vec![
-        label("↓ serializer", L, th),
-        Span::raw(format!(
-            "queue {}  last seq {}  {} numbered",
-            g.serializer_queue,
-            g.last_seq,
-            rate(m.rate(now, |t| t.seqs))
-        )),
-    ]));
-    lines.push(Line::from(vec![
-        label("↓ movers", L, th),
-        Span::raw(format!(
-            "{} mover(s)  queue {}  sidefile {}  reads {}  messages {}",
-            cfg.copy.movers.max(1),
-            g.mover_queue,
-            g.sidefile,
-            rate(m.rate(now, |t| t.mover_reads)),
-            rate(m.rate(now, |t| t.messages))
-        )),
-    ]));
+    let numbered = rate(m.rate(now, |t| t.seqs));
+    lines.push(fit_line(
+        vec![
+            Line::from(vec![
+                label("↓ serializer", L, th),
+                Span::raw(format!(
+                    "queue {}  last seq {}  {numbered} numbered",
+                    g.serializer_queue, g.last_seq,
+                )),
+            ]),
+            Line::from(vec![
+                label("↓ serializer", L, th),
+                Span::raw(format!(
+                    "queue {}  seq {}  {numbered}",
+                    g.serializer_queue, g.last_seq,
+                )),
+            ]),
+        ],
+        iw,
+    ));
+    let movers = cfg.copy.movers.max(1);
+    let (reads, msgs) = (
+        rate(m.rate(now, |t| t.mover_reads)),
+        rate(m.rate(now, |t| t.messages)),
+    );
+    lines.push(fit_line(
+        vec![
+            Line::from(vec![
+                label("↓ movers", L, th),
+                Span::raw(format!(
+                    "{movers} mover(s)  queue {}  sidefile {}  reads {reads}  messages {msgs}",
+                    g.mover_queue, g.sidefile,
+                )),
+            ]),
+            Line::from(vec![
+                label(
+                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
+                    L,
+                    th,
+                ),
+                Span::raw(format!(
+                    "queue {}  sidefile {}  msgs {msgs}",
+                    g.mover_queue, g.sidefile,
+                )),
+            ]),
+            Line::from(vec![
+                label(
+                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
+                    L,
+                    th,
+                ),
+                Span::raw(format!("queue {}  sidefile {}", g.mover_queue, g.sidefile)),
+            ]),
+        ],
+        iw,
+    ));
     // Each site's link on its own line, or, when they do not fit, folded into the site's
     // line after A and B.
     let ss_lines = if pss.len() > 1 && others + pss.len() > room {
@@ -598,18 +709,35 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             Span::styled("DOWN", th.bad())
         };
         if !fold_links {
-            lines.push(Line::from(vec![
-                label(&format!("↓ link {name}"), L, th),
-                Span::raw(format!(
-                    "on wire {} ({})  queued {}  util {}.{}%  ",
-                    s.link_in_flight,
-                    bytes(s.link_bytes_in_flight),
-                    s.link_queue,
-                    util / 10,
-                    util % 10
-                )),
-                up.clone(),
-            ]));
+            let what = label(&format!("↓ link {name}"), L, th);
+            lines.push(fit_line(
+                vec![
+                    Line::from(vec![
+                        what.clone(),
+                        Span::raw(format!(
+                            "on wire {} ({})  queued {}  util {}.{}%  ",
+                            s.link_in_flight,
+                            bytes(s.link_bytes_in_flight),
+                            s.link_queue,
+                            util / 10,
+                            util % 10
+                        )),
+                        up.clone(),
+                    ]),
+                    Line::from(vec![
+                        what,
+                        Span::raw(format!(
+                            "wire {}  queue {}  {}.{}% ",
+                            bytes(s.link_bytes_in_flight),
+                            s.link_queue,
+                            util / 10,
+                            util % 10
+                        )),
+                        up.clone(),
+                    ]),
+                ],
+                iw,
+            ));
         }
         let mut spans = vec![
             label(&format!("→ site {name}"), L, th),
@@ -621,25 +749,53 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             spans.push(Span::raw(format!("  link {}.{}% ", util / 10, util % 10)));
             spans.push(up);
         }
-        spans.push(Span::raw(format!(
-            "  pending {}  writing {}  applied {}",
-            s.pending,
-            s.applying,
-            rate(m.rate(now, |t| t.applied[i]))
+        let applied = rate(m.rate(now, |t| t.applied[i]));
+        let mut full = spans.clone();
+        full.push(Span::raw(format!(
+            "  pending {}  writing {}  applied {applied}",
+            s.pending, s.applying,
         )));
-        lines.push(Line::from(spans));
+        let mut mid = spans.clone();
+        mid.push(Span::raw(format!(
+            "  pending {}  writing {}",
+            s.pending, s.applying
+        )));
+        let mut short = spans.clone();
+        short.push(Span::raw(format!("  pending {}", s.pending)));
+        // A and B are never cut: the shortest form is them alone.
+        lines.push(fit_line(
+            vec![
+                Line::from(full),
+                Line::from(mid),
+                Line::from(short),
+                Line::from(spans),
+            ],
+            iw,
+        ));
     }
-    let title = Line::from(vec![
-        Span::raw(" Topology "),
-        Span::styled(
-            if w.primary_alive() {
-                "hosts → storage controls → serializer → movers → link → secondary "
-            } else {
-                "primary site lost "
-            },
-            th.dim(),
-        ),
-    ]);
+    let path = if w.primary_alive() {
+        "hosts → storage controls → serializer → movers → link → secondary "
+    } else {
+        "primary site lost "
+    };
+    let title = fit_line(
+        vec![
+            Line::from(vec![Span::raw(" Topology "), Span::styled(path, th.dim())]),
+            Line::from(vec![
+                Span::raw(" Topology "),
+                Span::styled(
+                    if w.primary_alive() {
+                        "hosts → storage → movers → site "
+                    } else {
+                        path
+                    },
+                    th.dim(),
+                ),
+            ]),
+            Line::from(" Topology "),
+        ],
+        iw,
+    );
     f.render_widget(
         Paragraph::new(lines).block(block(title, app.focus() == Panel::Topology, th)),
         r,
@@ -683,32 +839,73 @@ fn report(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let Some(rep): Option<&Report> = app.report() else {
         return;
     };
+    // Each line in full, or shorter when the panel is narrow (80x24): never wrapped, so
+    // every line keeps its row.
+    let iw = r.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    lines.push(Line::from(vec![
-        Span::styled(
-            match rep.disaster_at_ns {
-                Some(t) => format!("disaster at {}", secs(SimTime::from_nanos(t))),
-                None => "no disaster: evaluated at the end".into(),
-            },
-            th.bold(),
-        ),
-        Span::raw(format!(
-            " · {} · seed {} · {} writes",
-            rep.mode, rep.seed, rep.primary.writes
-        )),
-    ]));
+    let when = |t: &dyn Fn(SimTime) -> String| match rep.disaster_at_ns {
+        Some(ns) => format!("disaster at {}", t(SimTime::from_nanos(ns))),
+        None => "no disaster: evaluated at the end".into(),
+    };
+    lines.push(fit_line(
+        vec![
+            Line::from(vec![
+                Span::styled(when(&secs), th.bold()),
+                Span::raw(format!(
+                    " · {} · seed {} · {} writes",
+                    rep.mode, rep.seed, rep.primary.writes
+                )),
+            ]),
+            Line::from(vec![
+                Span::styled(when(&secs_short), th.bold()),
+                Span::raw(format!(" · {} · {} writes", rep.mode, rep.primary.writes)),
+            ]),
+        ],
+        iw,
+    ));
     for s in &rep.sites {
         let c = &s.core;
-        lines.push(Line::from(vec![
-            Span::styled(format!("{} ", c.site), th.bold()),
-            Span::styled(format!(" A {} ", c.consistency_seq), th.marker()),
-            Span::styled(" consistency point · ", th.dim()),
-            Span::styled(format!(" B {} ", c.highest_token_seq), th.marker()),
-            Span::styled(" last token", th.dim()),
-        ]));
+        let a = Span::styled(format!(" A {} ", c.consistency_seq), th.marker());
+        let b = Span::styled(format!(" B {} ", c.highest_token_seq), th.marker());
+        let site = Span::styled(format!("{} ", c.site), th.bold());
+        lines.push(fit_line(
+            vec![
+                Line::from(vec![
+                    site.clone(),
+                    a.clone(),
+                    Span::styled(" consistency point · ", th.dim()),
+                    b.clone(),
+                    Span::styled(" last token", th.dim()),
+                ]),
+                Line::from(vec![site, a, Span::raw(" "), b]),
+            ],
+            iw,
+        ));
         let mut v = vec![Span::raw("  ")];
         v.extend(verdict(s, th));
-        lines.push(Line::from(v));
+        let consistent = c.prefix_consistent && c.dependent_write_violations == 0;
+        lines.push(fit_line(
+            vec![
+                Line::from(v),
+                Line::from(vec![
+                    Span::raw("  "),
+                    if consistent {
+                        Span::styled("CONSISTENT", th.good().add_modifier(Modifier::BOLD))
+                    } else {
+                        Span::styled("INCONSISTENT", th.bad())
+                    },
+                    Span::raw(if consistent {
+                        format!(": writes 1..{}", c.consistent_seq.unwrap_or(0))
+                    } else {
+                        format!(
+                            ": {} records, {} dep. writes",
+                            c.mismatched_records, c.dependent_write_violations
+                        )
+                    }),
+                ]),
+            ],
+            iw,
+        ));
         let lost_style = if c.lost_writes > 0 {
             th.bad()
         } else {
@@ -724,70 +921,130 @@ fn report(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         if c.lost_datasets.len() > 6 {
             ds.push_str(&format!(" and {} more", c.lost_datasets.len() - 6));
         }
-        lines.push(Line::from(vec![
+        let lost = vec![
             Span::raw("  lost "),
             Span::styled(
                 format!("{} writes ({})", c.lost_writes, bytes(c.lost_bytes)),
                 lost_style,
             ),
-            Span::raw(if ds.is_empty() {
-                String::new()
-            } else {
-                format!(": {ds}")
-            }),
-        ]));
+        ];
+        let mut variants = Vec::new();
+        if !ds.is_empty() {
+            let mut v = lost.clone();
+            v.push(Span::raw(format!(": {ds}")));
+            variants.push(Line::from(v));
+            // Narrow: as many data sets as fit, then how many more.
+            for k in (1..c.lost_datasets.len().min(6)).rev() {
+                let mut v = lost.clone();
+                v.push(Span::raw(format!(
+                    ": {} +{}",
+                    c.lost_datasets[..k].join(", "),
+                    c.lost_datasets.len() - k
+                )));
+                variants.push(Line::from(v));
+            }
+            let mut v = lost.clone();
+            v.push(Span::raw(format!(": {} data sets", c.lost_datasets.len())));
+            variants.push(Line::from(v));
+        }
+        variants.push(Line::from(lost));
+        lines.push(fit_line(variants, iw));
         lines.push(Line::from(vec![
             Span::raw("  data-loss window "),
             Span::styled(dur(c.data_loss_window_ns), th.bold()),
         ]));
-        lines.push(Line::from(Span::raw(format!(
-            "  A..B: {} complete, {} without data · {} tokens never came",
-            c.pending_complete, c.pending_incomplete, c.never_received
-        ))));
+        lines.push(fit_line(
+            vec![
+                Line::from(format!(
+                    "  A..B: {} complete, {} without data · {} tokens never came",
+                    c.pending_complete, c.pending_incomplete, c.never_received
+                )),
+                Line::from(format!(
+                    "  A..B: {} complete, {} no data, {} never came",
+                    c.pending_complete, c.pending_incomplete, c.never_received
+                )),
+            ],
+            iw,
+        ));
     }
     if app.tries().len() > 1 {
+        // Narrow: the disaster to the ms and a mark for the verdict.
+        let narrow = iw < 66;
         lines.push(Line::from(Span::styled(
-            format!(
-                "  {:<8} {:>14} {:>9} {:>7} {:>12}  verdict",
-                "tries", "disaster", "A", "lost", "window"
-            ),
+            if narrow {
+                format!(
+                    " {:<7} {:>9} {:>7} {:>5} {:>9}",
+                    "tries", "disaster", "A", "lost", "window"
+                )
+            } else {
+                format!(
+                    "  {:<8} {:>14} {:>9} {:>7} {:>12}  verdict",
+                    "tries", "disaster", "A", "lost", "window"
+                )
+            },
             th.dim(),
         )));
         for t in app.tries() {
             let s = t.sites.first();
-            lines.push(Line::from(vec![
-                Span::raw(format!(
-                    "  {:<8} {:>14} {:>9} {:>7} {:>12}  ",
-                    t.mode,
-                    t.disaster_at.map(secs).unwrap_or_else(|| "end".into()),
-                    s.map_or(0, |s| s.a),
-                    s.map_or(0, |s| s.lost_writes),
-                    dur(s.map_or(0, |s| s.window_ns)),
-                )),
-                if t.sites.iter().all(|s| s.consistent) {
-                    Span::styled("consistent", th.good())
+            let ok = t.sites.iter().all(|s| s.consistent);
+            let (at, a, lost, win) = (
+                t.disaster_at,
+                s.map_or(0, |s| s.a),
+                s.map_or(0, |s| s.lost_writes),
+                dur(s.map_or(0, |s| s.window_ns)),
+            );
+            lines.push(ellipsize(
+                if narrow {
+                    Line::from(vec![
+                        Span::raw(format!(
+                            " {:<7} {:>9} {a:>7} {lost:>5} {win:>9} ",
+                            t.mode,
+                            at.map(secs_short).unwrap_or_else(|| "end".into()),
+                        )),
+                        if ok {
+                            Span::styled("✓", th.good())
+                        } else {
+                            Span::styled("✗", th.bad())
+                        },
+                    ])
                 } else {
-                    Span::styled("INCONSISTENT", th.bad())
+                    Line::from(vec![
+                        Span::raw(format!(
+                            "  {:<8} {:>14} {a:>9} {lost:>7} {win:>12}  ",
+                            t.mode,
+                            at.map(secs).unwrap_or_else(|| "end".into()),
+                        )),
+                        if ok {
+                            Span::styled("consistent", th.good())
+                        } else {
+                            Span::styled("INCONSISTENT", th.bad())
+                        },
+                    ])
                 },
-            ]));
+                iw,
+            ));
         }
     }
-    lines.push(Line::from(Span::styled(
-        format!(
-            "  {} back to before the disaster · {} same instant, next mode",
-            key_of(Action::Branch),
-            key_of(Action::CycleMode)
-        ),
-        th.dim(),
-    )));
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(block(
-                " Recovery result ",
-                app.focus() == Panel::Topology,
-                th,
+    let (kb, km) = (key_of(Action::Branch), key_of(Action::CycleMode));
+    lines.push(fit_line(
+        vec![
+            Line::from(Span::styled(
+                format!("  {kb} back to before the disaster · {km} same instant, next mode"),
+                th.dim(),
             )),
+            Line::from(Span::styled(
+                format!("  {kb} before the disaster · {km} next mode"),
+                th.dim(),
+            )),
+        ],
+        iw,
+    ));
+    f.render_widget(
+        Paragraph::new(lines).block(block(
+            " Recovery result ",
+            app.focus() == Panel::Topology,
+            th,
+        )),
         r,
     );
 }
@@ -802,11 +1059,22 @@ fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let i = app.site();
     let cfg = &app.built().world;
     let Some(site) = cfg.sites.get(i) else { return };
-    let title = format!(
-        " Link → {} · {} km · {:.3} Mbit/s ",
-        site.name,
-        site.link.distance_km,
-        site.link.bandwidth_bps as f64 / 1e6
+    let tw = r.width.saturating_sub(2) as usize;
+    let title = fit_line(
+        vec![
+            Line::from(format!(
+                " Link → {} · {} km · {:.3} Mbit/s ",
+                site.name,
+                site.link.distance_km,
+                site.link.bandwidth_bps as f64 / 1e6
+            )),
+            Line::from(format!(
+                " Link → {} · {} km ",
+                site.name, site.link.distance_km
+            )),
+            Line::from(format!(" Link → {} ", site.name)),
+        ],
+        tw,
     );
     let b = block(title, app.focus() == Panel::Link, th);
     let inner = b.inner(r);
@@ -834,12 +1102,21 @@ fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     } else {
         util.iter().sum::<u64>() / util.len() as u64
     };
+    let now = Span::styled(format!("{}.{}%", cur / 10, cur % 10), th.bold());
+    let mean = Span::styled(format!("  avg {}.{}%", avg / 10, avg % 10), th.dim());
     f.render_widget(
-        Paragraph::new(Line::from(vec![
-            label("utilisation ", 12, th),
-            Span::styled(format!("{}.{}%", cur / 10, cur % 10), th.bold()),
-            Span::styled(format!("  avg {}.{}%", avg / 10, avg % 10), th.dim()),
-        ])),
+        Paragraph::new(fit_line(
+            vec![
+                Line::from(vec![
+                    label("utilisation ", 12, th),
+                    now.clone(),
+                    mean.clone(),
+                ]),
+                Line::from(vec![label("util ", 5, th), now.clone(), mean]),
+                Line::from(vec![label("util ", 5, th), now]),
+            ],
+            w,
+        )),
         l1,
     );
     f.render_widget(
@@ -848,12 +1125,24 @@ fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     );
     let bif = tail(&m.bytes_in_flight[i], w);
     let peak = bif.iter().copied().max().unwrap_or(0);
+    let now = Span::styled(bytes(sg.link_bytes_in_flight), th.bold());
     f.render_widget(
-        Paragraph::new(Line::from(vec![
-            label("in flight ", 12, th),
-            Span::styled(bytes(sg.link_bytes_in_flight), th.bold()),
-            Span::styled(format!("  peak {}", bytes(peak)), th.dim()),
-        ])),
+        Paragraph::new(fit_line(
+            vec![
+                Line::from(vec![
+                    label("in flight ", 12, th),
+                    now.clone(),
+                    Span::styled(format!("  peak {}", bytes(peak)), th.dim()),
+                ]),
+                Line::from(vec![
+                    label("wire ", 5, th),
+                    now.clone(),
+                    Span::styled(format!(" peak {}", bytes(peak)), th.dim()),
+                ]),
+                Line::from(vec![label("in flight ", 10, th), now]),
+            ],
+            w,
+        )),
         l2,
     );
     f.render_widget(
@@ -863,16 +1152,34 @@ fn link(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
             .style(th.plot2()),
         s2,
     );
+    let state = if sg.link_up { "up" } else { "DOWN" };
     f.render_widget(
-        Paragraph::new(Line::from(vec![
-            label("messages ", 12, th),
-            Span::raw(format!(
-                "{} on the wire · {} queued · {}",
-                sg.link_in_flight,
-                sg.link_queue,
-                if sg.link_up { "up" } else { "DOWN" }
-            )),
-        ])),
+        Paragraph::new(fit_line(
+            vec![
+                Line::from(vec![
+                    label("messages ", 12, th),
+                    Span::raw(format!(
+                        "{} on the wire · {} queued · {state}",
+                        sg.link_in_flight, sg.link_queue,
+                    )),
+                ]),
+                Line::from(vec![
+                    label("msgs ", 5, th),
+                    Span::raw(format!(
+                        "{} wire · {} queued · {state}",
+                        sg.link_in_flight, sg.link_queue,
+                    )),
+                ]),
+                Line::from(vec![
+                    label("msgs ", 5, th),
+                    Span::raw(format!(
+                        "{} · q {} · {state}",
+                        sg.link_in_flight, sg.link_queue,
+                    )),
+                ]),
+            ],
+            w,
+        )),
         l3,
     );
 }
@@ -918,7 +1225,13 @@ fn loss(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         return;
     };
     let b = block(
-        format!(" Data-loss window · {} ", site.name),
+        fit_line(
+            vec![
+                Line::from(format!(" Data-loss window · {} ", site.name)),
+                Line::from(format!(" Window · {} ", site.name)),
+            ],
+            r.width.saturating_sub(2) as usize,
+        ),
         app.focus() == Panel::Loss,
         th,
     );
@@ -1026,21 +1339,36 @@ fn log(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     if app.log_scroll() > 0 {
         title.push(Span::styled(format!("↑{} ", app.log_scroll()), th.warn()));
     }
-    let b = block(Line::from(title), app.focus() == Panel::Log, th);
+    let b = block(
+        ellipsize(Line::from(title), r.width.saturating_sub(2) as usize),
+        app.focus() == Panel::Log,
+        th,
+    );
     let inner = b.inner(r);
     f.render_widget(b, r);
     let h = inner.height as usize;
+    let width = inner.width as usize;
     let lines = lg.lines();
     let end = lines.len().saturating_sub(app.log_scroll());
     let start = end.saturating_sub(h);
     let mut out = Vec::with_capacity(h);
-    for l in lines.range(start..end) {
-        let (t, ev, rest) = pretty(l);
-        out.push(Line::from(vec![
-            Span::styled(format!("{t:>12} "), th.dim()),
-            Span::styled(format!("{ev:<10} "), ev_style(&ev, th)),
-            Span::raw(rest),
-        ]));
+    let rows: Vec<(String, String, String)> = lines.range(start..end).map(|l| pretty(l)).collect();
+    // Times right-aligned to the longest shown (12 columns when wide); a row longer than
+    // the panel ends in `…`.
+    let tw = if width >= 70 {
+        12
+    } else {
+        rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0)
+    };
+    for (t, ev, rest) in rows {
+        out.push(ellipsize(
+            Line::from(vec![
+                Span::styled(format!("{t:>tw$} "), th.dim()),
+                Span::styled(format!("{ev:<10} "), ev_style(&ev, th)),
+                Span::raw(rest),
+            ]),
+            width,
+        ));
     }
     if out.is_empty() {
         out.push(Line::from(Span::styled(
@@ -1125,6 +1453,19 @@ impl EntryState {
             EntryState::NoToken => "no token yet (a later one arrived)",
         }
     }
+    /// What it means, in a few words (a narrow queue panel).
+    pub fn short(self) -> &'static str {
+        match self {
+            EntryState::Writing => "writing",
+            EntryState::Written => "written, waits",
+            EntryState::Ready => "complete",
+            EntryState::Held => "held: gap before",
+            EntryState::Grouped => "held for group",
+            EntryState::TokenOnly => "token, no data",
+            EntryState::DataOnly => "data, no token",
+            EntryState::NoToken => "no token yet",
+        }
+    }
     fn style(self, th: &Theme) -> Style {
         match self {
             EntryState::Writing | EntryState::Written => th.good().add_modifier(Modifier::BOLD),
@@ -1144,11 +1485,21 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let g = app.gauges();
     let sg = g.sites.get(i).cloned().unwrap_or_default();
     let (a, b) = (sg.consistency_seq, sg.highest_token_seq);
-    let title = Line::from(vec![
-        Span::raw(" Pending write queue · "),
-        Span::styled(site.name.clone(), th.bold()),
-        Span::styled(" (Fig. 5) ", th.dim()),
-    ]);
+    let title = fit_line(
+        vec![
+            Line::from(vec![
+                Span::raw(" Pending write queue · "),
+                Span::styled(site.name.clone(), th.bold()),
+                Span::styled(" (Fig. 5) ", th.dim()),
+            ]),
+            Line::from(vec![
+                Span::raw(" Pending writes · "),
+                Span::styled(site.name.clone(), th.bold()),
+                Span::raw(" "),
+            ]),
+        ],
+        r.width.saturating_sub(2) as usize,
+    );
     let blk = block(title, app.focus() == Panel::Queue, th);
     let inner = blk.inner(r);
     f.render_widget(blk, r);
@@ -1156,16 +1507,28 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     let states: Vec<EntryState> = entries.iter().map(|(_, v)| EntryState::of(v, a)).collect();
     let width = inner.width as usize;
     let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::from(vec![
+    let points = vec![
         Span::styled(format!("A {a}"), th.marker()),
         Span::raw(" "),
         Span::styled(format!("B {b}"), th.marker()),
-        Span::raw(format!(
-            "  {} pending, {} writing",
-            entries.len(),
-            sg.applying
-        )),
-    ]));
+    ];
+    let with = |t: String| {
+        let mut v = points.clone();
+        v.push(Span::raw(t));
+        Line::from(v)
+    };
+    lines.push(fit_line(
+        vec![
+            with(format!(
+                "  {} pending, {} writing",
+                entries.len(),
+                sg.applying
+            )),
+            with(format!("  {} pending", entries.len())),
+            Line::from(points.clone()),
+        ],
+        width,
+    ));
     // The overview strip: every entry as one cell (or the worst of several per cell when
     // the queue is longer than the strip), with A and B marked under it.
     let strip_rows = if inner.height >= 30 { 3 } else { 2 };
@@ -1201,18 +1564,23 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         }
         if entries.is_empty() && row == 0 {
             spans.push(Span::styled(
-                "empty: every update received is written",
+                if width >= 39 {
+                    "empty: every update received is written"
+                } else {
+                    "empty: all received is written"
+                },
                 th.dim(),
             ));
         }
-        lines.push(Line::from(spans));
+        lines.push(ellipsize(Line::from(spans), width));
         let m: String = marks.into_iter().collect();
         lines.push(Line::from(Span::styled(
             m.trim_end().to_string(),
             th.bold(),
         )));
     }
-    let mut legend = Vec::new();
+    // The legend, on two lines when one is too narrow for it.
+    let mut legend: Vec<Vec<Span>> = Vec::new();
     for s in [
         EntryState::Ready,
         EntryState::Held,
@@ -1220,24 +1588,44 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         EntryState::NoToken,
         EntryState::Writing,
     ] {
-        legend.push(Span::styled(s.glyph(), s.style(th)));
-        legend.push(Span::styled(
-            match s {
-                EntryState::Ready => " ok ",
-                EntryState::Held => " held ",
-                EntryState::TokenOnly => " token ",
-                EntryState::NoToken => " gap ",
-                _ => " writing ",
-            },
-            th.dim(),
-        ));
+        legend.push(vec![
+            Span::styled(s.glyph(), s.style(th)),
+            Span::styled(
+                match s {
+                    EntryState::Ready => " ok ",
+                    EntryState::Held => " held ",
+                    EntryState::TokenOnly => " token ",
+                    EntryState::NoToken => " gap ",
+                    _ => " writing ",
+                },
+                th.dim(),
+            ),
+        ]);
     }
     if per > 1 {
-        legend.push(Span::styled(format!("({per}/cell)"), th.dim()));
+        legend.push(vec![Span::styled(format!("({per}/cell)"), th.dim())]);
     }
-    lines.push(Line::from(legend));
+    let one: Vec<Span> = legend.iter().flatten().cloned().collect();
+    if spans_width(&one) <= width {
+        lines.push(Line::from(one));
+    } else {
+        let mut line: Vec<Span> = Vec::new();
+        for item in legend {
+            if !line.is_empty() && spans_width(&line) + spans_width(&item) > width {
+                lines.push(Line::from(std::mem::take(&mut line)));
+            }
+            line.extend(item);
+        }
+        lines.push(ellipsize(Line::from(line), width));
+    }
     // The list, oldest first, with the A and B lines drawn where Fig. 5 draws them.
     let rule = |text: String, th: &Theme| {
+        // Narrow: the point alone (`B 123456`), without its explanation.
+        let text = if text.chars().count() + 4 > width {
+            text.split(':').next().unwrap_or_default().to_string()
+        } else {
+            text
+        };
         let pad = width.saturating_sub(text.chars().count() + 4);
         Line::from(vec![
             Span::raw("── "),
@@ -1270,16 +1658,19 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         } else {
             format!("{:>9}", format!("#{ord}"))
         };
-        list.push(Line::from(vec![
-            Span::styled(format!("{} ", st.glyph()), st.style(th)),
-            Span::styled(seq, th.bold()),
-            Span::raw(format!(
-                "  {}{}  ",
-                if v.token { "T" } else { "·" },
-                if v.data { "D" } else { "·" }
-            )),
-            Span::styled(st.describe(), st.style(th)),
-        ]));
+        let row = |what: &'static str| {
+            Line::from(vec![
+                Span::styled(format!("{} ", st.glyph()), st.style(th)),
+                Span::styled(seq.clone(), th.bold()),
+                Span::raw(format!(
+                    "  {}{}  ",
+                    if v.token { "T" } else { "·" },
+                    if v.data { "D" } else { "·" }
+                )),
+                Span::styled(what, st.style(th)),
+            ])
+        };
+        list.push(fit_line(vec![row(st.describe()), row(st.short())], width));
         if v.token && v.seq == b {
             list.push(rule(format!("B {b}: last token received"), th));
         }
@@ -1293,14 +1684,18 @@ fn queue(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         }
         let after_b = g.last_seq.saturating_sub(b);
         if after_b > 0 {
-            list.push(Line::from(Span::styled(
-                match (w.primary_alive(), cfg.sites.len() > 1) {
-                    (true, false) => format!("+{after_b} after B: tokens not here yet"),
-                    (false, false) => format!("+{after_b} after B: tokens never came"),
-                    (_, true) => format!("+{after_b} numbered after B (all sites)"),
-                },
-                th.dim(),
-            )));
+            let full = match (w.primary_alive(), cfg.sites.len() > 1) {
+                (true, false) => format!("+{after_b} after B: tokens not here yet"),
+                (false, false) => format!("+{after_b} after B: tokens never came"),
+                (_, true) => format!("+{after_b} numbered after B (all sites)"),
+            };
+            list.push(fit_line(
+                vec![
+                    Line::from(Span::styled(full, th.dim())),
+                    Line::from(Span::styled(format!("+{after_b} after B"), th.dim())),
+                ],
+                width,
+            ));
         }
     }
     lines.extend(list);
@@ -1347,7 +1742,7 @@ pub fn help_rows() -> Vec<(String, String)> {
 
 /// The terms the screen uses, for the help overlay.
 pub const GLOSSARY: [(&str, &str); 7] = [
-    ("A", "consistency point: 1..A in"),
+    ("A", "consistency point: 1..A safe"),
     ("B", "highest token received"),
     ("T·", "token here, data not yet"),
     ("TD", "token and data: complete"),

@@ -196,13 +196,37 @@ pub fn parse_sweep(path: impl AsRef<Path>, text: &str) -> Result<SweepFile, Swee
         .into_iter()
         .enumerate()
     {
-        let which = format!("plot #{} (y = `{}`)", i + 1, p.y);
+        let which = format!("plot #{} (y = `{}`)", i + 1, p.y_text());
         let is_param = |k: &str| k == "seed" || params.contains(&k);
         if let Some(s) = p.series.as_deref().filter(|s| !is_param(s)) {
             return Err(err(format!(
                 "{which}: series `{s}` is not a sweep parameter; allowed: seed, {}",
                 params.join(", ")
             )));
+        }
+        if let Some(a) = p.along.as_deref().filter(|a| !is_param(a)) {
+            return Err(err(format!(
+                "{which}: along `{a}` is not a sweep parameter; allowed: seed, {}",
+                params.join(", ")
+            )));
+        }
+        if p.along.is_some() && is_param(&p.x) {
+            return Err(err(format!(
+                "{which}: `along` is for a result column on x (a parametric curve); x `{}` \
+                 is a parameter, drop `along`",
+                p.x
+            )));
+        }
+        for k in &p.pool {
+            if !is_param(k) {
+                return Err(err(format!(
+                    "{which}: pool `{k}` is not a sweep parameter; allowed: seed, {}",
+                    params.join(", ")
+                )));
+            }
+        }
+        for l in &p.lines {
+            l.check().map_err(|m| err(format!("{which}: {m}")))?;
         }
         for k in p.filter.keys() {
             if !is_param(k) {
@@ -212,7 +236,7 @@ pub fn parse_sweep(path: impl AsRef<Path>, text: &str) -> Result<SweepFile, Swee
                 )));
             }
         }
-        if p.x.is_empty() || p.y.is_empty() {
+        if p.x.is_empty() || p.y.is_empty() || p.y.iter().any(String::is_empty) {
             return Err(err(format!(
                 "{which}: `x` and `y` must name result columns"
             )));
@@ -233,7 +257,7 @@ pub fn parse_sweep(path: impl AsRef<Path>, text: &str) -> Result<SweepFile, Swee
                 n.clone()
             }
             None => {
-                let stem = sanitize(&format!("{}_vs_{}", p.y, p.x));
+                let stem = sanitize(&format!("{}_vs_{}", p.y_text(), p.x));
                 let mut name = stem.clone();
                 let mut k = 2;
                 while plots

@@ -2,11 +2,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::SweepError;
 use super::run::{RESULTS_FILE, SIDECAR_FILE, Sidecar, draw_plots};
-use super::table::{Layout, ResultTable, Sheet, read_table, write_atomic};
+use super::table::{Layout, ResultTable, Sheet, encode_line, read_table, write_atomic};
+
+/// The output name meaning standard output.
+const STDOUT: &str = "-";
 
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +42,11 @@ impl fmt::Display for MergeSummary {
         if let Some(t) = self.total_rows {
             write!(f, " of {t}")?;
         }
-        write!(f, " written to {}", self.out.display())?;
+        if self.out == Path::new(STDOUT) {
+            write!(f, " written to standard output")?;
+        } else {
+            write!(f, " written to {}", self.out.display())?;
+        }
         if self.duplicates > 0 {
             write!(
                 f,
@@ -80,7 +88,8 @@ impl fmt::Display for MergeSummary {
 /// inputs (a grid can change a report's shape): the output has their union, empty where a
 /// row has no value. When `out` is named `results.csv`, its directory gets an unsharded
 /// `sweep.json`, so that running the sweep with `--out` that directory retries only the
-/// missing rows; and the sweep's plots are drawn beside `out`.
+/// missing rows; and the sweep's plots are drawn beside `out`. When `out` is `-`, the
+/// merged table goes to standard output (no sidecar, no plots).
 pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError> {
     if inputs.is_empty() {
         return Err(SweepError::Usage {
@@ -139,9 +148,14 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
             }
         }
     }
+    let to_stdout = out == Path::new(STDOUT);
     let out_dir = out.parent().unwrap_or(Path::new("")).to_path_buf();
     let out_sidecar = out_dir.join(SIDECAR_FILE);
-    let existing = Sidecar::read(&out_sidecar)?;
+    let existing = if to_stdout {
+        None
+    } else {
+        Sidecar::read(&out_sidecar)?
+    };
     if let (Some(old), Some((_, sc))) = (&existing, &sidecar)
         && (old.content_hash != sc.content_hash || old.shard.is_some())
     {
@@ -182,11 +196,22 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
         });
     }
     sheet.canonicalize();
-    if !out_dir.as_os_str().is_empty() {
-        std::fs::create_dir_all(&out_dir)
-            .map_err(|e| SweepError::io("cannot create output directory", &out_dir, e))?;
+    if to_stdout {
+        let mut buf = encode_line(&sheet.header());
+        for r in sheet.records() {
+            buf.extend(encode_line(&r));
+        }
+        let mut o = std::io::stdout().lock();
+        o.write_all(&buf)
+            .and_then(|()| o.flush())
+            .map_err(|e| SweepError::io("cannot write", Path::new("standard output"), e))?;
+    } else {
+        if !out_dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(&out_dir)
+                .map_err(|e| SweepError::io("cannot create output directory", &out_dir, e))?;
+        }
+        write_atomic(out, &sheet.header(), sheet.records())?;
     }
-    write_atomic(out, &sheet.header(), sheet.records())?;
 
     let total_rows = sidecar.as_ref().map(|(_, s)| s.rows);
     let present: BTreeSet<usize> = kept.keys().copied().collect();
@@ -208,6 +233,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, SweepError>
     // Only a merge into `results.csv` makes its directory a sweep output directory (sidecar
     // and plots); `merged.csv` elsewhere is just a table.
     if let Some((_, mut sc)) = sidecar
+        && !to_stdout
         && out.file_name().is_some_and(|n| n == RESULTS_FILE)
     {
         if existing.is_none() {

@@ -358,6 +358,7 @@ where
     lead_header.extend(sweep.param_columns());
     lead_header.push(SEED_COLUMN.to_string());
     let mut sheet = Sheet::new(lead_header.clone());
+    let duration_cols = duration_columns(sweep);
     let mut done = vec![false; rows.len()];
     let mut written = Vec::new();
     if results_path.exists() {
@@ -370,6 +371,13 @@ where
             done[i] = true;
             fresh
         });
+        // Rows written before the numeric duration columns existed get them now (they
+        // follow from the row's parameters).
+        for (k, name) in duration_cols.iter().enumerate() {
+            sheet.fill_front(k, &name.1, |lead| {
+                duration_cell(lead.get(1 + name.0).map_or("", String::as_str))
+            });
+        }
         written = if table.header.is_empty() {
             Vec::new()
         } else {
@@ -438,7 +446,19 @@ where
             attempted[row.index].store(true, Ordering::Relaxed);
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner(row)))
                 .unwrap_or_else(|p| Err(format!("the run panicked: {}", panic_text(&*p))))
-                .and_then(|cols| to_cells(cols, &param_names));
+                .and_then(|cols| to_cells(cols, &param_names))
+                .map(|cells| {
+                    let mut all: Vec<(String, String)> = duration_cols
+                        .iter()
+                        .map(|(i, name)| (name.clone(), duration_cell(&row.overrides[*i].1)))
+                        .collect();
+                    all.extend(
+                        cells
+                            .into_iter()
+                            .filter(|(c, _)| !duration_cols.iter().any(|(_, name)| name == c)),
+                    );
+                    all
+                });
             let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
             let written = match outcome {
                 Ok(cells) => {
@@ -541,6 +561,38 @@ pub(crate) fn draw_plots(
             Err(e) => errors.push(e.to_string()),
         }
     }
+}
+
+/// Suffix of the numeric column of a duration parameter (`copy.batch_timer_ns`).
+pub const DURATION_SUFFIX: &str = "_ns";
+
+/// The parameters given as durations with a unit (`"10ms"`, `"15s"`) anywhere in the grid
+/// or `[set]`: their position among the parameter columns and the name of their numeric
+/// column (`copy.batch_timer_ns`, integer nanoseconds), which follows `seed` in
+/// `results.csv` (the parameter column keeps the text as written).
+pub fn duration_columns(sweep: &SweepFile) -> Vec<(usize, String)> {
+    let values = sweep
+        .grid
+        .iter()
+        .map(|(k, v)| (k, v.clone()))
+        .chain(sweep.set.iter().map(|(k, v)| (k, vec![v.clone()])));
+    values
+        .enumerate()
+        .filter(|(_, (_, vs))| {
+            vs.iter()
+                .any(|v| v.trim().parse::<f64>().is_err() && !duration_cell(v).is_empty())
+        })
+        .map(|(i, (k, _))| (i, format!("{k}{DURATION_SUFFIX}")))
+        .collect()
+}
+
+/// A duration parameter's value in integer nanoseconds; empty when the text is not a
+/// duration (`none`).
+fn duration_cell(text: &str) -> String {
+    text.trim()
+        .parse::<sim::SimDuration>()
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_default()
 }
 
 /// Converts a run's report into `(column, cell text)`, renaming clashes with leading

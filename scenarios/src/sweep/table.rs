@@ -316,6 +316,19 @@ impl Sheet {
         }
     }
 
+    /// Gives every row without a value in column `name` the cell `f(lead cells)`, put
+    /// at position `at` of its cells (so that the column keeps its place in the canonical
+    /// order).
+    pub(crate) fn fill_front(&mut self, at: usize, name: &str, f: impl Fn(&[String]) -> String) {
+        let (id, _) = self.col(name);
+        for r in &mut self.rows {
+            if r.cells.iter().all(|(c, _)| *c != id) {
+                let cell = f(&r.lead);
+                r.cells.insert(at.min(r.cells.len()), (id, cell));
+            }
+        }
+    }
+
     /// The dense record of `row` under the current header.
     pub(crate) fn record(&self, row: &SheetRow) -> Vec<String> {
         let mut out = row.lead.clone();
@@ -332,7 +345,8 @@ impl Sheet {
         self.rows.iter().map(|r| self.record(r))
     }
 
-    /// Puts the sheet in canonical order: rows by index; report columns in the order they
+    /// Puts the sheet in canonical order: rows by index; the numeric columns of duration
+    /// parameters (`<parameter>_ns`) in parameter order; then report columns in the order they
     /// first carry a non-empty value when the rows are read by index, each row's cells in
     /// the order its run reported them; then columns that are present but empty everywhere,
     /// by first presence; then columns no row holds, in their old order. The result depends only on the rows, not on completion order.
@@ -340,6 +354,15 @@ impl Sheet {
         self.rows.sort_by_key(|r| r.index);
         let mut order: Vec<usize> = Vec::with_capacity(self.cols.len());
         let mut placed = vec![false; self.cols.len()];
+        // First the numeric columns of duration parameters (`<parameter>_ns`), in the
+        // parameters' order, right after `seed`.
+        let n = self.lead_header.len();
+        for p in self.lead_header.iter().take(n.saturating_sub(1)).skip(1) {
+            if let Some(&id) = self.ids.get(&format!("{p}_ns")) {
+                placed[id] = true;
+                order.push(id);
+            }
+        }
         for r in &self.rows {
             for (id, text) in &r.cells {
                 if !text.is_empty() && !placed[*id] {
