@@ -175,7 +175,7 @@ impl<E> EventQueue<E> {
 
     /// The next entry: sequence number and target packed. Panics beyond [`MAX_EVENTS`]
     /// events or for a target beyond [`MAX_COMPONENTS`] (one predictable branch).
-    #[inline]
+    #[inline(always)]
     fn next_entry(&mut self, time: SimTime, target: ComponentId, event: E) -> Entry<E> {
         let seq = self.next_seq;
         assert!(
@@ -191,17 +191,21 @@ impl<E> EventQueue<E> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn count_live(&mut self) {
-        let live = self.len();
-        if live > self.high_water {
-            self.high_water = live;
+        // Live <= in the heaps: no update unless the heaps hold more than the mark.
+        let held = self.heap.len() + self.timer_heap.len();
+        if held > self.high_water {
+            let live = held - self.cancelled_in_heap;
+            if live > self.high_water {
+                self.high_water = live;
+            }
         }
     }
 
     /// Schedules `event` for `target` at `time`. The caller guarantees `time` is not in the
     /// past ([`crate::Ctx`] and [`crate::Simulation`] check it).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, target: ComponentId, event: E) -> EventId {
         let seq = self.next_seq;
         let e = self.next_entry(time, target, event);
