@@ -407,10 +407,8 @@ mod tests {
 
     /// Targets spread over the whole id range, the largest included.
     fn target(seq: u64) -> ComponentId {
-        c(
-            ((seq * 0x9e37_79b9) % MAX_COMPONENTS) as u32
-                | if seq % 5 == 0 { 0x3f_ffff } else { 0 },
-        )
+        c(((seq * 0x9e37_79b9) % MAX_COMPONENTS) as u32
+            | if seq.is_multiple_of(5) { 0x3f_ffff } else { 0 })
     }
 
     /// Entries are 16 bytes plus the event: the size the sift loops move.
