@@ -4,7 +4,11 @@
 //! them outside the bench): `oltp16.toml` (16 volumes, eight OLTP hosts, `xrc` to one site
 //! over a fast link) and `poisson16.toml` / `large.toml` (the same Poisson workload over 16
 //! and 10,000 volumes). [`Bench::Primary16`] is `oltp16` with the site and the volume pairs
-//! removed: the primary site alone, no remote copy.
+//! removed: the primary site alone, no remote copy. [`Bench::Overload`] is the project's
+//! baseline scenario (`scenarios/baseline.toml`) offered 20,000 writes/s, far beyond what its
+//! link and secondary absorb, so its queues and re-update groups grow all run;
+//! [`Bench::Xrc16Long`] is `xrc16` run five times longer (600 s by default), to show what
+//! grows with run length.
 //!
 //! A measured run goes through [`scenarios::runner::run`], the same path as `xrcsim run`,
 //! without trace or image files; the wall time is the runner's own (the simulation loop),
@@ -25,6 +29,14 @@ pub const OLTP16: &str = include_str!("../scenarios/oltp16.toml");
 pub const POISSON16: &str = include_str!("../scenarios/poisson16.toml");
 /// `large.toml`: 10,000 volumes on 100 storage controls, the same writers as `poisson16`.
 pub const LARGE: &str = include_str!("../scenarios/large.toml");
+/// The project's baseline scenario (`scenarios/baseline.toml`), the base of `overload`.
+pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+/// Offered host writes per second of [`Bench::Overload`].
+pub const OVERLOAD_WRITE_RATE: u32 = 20_000;
+/// When the baseline's disaster strikes (its `disaster.at`): runs of `overload` longer than
+/// this (the 120 s default) include it, as `xrcsim run scenarios/baseline.toml --set
+/// workload.write_rate=20000 --set run.length=120s` does; shorter ones have none.
+pub const OVERLOAD_DISASTER_AT: SimDuration = SimDuration::from_secs(60);
 
 /// A benchmark world.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -37,15 +49,22 @@ pub enum Bench {
     Poisson16,
     /// `large`: 10,000 volumes, 100 storage controls.
     Large,
+    /// `overload`: the baseline scenario offered 20,000 writes/s (its disaster at 60 s
+    /// included in runs longer than that).
+    Overload,
+    /// `xrc16-600s`: `xrc16` with a 600 s default run length.
+    Xrc16Long,
 }
 
 impl Bench {
     /// Every world, in the order the suite runs them.
-    pub const ALL: [Bench; 4] = [
+    pub const ALL: [Bench; 6] = [
         Bench::Primary16,
         Bench::Xrc16,
         Bench::Poisson16,
         Bench::Large,
+        Bench::Overload,
+        Bench::Xrc16Long,
     ];
 
     /// The name used on the command line and in JSON lines.
@@ -55,7 +74,21 @@ impl Bench {
             Bench::Xrc16 => "xrc16",
             Bench::Poisson16 => "poisson16",
             Bench::Large => "large",
+            Bench::Overload => "overload",
+            Bench::Xrc16Long => "xrc16-600s",
         }
+    }
+
+    /// Simulated run length of the world's measurement (`quick`: a shorter one for a
+    /// smoke run of the suite).
+    pub fn default_length(self, quick: bool) -> SimDuration {
+        let s = match (self, quick) {
+            (Bench::Xrc16Long, false) => 600,
+            (Bench::Xrc16Long, true) => 60,
+            (_, false) => 120,
+            (_, true) => 20,
+        };
+        SimDuration::from_secs(s)
     }
 
     /// The world named `name`.
@@ -66,9 +99,12 @@ impl Bench {
     /// The scenario file name and text.
     pub fn source(self) -> Source {
         match self {
-            Bench::Primary16 | Bench::Xrc16 => Source::new("oltp16.toml", OLTP16),
+            Bench::Primary16 | Bench::Xrc16 | Bench::Xrc16Long => {
+                Source::new("oltp16.toml", OLTP16)
+            }
             Bench::Poisson16 => Source::new("poisson16.toml", POISSON16),
             Bench::Large => Source::new("large.toml", LARGE),
+            Bench::Overload => Source::new("baseline.toml", BASELINE),
         }
     }
 
@@ -85,6 +121,14 @@ impl Bench {
         variant: &Variant,
     ) -> Result<Built, String> {
         let mut sets = vec![format!("run.length={length}"), format!("run.seed={seed}")];
+        if self == Bench::Overload {
+            sets.push(format!("workload.write_rate={OVERLOAD_WRITE_RATE}"));
+            if length <= OVERLOAD_DISASTER_AT {
+                // The baseline's disaster would not strike within the run: a scenario
+                // error. Shorter runs (`--quick`, tests) go without it.
+                sets.push("disaster.at=none".into());
+            }
+        }
         sets.extend(variant.sets.iter().cloned());
         let mut built =
             prepare(&self.source(), &sets, Path::new(".")).map_err(|e| e.to_string())?;
@@ -233,6 +277,30 @@ mod tests {
         );
         let l = Bench::Large.built(s, 1).unwrap().world;
         assert_eq!((l.volumes.len(), l.subsystems.len()), (20_000, 101));
+        let o = Bench::Overload.built(s, 1).unwrap().world;
+        // The scale factor of every application is that of 20,000 writes/s: twice that of
+        // an override to 10,000 (a later `--set` wins).
+        let half = Variant {
+            tracks: None,
+            sets: vec!["workload.write_rate=10000".into()],
+        };
+        let h = Bench::Overload.built_with(s, 1, &half).unwrap().world;
+        let scales = |w: &WorldConfig| -> Vec<f64> {
+            w.hosts
+                .iter()
+                .flat_map(|h| &h.apps)
+                .map(|a| a.rate_scale)
+                .collect()
+        };
+        assert!(!scales(&o).is_empty());
+        for (a, b) in scales(&o).into_iter().zip(scales(&h)) {
+            assert!(a > 1.0 && (a - 2.0 * b).abs() < 1e-12, "{a} vs {b}");
+        }
+        assert_eq!(Bench::Xrc16Long.built(s, 1).unwrap().world, x);
+        assert_eq!(
+            Bench::Xrc16Long.default_length(false),
+            SimDuration::from_secs(600)
+        );
         let q = Bench::Poisson16.built(s, 1).unwrap().world;
         assert_eq!((q.volumes.len(), q.subsystems.len()), (32, 3));
         // Same hosts and generators; host h writes every 8th volume's data set.

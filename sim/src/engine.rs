@@ -325,14 +325,14 @@ impl<M: Model, H: Hook<M::Event>> Simulation<M, H> {
     /// Dispatches the next event; returns its time, or `None` when the queue is empty.
     pub fn step(&mut self) -> Option<SimTime> {
         let e = self.queue.pop()?;
-        self.dispatch(e.time, e.target, e.event);
+        self.dispatch(e.time, e.target(), e.event);
         Some(e.time)
     }
 
     /// Dispatches every event due at or before `limit`, then sets the clock to `limit`.
     pub fn run_until(&mut self, limit: SimTime) -> RunStop {
         while let Some(e) = self.queue.pop_due(limit) {
-            self.dispatch(e.time, e.target, e.event);
+            self.dispatch(e.time, e.target(), e.event);
         }
         if self.now < limit {
             self.now = limit;
@@ -362,7 +362,7 @@ impl<M: Model, H: Hook<M::Event>> Simulation<M, H> {
     /// Dispatches events until the queue is empty.
     pub fn run(&mut self) -> RunStop {
         while let Some(e) = self.queue.pop() {
-            self.dispatch(e.time, e.target, e.event);
+            self.dispatch(e.time, e.target(), e.event);
         }
         RunStop::Exhausted
     }

@@ -44,6 +44,8 @@ mod hook;
 mod queue;
 pub mod rng;
 mod time;
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
+mod ziggurat_tables;
 
 pub use engine::{
     ComponentId, Counters, Ctx, DuplicateComponent, Model, Registry, RunStop, ScheduleError,

@@ -1,11 +1,13 @@
-//! The future-event list: a binary heap in total, stable order.
+//! The future-event list: binary heaps in total, stable order.
 //!
 //! Order is (time, scheduling sequence number): two events at the same instant are
 //! dispatched in the order they were scheduled, so a run never depends on heap internals.
-//! Ordinary events cost one heap push and one pop. Timers (events that may be cancelled:
-//! batching timers, timeouts) also take a slot in a small generation-checked slab, so a
-//! cancelled timer is skipped when it reaches the top of the heap and a stale handle can
-//! never cancel somebody else's timer.
+//! Ordinary events cost one heap push and one pop, in entries of 16 bytes plus the event
+//! (time; sequence number and target packed in one word). Timers (events that may be
+//! cancelled: batching timers, timeouts) live in a second heap whose entries also carry a
+//! slot in a small generation-checked slab, so a cancelled timer is skipped when it reaches
+//! the top and a stale handle can never cancel somebody else's timer. A pop takes the
+//! earlier of the two heaps' tops by (time, sequence number): the same order as one heap.
 
 use crate::{ComponentId, SimTime};
 use serde::{Deserialize, Serialize};
@@ -24,21 +26,41 @@ pub struct TimerId {
     generation: u32,
 }
 
-const NO_TIMER: u32 = u32::MAX;
+/// Bits of an entry's packed word that hold the target component (the low bits; the
+/// sequence number is above them, so the word orders as the sequence number).
+const TARGET_BITS: u32 = 22;
+/// The most components an event can be addressed to: 4,194,304.
+pub const MAX_COMPONENTS: u64 = 1 << TARGET_BITS;
+/// The most events one queue can schedule: 2^42 (about 4.4 x 10^12; 55 hours of
+/// scheduling at 22 million events per second).
+pub const MAX_EVENTS: u64 = 1 << (64 - TARGET_BITS);
 
 /// One scheduled event.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Entry<E> {
     pub(crate) time: SimTime,
-    pub(crate) seq: u64,
-    pub(crate) target: ComponentId,
-    timer: u32,
+    /// `seq << TARGET_BITS | target`.
+    word: u64,
     pub(crate) event: E,
+}
+
+impl<E> Entry<E> {
+    /// The component the event is addressed to.
+    #[inline]
+    pub(crate) fn target(&self) -> ComponentId {
+        ComponentId((self.word & (MAX_COMPONENTS - 1)) as u32)
+    }
+    /// (time, sequence number) as one 128-bit key: the target bits below the unique
+    /// sequence number never decide.
+    #[inline]
+    fn key(&self) -> u128 {
+        ((self.time.as_nanos() as u128) << 64) | self.word as u128
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        self.seq == o.seq
+        self.word == o.word
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -52,8 +74,32 @@ impl<E> Ord for Entry<E> {
     #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
         // One 128-bit comparison (time, then seq): branch-free in the heap's sift loops.
-        let key = |e: &Self| ((e.time.as_nanos() as u128) << 64) | e.seq as u128;
-        key(o).cmp(&key(self))
+        o.key().cmp(&self.key())
+    }
+}
+
+/// A scheduled timer: an entry and its slot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TimerEntry<E> {
+    entry: Entry<E>,
+    slot: u32,
+}
+
+impl<E> PartialEq for TimerEntry<E> {
+    fn eq(&self, o: &Self) -> bool {
+        self.entry == o.entry
+    }
+}
+impl<E> Eq for TimerEntry<E> {}
+impl<E> PartialOrd for TimerEntry<E> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<E> Ord for TimerEntry<E> {
+    #[inline]
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.entry.cmp(&o.entry)
     }
 }
 
@@ -67,10 +113,11 @@ struct TimerSlot {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    timer_heap: BinaryHeap<TimerEntry<E>>,
     next_seq: u64,
     timers: Vec<TimerSlot>,
     free_timers: Vec<u32>,
-    /// Entries in the heap whose timer was cancelled (still occupying heap space).
+    /// Entries in the timer heap whose timer was cancelled (still occupying heap space).
     cancelled_in_heap: usize,
     high_water: usize,
 }
@@ -86,6 +133,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            timer_heap: BinaryHeap::new(),
             next_seq: 0,
             timers: Vec::new(),
             free_timers: Vec::new(),
@@ -104,7 +152,7 @@ impl<E> EventQueue<E> {
     /// Events waiting to be dispatched (cancelled timers excluded).
     #[inline]
     pub fn len(&self) -> usize {
-        self.heap.len() - self.cancelled_in_heap
+        self.heap.len() + self.timer_heap.len() - self.cancelled_in_heap
     }
 
     /// Whether no event is waiting.
@@ -125,29 +173,45 @@ impl<E> EventQueue<E> {
         self.next_seq
     }
 
-    #[inline]
-    fn push_entry(&mut self, time: SimTime, target: ComponentId, timer: u32, event: E) -> EventId {
+    /// The next entry: sequence number and target packed. Panics beyond [`MAX_EVENTS`]
+    /// events or for a target beyond [`MAX_COMPONENTS`] (one predictable branch).
+    #[inline(always)]
+    fn next_entry(&mut self, time: SimTime, target: ComponentId, event: E) -> Entry<E> {
         let seq = self.next_seq;
+        assert!(
+            seq < MAX_EVENTS && (target.0 as u64) < MAX_COMPONENTS,
+            "event queue limit: at most {MAX_EVENTS} events per simulation and component ids below {MAX_COMPONENTS} (event {seq}, component {})",
+            target.0
+        );
         self.next_seq += 1;
-        self.heap.push(Entry {
+        Entry {
             time,
-            seq,
-            target,
-            timer,
+            word: (seq << TARGET_BITS) | target.0 as u64,
             event,
-        });
-        let live = self.len();
-        if live > self.high_water {
-            self.high_water = live;
         }
-        EventId(seq)
+    }
+
+    #[inline(always)]
+    fn count_live(&mut self) {
+        // Live <= in the heaps: no update unless the heaps hold more than the mark.
+        let held = self.heap.len() + self.timer_heap.len();
+        if held > self.high_water {
+            let live = held - self.cancelled_in_heap;
+            if live > self.high_water {
+                self.high_water = live;
+            }
+        }
     }
 
     /// Schedules `event` for `target` at `time`. The caller guarantees `time` is not in the
     /// past ([`crate::Ctx`] and [`crate::Simulation`] check it).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, target: ComponentId, event: E) -> EventId {
-        self.push_entry(time, target, NO_TIMER, event)
+        let seq = self.next_seq;
+        let e = self.next_entry(time, target, event);
+        self.heap.push(e);
+        self.count_live();
+        EventId(seq)
     }
 
     /// Schedules a cancellable event and returns its handle.
@@ -166,7 +230,9 @@ impl<E> EventQueue<E> {
             }
         };
         let generation = self.timers[slot as usize].generation;
-        self.push_entry(time, target, slot, event);
+        let entry = self.next_entry(time, target, event);
+        self.timer_heap.push(TimerEntry { entry, slot });
+        self.count_live();
         TimerId { slot, generation }
     }
 
@@ -197,17 +263,29 @@ impl<E> EventQueue<E> {
         armed
     }
 
-    /// Drops cancelled timers sitting at the top of the heap.
+    /// Drops cancelled timers sitting at the top of the timer heap.
     #[inline]
     fn skip_cancelled(&mut self) {
         while self.cancelled_in_heap > 0 {
-            match self.heap.peek() {
-                Some(top) if top.timer != NO_TIMER && !self.timers[top.timer as usize].armed => {
-                    let e = self.heap.pop().expect("peeked");
-                    self.retire_timer(e.timer);
+            match self.timer_heap.peek() {
+                Some(top) if !self.timers[top.slot as usize].armed => {
+                    let t = self.timer_heap.pop().expect("peeked");
+                    self.retire_timer(t.slot);
                 }
                 _ => break,
             }
+        }
+    }
+
+    /// Whether the next entry is the timer heap's top (rather than the ordinary heap's);
+    /// `None` when both are empty.
+    #[inline]
+    fn next_is_timer(&self) -> Option<bool> {
+        match (self.heap.peek(), self.timer_heap.peek()) {
+            (Some(e), Some(t)) => Some(t.entry.key() < e.key()),
+            (Some(_), None) => Some(false),
+            (None, Some(_)) => Some(true),
+            (None, None) => None,
         }
     }
 
@@ -215,16 +293,25 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.skip_cancelled();
-        self.heap.peek().map(|e| e.time)
+        match self.next_is_timer()? {
+            false => self.heap.peek().map(|e| e.time),
+            true => self.timer_heap.peek().map(|t| t.entry.time),
+        }
     }
 
     /// Removes and returns the next live event.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry<E>> {
+        if self.timer_heap.is_empty() {
+            return self.heap.pop();
+        }
         loop {
-            let e = self.heap.pop()?;
-            if e.timer == NO_TIMER || self.retire_timer(e.timer) {
-                return Some(e);
+            if !self.next_is_timer()? {
+                return self.heap.pop();
+            }
+            let t = self.timer_heap.pop().expect("peeked");
+            if self.retire_timer(t.slot) {
+                return Some(t.entry);
             }
         }
     }
@@ -232,9 +319,8 @@ impl<E> EventQueue<E> {
     /// Removes and returns the next live event if it is due at or before `limit`.
     #[inline]
     pub(crate) fn pop_due(&mut self, limit: SimTime) -> Option<Entry<E>> {
-        self.skip_cancelled();
-        match self.heap.peek() {
-            Some(top) if top.time <= limit => self.pop(),
+        match self.peek_time() {
+            Some(t) if t <= limit => self.pop(),
             _ => None,
         }
     }
@@ -242,7 +328,7 @@ impl<E> EventQueue<E> {
     /// Public form of [`Self::pop`] for code that drives a queue without a [`crate::Simulation`]:
     /// `(time, target, event)` of the next live event.
     pub fn pop_next(&mut self) -> Option<(SimTime, ComponentId, E)> {
-        self.pop().map(|e| (e.time, e.target, e.event))
+        self.pop().map(|e| (e.time, e.target(), e.event))
     }
 }
 
@@ -319,6 +405,43 @@ mod tests {
         ]
     }
 
+    /// Targets spread over the whole id range, the largest included.
+    fn target(seq: u64) -> ComponentId {
+        c(((seq * 0x9e37_79b9) % MAX_COMPONENTS) as u32
+            | if seq.is_multiple_of(5) { 0x3f_ffff } else { 0 })
+    }
+
+    /// Entries are 16 bytes plus the event: the size the sift loops move.
+    #[test]
+    fn entries_are_small() {
+        assert_eq!(std::mem::size_of::<Entry<u8>>(), 24);
+        assert_eq!(std::mem::size_of::<Entry<[u64; 2]>>(), 32);
+    }
+
+    #[test]
+    #[should_panic(expected = "component ids below 4194304")]
+    fn a_target_beyond_the_packed_range_is_refused() {
+        let mut q = EventQueue::new();
+        q.push(SimTime::ZERO, c(MAX_COMPONENTS as u32), ());
+    }
+
+    /// Timers and ordinary events at the same instant pop in scheduling order.
+    #[test]
+    fn timers_and_events_interleave_by_sequence() {
+        let mut q = EventQueue::new();
+        let t = SimTime::from_nanos(7);
+        q.push(t, c(1), 0);
+        q.push_timer(t, c(2), 1);
+        q.push(t, c(3), 2);
+        let x = q.push_timer(t, c(4), 3);
+        q.push_timer(t, c(5), 4);
+        assert!(q.cancel(x));
+        let got: Vec<_> = std::iter::from_fn(|| q.pop_next())
+            .map(|e| (e.1.0, e.2))
+            .collect();
+        assert_eq!(got, [(1, 0), (2, 1), (3, 2), (5, 4)]);
+    }
+
     proptest! {
         /// Against a simple model: a sorted list of live (time, seq, payload) entries.
         #[test]
@@ -331,12 +454,12 @@ mod tests {
             for o in ops {
                 match o {
                     Op::Push(dt) => {
-                        q.push(SimTime::from_nanos(now + dt), c(0), seq);
+                        q.push(SimTime::from_nanos(now + dt), target(seq), seq);
                         model.push((now + dt, seq, seq));
                         seq += 1;
                     }
                     Op::Timer(dt) => {
-                        let id = q.push_timer(SimTime::from_nanos(now + dt), c(0), seq);
+                        let id = q.push_timer(SimTime::from_nanos(now + dt), target(seq), seq);
                         model.push((now + dt, seq, seq));
                         timers.push((id, seq));
                         seq += 1;
@@ -353,7 +476,11 @@ mod tests {
                         model.sort();
                         let want = if model.is_empty() { None } else { Some(model.remove(0)) };
                         let got = q.pop_next();
-                        prop_assert_eq!(got.map(|g| (g.0.as_nanos(), g.2)), want.map(|w| (w.0, w.2)));
+                        prop_assert_eq!(
+                            got.map(|g| (g.0.as_nanos(), g.1, g.2)),
+                            want.map(|w| (w.0, target(w.2), w.2))
+                        );
+                        prop_assert_eq!(q.peek_time().is_none(), model.is_empty());
                         if let Some(w) = want { now = w.0; }
                     }
                 }

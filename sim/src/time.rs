@@ -103,13 +103,28 @@ impl SimDuration {
     /// too large saturates.
     #[inline]
     pub fn from_secs_f64(secs: f64) -> Self {
-        let ns = secs * NS_PER_S as f64;
-        if ns.is_nan() || ns <= 0.0 {
+        Self::from_nanos_f64(secs * NS_PER_S as f64)
+    }
+    /// A span of `ns` nanoseconds rounded to the nearest nanosecond (halves away from
+    /// zero, as `libm::round`); negative or NaN gives zero, too large saturates.
+    #[inline]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(ns > 0.0)` is also true for NaN
+    pub fn from_nanos_f64(ns: f64) -> Self {
+        // Exact: below 2^53 both the truncation and the fraction are exact; above it every
+        // float is an integer and the fraction is 0. Two conversions and a compare instead
+        // of a call to `round`.
+        if !(ns > 0.0) {
+            // Zero, negative or NaN.
             SimDuration(0)
+        } else if ns < (1u64 << 63) as f64 {
+            // SAFETY: 0 < ns < 2^63, so the truncation fits an i64.
+            let t = unsafe { ns.to_int_unchecked::<i64>() };
+            SimDuration((t + ((ns - t as f64) >= 0.5) as i64) as u64)
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(libm::round(ns) as u64)
+            // Integers from 2^63 up: no fraction.
+            SimDuration(ns as u64)
         }
     }
     /// Nanoseconds in this span.
@@ -433,6 +448,60 @@ mod tests {
         ];
         for (s, ns) in cases {
             assert_eq!(s.parse::<SimDuration>(), Ok(SimDuration(ns)), "{s}");
+        }
+    }
+
+    /// `from_nanos_f64` rounds exactly as `libm::round` did (the traces depend on it): at
+    /// halves, just below and above them, near 2^52 and 2^53 where the spacing of floats
+    /// reaches 1/2 and 1, and on random bit patterns over the whole range.
+    #[test]
+    fn nanosecond_rounding_is_libm_round() {
+        let reference = |ns: f64| {
+            if ns.is_nan() || ns <= 0.0 {
+                0
+            } else if ns >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                libm::round(ns) as u64
+            }
+        };
+        let mut cases = vec![0.0, -1.0, f64::NAN, 0.5, 1.5, 2.5, 1e30, f64::INFINITY];
+        for base in [
+            0.5f64,
+            1.5,
+            2.5,
+            1e6 + 0.5,
+            4503599627370495.5,
+            9007199254740993.0,
+        ] {
+            let mut x = base;
+            for _ in 0..4 {
+                x = f64::from_bits(x.to_bits() - 1);
+            }
+            for _ in 0..9 {
+                cases.push(x);
+                x = f64::from_bits(x.to_bits() + 1);
+            }
+        }
+        cases.push(0.49999999999999994);
+        cases.push(u64::MAX as f64);
+        cases.push(f64::from_bits((u64::MAX as f64).to_bits() - 1));
+        let mut bits = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            // Positive floats from 2^-20 to 2^65.
+            let x = f64::from_bits((1003u64 << 52) + bits % (85u64 << 52));
+            cases.push(x);
+            cases.push(libm::floor(x) + 0.5);
+        }
+        for x in cases {
+            assert_eq!(
+                SimDuration::from_nanos_f64(x).as_nanos(),
+                reference(x),
+                "{x:e}"
+            );
         }
     }
 

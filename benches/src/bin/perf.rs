@@ -7,7 +7,8 @@
 //!                                           every data set cut to T tracks; --set: a
 //!                                           scenario override; --report: the run's JSON
 //!                                           report on stderr)
-//!      NAME: primary16 | xrc16 | poisson16 | large   (a world, simulated for DUR)
+//!      NAME: primary16 | xrc16 | poisson16 | large | overload | xrc16-600s
+//!                                                    (a world, simulated for DUR)
 //!            oracle                                  (the oracle alone, --writes N)
 //! perf memory [--bench NAME] [--length DUR] [--factor K] [--tracks T] [--set K=V]...
 //!      peak RSS of a run of DUR and of K x DUR, each in a fresh process
@@ -31,16 +32,16 @@ use std::str::FromStr;
 const USAGE: &str = "usage:
   perf run NAME [--length DUR] [--seed S] [--tracks T] [--set K=V]... [--report true]
   perf run oracle [--writes N]
-       NAME: primary16 | xrc16 | poisson16 | large | oracle
+       NAME: primary16 | xrc16 | poisson16 | large | overload | xrc16-600s | oracle
   perf memory [--bench NAME] [--length DUR] [--factor K] [--tracks T] [--set K=V]...
   perf all [--repeat R] [--quick]
   DUR is a duration with a unit (60s, 1500ms)";
 
-/// Simulated length of each world's measurement (full and `--quick`).
+/// Simulated length of each world's measurement (full and `--quick`): 120 s (173,000
+/// writes for oltp16 at 1,440 writes/s, 115,000 for poisson16 and large at 960/s, about
+/// 2.4 M offered to overload), 600 s for xrc16-600s.
 fn default_length(b: Bench, quick: bool) -> SimDuration {
-    // 173,000 writes (oltp16, 1,440 writes/s) or 115,000 (poisson16 and large, 960/s).
-    let _ = b;
-    SimDuration::from_secs(if quick { 20 } else { 120 })
+    b.default_length(quick)
 }
 
 /// Tracks per data set of the memory runs whose content saturates early.
@@ -170,7 +171,9 @@ fn cmd_run(args: &[String]) -> Result<(), String> {
         run_oracle(n)
     } else {
         let b = Bench::from_name(name).ok_or_else(|| {
-            format!("unknown measurement `{name}`; allowed: primary16 xrc16 poisson16 large oracle")
+            format!(
+                "unknown measurement `{name}`; allowed: primary16 xrc16 poisson16 large overload xrc16-600s oracle"
+            )
         })?;
         opts.check(&["length", "seed", "report", "tracks", "set"])?;
         let length = opts
@@ -257,7 +260,9 @@ fn cmd_memory(args: &[String]) -> Result<(), String> {
     opts.check(&["bench", "length", "factor", "tracks", "set"])?;
     let name: String = opts.get("bench", "a world name")?.unwrap_or("xrc16".into());
     let b = Bench::from_name(&name).ok_or_else(|| {
-        format!("unknown world `{name}`; allowed: primary16 xrc16 poisson16 large")
+        format!(
+            "unknown world `{name}`; allowed: primary16 xrc16 poisson16 large overload xrc16-600s"
+        )
     })?;
     let length = opts
         .get::<SimDuration>("length", "a duration such as 60s")?
@@ -346,7 +351,23 @@ fn cmd_all(args: &[String]) -> Result<(), String> {
     let (x, ..) = stats(get("xrc16"), "writes_per_wall_s");
     println!(
         "{}",
-        summary("xrc16", "writes_per_wall_s", ">= 500000", Some(x >= 5e5))
+        summary("xrc16", "writes_per_wall_s", ">= 1000000", Some(x >= 1e6))
+    );
+    let (o, ..) = stats(get("overload"), "writes_per_wall_s");
+    println!(
+        "{}",
+        summary("overload", "writes_per_wall_s", ">= 500000", Some(o >= 5e5))
+    );
+    let (xl, ..) = stats(get("xrc16-600s"), "ns_per_write");
+    let (xs, ..) = stats(get("xrc16"), "ns_per_write");
+    println!("{}", summary("xrc16-600s", "writes_per_wall_s", "", None));
+    println!(
+        "{}",
+        json!({"bench": "xrc16-600s-vs-120s", "summary": true,
+               "metric": "ns_per_write ratio", "ratio": xl / xs,
+               "peak_rss_ratio": stats(get("xrc16-600s"), "peak_rss_kib").0
+                   / stats(get("xrc16"), "peak_rss_kib").0,
+               "goal": "", "pass": null})
     );
     println!("{}", summary("poisson16", "ns_per_write", "", None));
     let (l, ..) = stats(get("large"), "ns_per_write");
@@ -357,7 +378,7 @@ fn cmd_all(args: &[String]) -> Result<(), String> {
         json!({"bench": "large-vs-16", "summary": true, "metric": "ns_per_write ratio",
                "large_ns_per_write": l, "poisson16_ns_per_write": s, "ratio": l / s,
                "large_peak_rss_kib": stats(get("large"), "peak_rss_kib").0,
-               "goal": "<= 1.5", "pass": l / s <= 1.5})
+               "goal": "<= 1.2", "pass": l / s <= 1.2})
     );
     println!("{}", summary("oracle", "ns_per_write", "", None));
     let length = SimDuration::from_secs(if quick { 20 } else { 120 });
