@@ -234,10 +234,11 @@ impl World {
         self.draining = false;
         for s in 0..self.out.len() {
             // The message being built is lost with the primary.
-            if let Some(id) = self.out[s].building.take() {
+            let (building, timer) = self.out[s].abandon();
+            if let Some(id) = building {
                 self.msgs.remove(id as usize);
             }
-            if let Some(t) = self.out[s].timer.take() {
+            if let Some(t) = timer {
                 ctx.cancel(t);
             }
             self.link_sender_dies(s, cut_link, ctx.now());

@@ -347,7 +347,7 @@ fn route(ctx: &mut Ctx<'_, Ev>, comp: sim::ComponentId, site: u8, o: LinkOut) {
 impl World {
     /// Queues message `id` on the link to `site`.
     pub(crate) fn link_enqueue(&mut self, site: usize, id: u32, ctx: &mut Ctx<'_, Ev>) {
-        let comp = self.out[site].comp;
+        let comp = self.out[site].comp();
         let now = ctx.now();
         self.out[site]
             .link
@@ -359,7 +359,7 @@ impl World {
     /// A path finished transmitting.
     pub(crate) fn on_tx_done(&mut self, site: u8, path: u8, epoch: u32, ctx: &mut Ctx<'_, Ev>) {
         let s = site as usize;
-        let comp = self.out[s].comp;
+        let comp = self.out[s].comp();
         let now = ctx.now();
         let end = self.out[s]
             .link
@@ -401,7 +401,7 @@ impl World {
 
     /// Restores the link to `site`.
     pub(crate) fn link_restore(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        let comp = self.out[site].comp;
+        let comp = self.out[site].comp();
         let now = ctx.now();
         self.out[site].link.restore(now, &mut self.msgs, &mut |o| {
             route(ctx, comp, site as u8, o)
@@ -418,7 +418,7 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        let comp = self.out[site].comp;
+        let comp = self.out[site].comp();
         if let Some(at) = self.out[site].link.ack(ctx.now()) {
             let _ = ctx.schedule_at(
                 at,

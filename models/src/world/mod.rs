@@ -27,6 +27,7 @@ mod faults;
 mod host;
 pub mod link;
 mod mover;
+mod outbound;
 mod primary;
 pub mod secondary;
 mod serializer;
@@ -46,11 +47,12 @@ use crate::types::{SiteId, SubsystemId, VolumeId};
 use host::Hosts;
 use link::Link;
 use mover::Mover;
+use outbound::Outbound;
 use secondary::Secondary;
 use serde::Serialize;
 use serializer::Serializer;
 use session::Session;
-use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime, TimerId};
+use sim::{ComponentId, Ctx, Model, Registry, SimDuration, SimTime};
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
@@ -353,35 +355,6 @@ pub(crate) const NO_MSG: u32 = u32::MAX;
 /// The most secondary sites a world may have.
 pub const MAX_SITES: usize = 8;
 
-/// What the primary builds and sends to one site.
-#[derive(Clone, Debug)]
-pub(crate) struct Outbound {
-    pub comp: ComponentId,
-    /// The message being built.
-    pub building: Option<u32>,
-    pub timer: Option<TimerId>,
-    pub next_msg_no: u32,
-    pub next_ord: u64,
-    pub link: Link,
-    /// Highest sequence number the site acknowledged.
-    pub acked: u64,
-    /// When the preceding data message was handed to the link (the batching timer runs
-    /// from here, as the patent says).
-    pub last_sent: SimTime,
-    /// Initial copies sent to the site so far (their numbers identify them).
-    pub initial_copies: u32,
-}
-
-impl Outbound {
-    /// Opens the next message to this site: gives `msg` the next message number (M0
-    /// continuity) and stores it in `msgs`; its id and number.
-    pub(crate) fn open(&mut self, msgs: &mut Slab<SimMessage>, mut msg: SimMessage) -> (u32, u32) {
-        msg.msg_no = self.next_msg_no;
-        self.next_msg_no += 1;
-        (msgs.insert(msg) as u32, self.next_msg_no - 1)
-    }
-}
-
 /// A message between the movers, as the simulation carries it: references to writes, and
 /// its size in bytes (from the codec).
 #[derive(Clone, Debug, Default)]
@@ -661,17 +634,7 @@ fn build_sites(
     let mut sites = Vec::new();
     for (i, s) in cfg.sites.iter().enumerate() {
         let comp = reg.add(&format!("site.{}", s.name)).map_err(reg_err)?;
-        out.push(Outbound {
-            comp,
-            building: None,
-            timer: None,
-            next_msg_no: 0,
-            next_ord: 0,
-            link: Link::new(&s.link),
-            acked: 0,
-            last_sent: SimTime::ZERO,
-            initial_copies: 0,
-        });
+        out.push(Outbound::new(comp, Link::new(&s.link)));
         let mut map = vec![None; cfg.volumes.len()];
         for p in cfg.copy.pairs.iter().filter(|p| p.site == i) {
             map[p.primary.0 as usize] = Some(p.secondary);

@@ -92,9 +92,7 @@ impl World {
             .sites(span.first.track());
         let mut ords = [0u64; MAX_SITES];
         for s in sites.iter() {
-            let o = &mut self.out[s.0 as usize];
-            o.next_ord += 1;
-            ords[s.0 as usize] = o.next_ord;
+            ords[s.0 as usize] = self.out[s.0 as usize].next_ordinal();
         }
         self.wt.push(
             seq,
@@ -442,12 +440,10 @@ impl World {
             }
         };
         let limit = self.cfg.copy.batch_bytes;
-        if let Some(id) = self.out[site].building
-            && self.msgs[id as usize].bytes + size > limit
-        {
+        if self.out[site].full_for(&self.msgs, size, limit) {
             self.send_message(site, ctx);
         }
-        let id = match self.out[site].building {
+        let id = match self.out[site].building() {
             Some(id) => id,
             None => {
                 let tokens = self.spare_lists.pop().unwrap_or_default();
@@ -463,20 +459,17 @@ impl World {
                         ..Default::default()
                     },
                 );
-                o.building = Some(id);
-                let comp = o.comp;
-                // The message goes when it is full or when the timer, counted from the
-                // preceding message's sending, expires: at once if it already has.
-                let due = o.last_sent + self.cfg.copy.batch_timer;
-                if due > ctx.now() {
-                    o.timer = Some(ctx.set_timer_in(
-                        due - ctx.now(),
+                let comp = o.comp();
+                if let Some(d) = o.start_building(id, ctx.now(), self.cfg.copy.batch_timer) {
+                    let t = ctx.set_timer_in(
+                        d,
                         comp,
                         Ev::BatchTimer {
                             site: site as u8,
                             msg_no,
                         },
-                    ));
+                    );
+                    o.timer_set(t);
                 }
                 id
             }
@@ -491,7 +484,7 @@ impl World {
             msg.tokens.push(seq);
         }
         msg.bytes += size;
-        if msg.bytes >= limit || self.out[site].timer.is_none() {
+        if self.out[site].goes_now(msg.bytes, limit) {
             self.send_message(site, ctx);
         }
     }
@@ -502,25 +495,21 @@ impl World {
             return;
         }
         let s = site as usize;
-        if let Some(id) = self.out[s].building
-            && self.msgs[id as usize].msg_no == msg_no
-        {
-            self.out[s].timer = None;
+        if self.out[s].timer_fired(&self.msgs, msg_no) {
             self.send_message(s, ctx);
         }
     }
 
     /// Hands the message being built for `site` to the link.
     pub(crate) fn send_message(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        let Some(id) = self.out[site].building.take() else {
+        let Some((id, timer)) = self.out[site].take_for_sending(ctx.now()) else {
             return;
         };
-        if let Some(t) = self.out[site].timer.take() {
+        if let Some(t) = timer {
             ctx.cancel(t);
         }
         self.stats.messages += 1;
         self.stats.message_bytes += self.msgs[id as usize].bytes;
-        self.out[site].last_sent = ctx.now();
         self.link_enqueue(site, id, ctx);
     }
 
@@ -574,10 +563,8 @@ impl World {
         // The Establish message announces the initial copy that follows (its number and
         // how many messages it takes), so the site knows it is not duplex until then.
         let copy = (self.cfg.copy.initial_copy && tracks > 0).then(|| {
-            let o = &mut self.out[site];
-            o.initial_copies += 1;
             (
-                o.initial_copies,
+                self.out[site].next_initial_copy(),
                 self.initial_copy_messages(tracks, track_bytes),
             )
         });
@@ -607,8 +594,7 @@ impl World {
 
     /// A fresh initial-copy number for `site`.
     pub(crate) fn next_initial_copy(&mut self, site: usize) -> u32 {
-        self.out[site].initial_copies += 1;
-        self.out[site].initial_copies
+        self.out[site].next_initial_copy()
     }
 
     /// Sends `tracks` tracks of `track_bytes` to `site` as initial copy number `copy`, in
@@ -650,11 +636,9 @@ impl World {
             return;
         }
         let s = SiteId(site);
-        let from = (self.out[site as usize].acked + 1).max(self.wt.base());
-        if seq <= self.out[site as usize].acked {
+        let Some(from) = self.out[site as usize].acknowledged(seq, self.wt.base()) else {
             return;
-        }
-        self.out[site as usize].acked = seq;
+        };
         let mode = self.mode();
         for q in from..=seq {
             let Some(e) = self.entry_mut(q) else { break };

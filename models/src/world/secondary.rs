@@ -901,7 +901,7 @@ impl World {
             return;
         }
         for (i, s) in self.sites.iter().enumerate() {
-            if s.recovered || s.retired < self.out[i].next_ord {
+            if s.recovered || s.retired < self.out[i].ordinals() {
                 return;
             }
         }
