@@ -403,9 +403,14 @@ impl Secondary {
                 GroupCheck::Never => {}
             }
         }
-        let ord = self.ready.pop_first()?;
-        self.deferred.remove(&ord);
-        Some(ord)
+        while let Some(ord) = self.ready.pop_first() {
+            self.deferred.remove(&ord);
+            if ord >= self.base {
+                return Some(ord);
+            }
+            // Written out of order and retired meanwhile: nothing is left to release.
+        }
+        None
     }
 
     /// The next entry to write in queue order, with at most `limit` writes in progress
@@ -1011,6 +1016,31 @@ mod tests {
         s.complete(4);
         assert_eq!(s.release_group(), Some(1));
         assert_eq!(s.release_group(), None);
+    }
+
+    /// A held entry written out of order (resynchronisation) and retired before its group
+    /// completes is not released afterwards: there is nothing left of it to complete.
+    #[test]
+    fn a_retired_held_entry_is_not_released() {
+        let mut s = Secondary::new(ComponentId::default(), 0, vec![Some(VolumeId(1))]);
+        s.token(wire(10, 1, 30));
+        assert_eq!(s.data(wire(10, 1, 30), None), Some(DataIn::Held));
+        s.token(wire(20, 2, 0));
+        s.slot(1).immediate = true;
+        s.begin_write(1);
+        let mut retired = Vec::new();
+        s.written(1, |q| retired.push(q));
+        assert!(
+            retired.is_empty(),
+            "written out of order: no apply in sequence"
+        );
+        for (seq, ord) in [(20, 2), (30, 3)] {
+            s.token(wire(seq, ord, 0));
+            assert_eq!(s.data(wire(seq, ord, 0), None), Some(DataIn::Complete));
+            s.complete(ord);
+        }
+        assert_eq!(s.release_group(), None, "entry 1 is gone from the queue");
+        assert_eq!(s.next_to_write(16), Some(2));
     }
 
     #[derive(Clone, Debug)]
