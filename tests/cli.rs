@@ -5,35 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn xrcsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xrcsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("xrcsim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{s, stderr, stdout, xrcsim};
 
 /// A fresh, empty directory for one test.
 fn tmpdir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-tests")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    common::fresh_dir("cli-tests", name)
 }
 
 #[test]

@@ -172,32 +172,28 @@ fn the_binary_emits_exactly_what_docs_contracts_md_documents() {
         "image header `{head}` is not the documented one"
     );
 
-    // Section 8: the RPO samples; every column in the header is in the table and back.
-    let rpo = std::fs::read_to_string(&rpo).unwrap();
-    let head = rpo.lines().next().unwrap();
-    assert!(
-        section(&doc, 8).contains(&format!("Header `{head}`")),
-        "RPO samples header `{head}` is not the documented one"
-    );
-    let columns: Vec<&str> = rows(section(&doc, 8))
-        .iter()
-        .map(|r| ticked(r[0])[0])
-        .collect();
-    assert_eq!(columns, head.split(',').collect::<Vec<_>>());
+    // Section 8: the RPO samples.
+    let rpo = csv_as_documented(&doc, 8, &rpo);
     assert!(rpo.lines().count() > 10, "samples were written");
+    // Section 10: the held data.
+    csv_as_documented(&doc, 10, &held);
+}
 
-    // Section 10: the held data; every column in the header is in the table and back.
-    let held = std::fs::read_to_string(&held).unwrap();
-    let head = held.lines().next().unwrap();
+/// The CSV file at `path` has the header section `n` documents, and every column of the
+/// header is in the section's table, in order, and back; its text.
+fn csv_as_documented(doc: &str, n: u32, path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let head = text.lines().next().unwrap();
     assert!(
-        section(&doc, 10).contains(&format!("Header `{head}`")),
-        "held data header `{head}` is not the documented one"
+        section(doc, n).contains(&format!("Header `{head}`")),
+        "section {n}: header `{head}` is not the documented one"
     );
-    let columns: Vec<&str> = rows(section(&doc, 10))
+    let columns: Vec<&str> = rows(section(doc, n))
         .iter()
         .map(|r| ticked(r[0])[0])
         .collect();
     assert_eq!(columns, head.split(',').collect::<Vec<_>>());
+    text
 }
 
 /// Section 5: a duration parameter keeps its column as written and gains a numeric
