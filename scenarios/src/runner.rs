@@ -38,13 +38,7 @@ pub struct RunOptions {
     pub max_pending: Option<u64>,
 }
 
-/// The default cap of the memory guard: record sets and messages in flight at once
-/// (sidefiles, queues, the link, the secondaries' pending writes). A run holds about 370
-/// bytes per record set (measured: 10 million in flight, 3.7 GB), so eight million hold
-/// about 3 GB at most. The library's scenarios peak below 2,200 in steady state
-/// (`overload.toml`); the initial copy of `large.toml`'s 10,000 volumes queues 3.75
-/// million messages at once (0.5 GB), which the cap must allow.
-pub const DEFAULT_MAX_PENDING: u64 = 8_000_000;
+pub use crate::schema::DEFAULT_MAX_PENDING;
 
 /// Why a run failed (the message says what to do).
 #[derive(Debug, thiserror::Error)]
