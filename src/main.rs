@@ -236,9 +236,13 @@ struct PlanArgs {
     /// The largest bandwidth tried, Mbit/s per path.
     #[arg(long, value_name = "MBPS", default_value_t = 100_000.0)]
     max_mbps: f64,
-    /// Also write plan.csv and the figure plan.svg and plan.png into DIR.
+    /// Also write plan.csv and the figure plan.svg and plan.png into DIR (with --movers:
+    /// plan-movers.csv, and each count's plan in DIR/movers-K/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Plan once per number of data movers, e.g. 1,2,4: the smallest bandwidth each needs.
+    #[arg(long, value_name = "K,K,...", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=1024))]
+    movers: Vec<u32>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_jobs)]
     jobs: Option<usize>,
@@ -873,6 +877,14 @@ fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
             }
         }
         Err(e) => return fail(e),
+    }
+    if !a.movers.is_empty() {
+        let p = match scenarios::plan::plan_movers(&src, &sets, &dir, &req, &a.movers) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        emit(&p.table());
+        return written(a.out.as_deref().map(|out| p.write(out)));
     }
     let p = match plan(&src, &sets, &dir, &req) {
         Ok(p) => p,

@@ -799,3 +799,62 @@ fn an_output_directory_that_is_a_file_is_refused_before_anything_runs() {
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "keep me");
     }
 }
+
+/// `plan --movers`: one bandwidth search per number of data movers; each count's answer
+/// meets the target with that many movers, and a count that no bandwidth rescues says so.
+#[test]
+fn plan_trades_data_movers_against_bandwidth() {
+    let dir = tmpdir("plan-movers");
+    let o = xrcsim(&[
+        "plan",
+        "scenarios/fig5.toml",
+        "--until",
+        "5s",
+        "--rpo-p99",
+        "40ms",
+        "--movers",
+        "1,4",
+        "--out",
+        s(&dir),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.join("plan-movers.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["movers", "bandwidth_mbps", "met_at_floor"]);
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(
+        (rows[1][0], rows[1][1]),
+        ("1", ""),
+        "one mover is not enough: {csv}"
+    );
+    assert_eq!(rows[2][0], "4");
+    let answer: f64 = rows[2][1].parse().unwrap_or_else(|_| panic!("{csv}"));
+    let with4 = [
+        "scenarios/fig5.toml",
+        "--until",
+        "5s",
+        "--set",
+        "copy.movers=4",
+    ];
+    assert!(p99_at(&with4, answer) <= 40_000_000);
+    for k in [1, 4] {
+        assert!(dir.join(format!("movers-{k}/plan.svg")).is_file());
+    }
+    let o = xrcsim(&[
+        "plan",
+        "--rpo-p99",
+        "40ms",
+        "--movers",
+        "2",
+        "--set",
+        "copy.movers=3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("leave copy.movers out"),
+        "{}",
+        stderr(&o)
+    );
+    let o = xrcsim(&["plan", "--rpo-p99", "40ms", "--movers", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

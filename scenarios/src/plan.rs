@@ -545,6 +545,99 @@ impl Plan {
     }
 }
 
+/// A plan per number of data movers: for each count, the smallest link bandwidth that
+/// meets the target (the capacity planner's trade between movers and bandwidth).
+#[derive(Clone, Debug)]
+pub struct MoverPlan {
+    /// (movers, its plan), in the order given.
+    pub plans: Vec<(u32, Plan)>,
+}
+
+/// File name of the per-movers summary in the output directory.
+pub const MOVERS_CSV_FILE: &str = "plan-movers.csv";
+
+/// Runs [`plan`] once per mover count of `movers` (each with `copy.movers` set).
+pub fn plan_movers(
+    src: &Source,
+    sets: &[String],
+    base_dir: &Path,
+    req: &PlanRequest,
+    movers: &[u32],
+) -> Result<MoverPlan, PlanError> {
+    if sets
+        .iter()
+        .any(|s| s.trim_start().starts_with("copy.movers"))
+    {
+        return Err(PlanError(
+            "--movers tries each count of data movers: leave copy.movers out of --set".into(),
+        ));
+    }
+    if movers.is_empty() || movers.contains(&0) {
+        return Err(PlanError(
+            "--movers: give counts of data movers of at least 1, e.g. 1,2,4".into(),
+        ));
+    }
+    let mut plans = Vec::with_capacity(movers.len());
+    for &m in movers {
+        let mut s = sets.to_vec();
+        s.push(format!("copy.movers={m}"));
+        plans.push((m, plan(src, &s, base_dir, req)?));
+    }
+    Ok(MoverPlan { plans })
+}
+
+impl MoverPlan {
+    /// Each count's explored curve, then the summary: movers against the bandwidth they need.
+    pub fn table(&self) -> String {
+        let mut o = String::new();
+        for (m, p) in &self.plans {
+            let _ = writeln!(o, "== {m} data mover{}", if *m == 1 { "" } else { "s" });
+            o.push_str(&p.table());
+            o.push('\n');
+        }
+        let _ = writeln!(o, "{:>6}  {:>16}  {:>14}", "movers", "bandwidth", "runs");
+        for (m, p) in &self.plans {
+            let runs = p.explored.len() * p.req.seeds as usize;
+            let b = match p.answer {
+                Some(b) if p.met_at_floor => format!("<= {}", bandwidth_text(b)),
+                Some(b) => bandwidth_text(b),
+                None => format!("> {}", bandwidth_text(p.req.max_mbps)),
+            };
+            let _ = writeln!(o, "{m:>6}  {b:>16}  {runs:>14}");
+        }
+        o
+    }
+
+    /// `movers,bandwidth_mbps,met_at_floor`: per count, the smallest bandwidth that met the
+    /// target (empty: none up to the largest tried; `met_at_floor`: even the smallest
+    /// bandwidth tried met it).
+    pub fn csv(&self) -> String {
+        let mut o = String::from("movers,bandwidth_mbps,met_at_floor\n");
+        for (m, p) in &self.plans {
+            let b = p.answer.map(|b| b.to_string()).unwrap_or_default();
+            let _ = writeln!(o, "{m},{b},{}", p.met_at_floor);
+        }
+        o
+    }
+
+    /// Writes `plan-movers.csv` into `dir`, and each count's `plan.csv` and figure into
+    /// `dir/movers-K/`.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlanError> {
+        let werr = |p: &Path, e: String| PlanError(format!("cannot write `{}`: {e}", p.display()));
+        std::fs::create_dir_all(dir).map_err(|e| werr(dir, e.to_string()))?;
+        let csv = dir.join(MOVERS_CSV_FILE);
+        let tmp = dir.join(format!(".{MOVERS_CSV_FILE}.partial"));
+        std::fs::write(&tmp, self.csv())
+            .and_then(|()| std::fs::rename(&tmp, &csv))
+            .map_err(|e| werr(&csv, e.to_string()))?;
+        let mut files = vec![csv];
+        for (m, p) in &self.plans {
+            files.extend(p.write(&dir.join(format!("movers-{m}")))?);
+        }
+        Ok(files)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
