@@ -796,20 +796,29 @@ fn check_out_dir(out: Option<&Path>) -> Result<(), String> {
     }
 }
 
-fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
-    use scenarios::compare;
-    if let Err(e) = check_out_dir(a.out.as_deref()) {
-        return fail(e);
-    }
-    let (src, dir) = match source(a.scenario.as_deref()) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    if let Some(j) = a.jobs.filter(|&j| j > 0) {
+/// What a command of many runs (compare, plan) does first: check its output directory, read
+/// the scenario (the baseline when none), and size the worker pool (`--jobs`).
+fn many_runs(
+    scenario: Option<&Path>,
+    out: Option<&Path>,
+    jobs: Option<usize>,
+) -> Result<(Source, PathBuf), ExitCode> {
+    check_out_dir(out).map_err(fail)?;
+    let (src, dir) = source(scenario).map_err(fail)?;
+    if let Some(j) = jobs.filter(|&j| j > 0) {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(j)
             .build_global();
     }
+    Ok((src, dir))
+}
+
+fn cmd_compare(a: CompareArgs, strict: bool) -> ExitCode {
+    use scenarios::compare;
+    let (src, dir) = match many_runs(a.scenario.as_deref(), a.out.as_deref(), a.jobs) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let cmp = match compare::compare(&src, &a.common.sets(), &dir) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -849,18 +858,10 @@ fn cmd_plan(a: PlanArgs, strict: bool) -> ExitCode {
             a.max_mbps
         ));
     }
-    if let Err(e) = check_out_dir(a.out.as_deref()) {
-        return fail(e);
-    }
-    let (src, dir) = match source(a.scenario.as_deref()) {
+    let (src, dir) = match many_runs(a.scenario.as_deref(), a.out.as_deref(), a.jobs) {
         Ok(x) => x,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
-    if let Some(j) = a.jobs.filter(|&j| j > 0) {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build_global();
-    }
     let req = PlanRequest {
         stat,
         target_ns: target.as_nanos(),
