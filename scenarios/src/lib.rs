@@ -68,9 +68,33 @@ pub fn sweep_row(
 ) -> Result<Vec<(String, sweep::Value)>, String> {
     let built = prepare(base, &row.sets(), base_dir).map_err(|e| e.to_string())?;
     let out = runner::run(&built, &runner::RunOptions::default()).map_err(|e| e.to_string())?;
-    let json = serde_json::to_value(&out.report).map_err(|e| e.to_string())?;
+    let mut json = serde_json::to_value(&out.report).map_err(|e| e.to_string())?;
+    drop_listings(&mut json);
     Ok(sweep::flatten_json(&json))
 }
+
+/// The recovery site's per-item listings (`secondary_view.entries`, `datasets`,
+/// `datasets_affected`) left out of a sweep row: one column per entry or data set would
+/// make a table as wide as the backlog or the session (50,000 columns for 10,000 data sets)
+/// and differ from row to row. Their counts stay; `xrcsim run --json` has the listings.
+pub fn drop_listings(report: &mut serde_json::Value) {
+    let Some(sites) = report.get_mut("sites").and_then(|s| s.as_array_mut()) else {
+        return;
+    };
+    for site in sites {
+        if let Some(v) = site
+            .get_mut("secondary_view")
+            .and_then(|v| v.as_object_mut())
+        {
+            for k in SWEEP_LEFT_OUT {
+                v.remove(*k);
+            }
+        }
+    }
+}
+
+/// The `secondary_view` listings a sweep row leaves out (see [`drop_listings`]).
+pub const SWEEP_LEFT_OUT: &[&str] = &["entries", "datasets", "datasets_affected"];
 
 /// Fuzzing entry point: the text up to the first NUL byte is a scenario file, each further
 /// NUL-separated chunk a `--set` argument; loading and building must never panic.

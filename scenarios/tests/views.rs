@@ -175,3 +175,40 @@ fn pending_entries_are_counted_as_what_they_are() {
     );
     assert!(!s.secondary_view.claims_consistent);
 }
+
+/// A sweep row keeps the recovery site's counts and leaves out its per-item listings, so
+/// that a table is not as wide as the backlog or the session.
+#[test]
+fn sweep_rows_keep_the_counts_and_leave_out_the_listings() {
+    let r = report(
+        "baseline.toml",
+        &[
+            "disaster.at=20s",
+            "disaster.cut_link=true",
+            "run.length=21s",
+        ],
+    );
+    assert!(!r.sites[0].secondary_view.entries.is_empty());
+    let mut json = serde_json::to_value(&r).unwrap();
+    scenarios::drop_listings(&mut json);
+    let cols: Vec<String> = scenarios::sweep::flatten_json(&json)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in scenarios::SWEEP_LEFT_OUT {
+        let listing = format!("secondary_view.{k}");
+        assert!(
+            !cols
+                .iter()
+                .any(|c| c.contains(&format!("{listing}.")) || c.ends_with(&listing)),
+            "{k} in {cols:?}"
+        );
+    }
+    for k in [
+        "entries_with_data",
+        "entries_without_data",
+        "missing_tokens",
+    ] {
+        assert!(cols.contains(&format!("sites.0.secondary_view.{k}")), "{k}");
+    }
+}
