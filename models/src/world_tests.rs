@@ -187,6 +187,7 @@ fn debug_print() {
         Ok("sync") => Mode::Sync,
         Ok("pit") => Mode::Pit,
         Ok("naive") => Mode::Naive,
+        Ok("srdfa") => Mode::Srdfa,
         Ok("prt") => Mode::XrcPrt,
         _ => Mode::Xrc,
     };

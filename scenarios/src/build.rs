@@ -978,6 +978,9 @@ fn build_copy(
     if c.pit_interval.is_zero() {
         return Err(l.error_at("copy.pit_interval", "must be longer than 0"));
     }
+    if c.min_cycle_time.is_zero() {
+        return Err(l.error_at("copy.min_cycle_time", "must be longer than 0"));
+    }
     let flow = match &c.flow {
         FlowSpec::None => FlowControl::None,
         FlowSpec::Pacing {
@@ -1042,6 +1045,7 @@ fn build_copy(
         apply_parallel: c.apply_parallel,
         secondary_paths: c.secondary_paths,
         pit_interval: c.pit_interval,
+        min_cycle_time: c.min_cycle_time,
         initial_copy: c.initial_copy,
     })
 }

@@ -467,6 +467,15 @@ pub fn human(r: &Report, color: bool) -> String {
         bytes(r.link.bytes),
         r.link.utilization * 100.0
     );
+    if r.model.cycles > 0 {
+        let _ = writeln!(
+            o,
+            "delta-set cycles  {} switches, mean {}, longest {}",
+            r.model.cycles,
+            ms(r.model.cycle_time_sum_ns / r.model.cycles),
+            ms(r.model.cycle_time_max_ns)
+        );
+    }
     if r.model.paced_writes > 0 {
         let _ = writeln!(
             o,

@@ -390,6 +390,8 @@ pub struct CopySpec {
     pub ack_interval: SimDuration,
     /// `pit`: interval between point-in-time copies.
     pub pit_interval: SimDuration,
+    /// `srdfa`: minimum cycle time between delta-set cycle switches (default 15 s).
+    pub min_cycle_time: SimDuration,
     /// Send an initial copy of the duplexed data sets at session start.
     pub initial_copy: bool,
     /// Flow control (`{ policy = "pacing", threshold = 1000, level = 10 }`).
@@ -416,6 +418,7 @@ impl Default for CopySpec {
             secondary_paths: d.secondary_paths,
             ack_interval: d.ack_interval,
             pit_interval: d.pit_interval,
+            min_cycle_time: d.min_cycle_time,
             initial_copy: d.initial_copy,
             flow: FlowSpec::None,
             pairs: Vec::new(),

@@ -58,7 +58,7 @@ fn check(name: &str, sets: &[&str]) -> scenarios::report::Report {
 
 #[test]
 fn outputs_agree_for_every_mode_with_a_disaster() {
-    for mode in ["xrc", "xrc-prt", "sync", "naive", "pit"] {
+    for mode in ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa"] {
         let r = check(
             mode,
             &[
@@ -66,6 +66,7 @@ fn outputs_agree_for_every_mode_with_a_disaster() {
                 "disaster.at=5s",
                 &format!("copy.mode={mode}"),
                 "copy.pit_interval=1s",
+                "copy.min_cycle_time=1s",
             ],
         );
         assert_eq!(r.disaster_at_ns, Some(5_000_000_000));

@@ -22,6 +22,9 @@ pub enum Mode {
     Naive,
     /// Periodic point-in-time copies.
     Pit,
+    /// EMC SRDF/A: delta-set cycles (capture, transmit; receive, apply), whole cycles
+    /// applied at the secondary, write folding within a cycle.
+    Srdfa,
 }
 
 impl Mode {
@@ -33,10 +36,18 @@ impl Mode {
             Mode::Sync => "sync",
             Mode::Naive => "naive",
             Mode::Pit => "pit",
+            Mode::Srdfa => "srdfa",
         }
     }
     /// Every mode, in the order users see them.
-    pub const ALL: [Mode; 5] = [Mode::Xrc, Mode::XrcPrt, Mode::Sync, Mode::Naive, Mode::Pit];
+    pub const ALL: [Mode; 6] = [
+        Mode::Xrc,
+        Mode::XrcPrt,
+        Mode::Sync,
+        Mode::Naive,
+        Mode::Pit,
+        Mode::Srdfa,
+    ];
     /// Whether writes get their number from the serializer (and wait for it).
     pub fn serialized(self) -> bool {
         matches!(self, Mode::Xrc | Mode::XrcPrt)
@@ -199,6 +210,9 @@ pub struct CopyConfig {
     pub secondary_paths: u32,
     /// `pit`: interval between point-in-time copies.
     pub pit_interval: SimDuration,
+    /// `srdfa`: minimum cycle time (a cycle switch waits at least this long after the
+    /// previous one, and longer while the transmit set is not yet received).
+    pub min_cycle_time: SimDuration,
     /// Send an initial copy of the duplexed data sets at session start (its traffic competes
     /// for the link; the secondary is not consistent until it completes).
     pub initial_copy: bool,
@@ -224,6 +238,7 @@ impl Default for CopyConfig {
             apply_parallel: 16,
             secondary_paths: 8,
             pit_interval: SimDuration::from_secs(3600),
+            min_cycle_time: SimDuration::from_secs(15),
             initial_copy: false,
         }
     }

@@ -431,6 +431,25 @@ impl World {
         }
     }
 
+    /// `srdfa`: the secondary of `site` confirms over the reverse channel that it received
+    /// the whole of `cycle`.
+    pub(crate) fn send_cycle_receipt(&mut self, site: usize, cycle: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let comp = self.out[site].comp();
+        if let Some(at) = self.out[site].link.ack(ctx.now()) {
+            let _ = ctx.schedule_at(
+                at,
+                comp,
+                Ev::CycleReceived {
+                    site: site as u8,
+                    cycle,
+                },
+            );
+        }
+    }
+
     /// Whether the link to `site` has nothing on the wire.
     pub(crate) fn link_quiet(&self, site: usize) -> bool {
         self.out[site].link.quiet()

@@ -33,6 +33,7 @@ pub mod secondary;
 mod serializer;
 mod session;
 mod sizes;
+mod srdfa;
 pub(crate) mod storage;
 mod writes;
 
@@ -173,6 +174,16 @@ pub enum Ev {
     },
     /// Time for a point-in-time copy (`pit` mode).
     PitSnapshot,
+    /// `srdfa`: the minimum cycle time since the last cycle switch has passed.
+    CycleTimer,
+    /// `srdfa`: a site's confirmation that it received the whole of a cycle reaches the
+    /// primary.
+    CycleReceived {
+        /// Site.
+        site: u8,
+        /// Cycle number.
+        cycle: u32,
+    },
     /// Sample the data-loss window.
     RpoSample,
     /// A scheduled fault begins.
@@ -391,6 +402,9 @@ pub(crate) enum MsgKind {
     Copy,
     /// A resynchronisation of the tracks changed while suspended, written as it arrives.
     Resync,
+    /// An `srdfa` cycle (its number in `copy`): the secondary receives it whole, then
+    /// applies it when a message of a later cycle arrives.
+    Cycle,
 }
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
@@ -457,6 +471,15 @@ pub struct WorldStats {
     pub serializer_wait_ns: u64,
     /// Updates shipped with newer data than their own (base design).
     pub newer_data_shipped: u64,
+    /// `srdfa`: delta-set cycle switches.
+    #[serde(default)]
+    pub cycles: u64,
+    /// `srdfa`: total of the cycle times (switch to switch), ns.
+    #[serde(default)]
+    pub cycle_time_sum_ns: u64,
+    /// `srdfa`: the longest cycle, ns.
+    #[serde(default)]
+    pub cycle_time_max_ns: u64,
 }
 
 /// The world. See the module documentation.
@@ -497,6 +520,8 @@ pub struct World {
     pub(crate) draining: bool,
     pub(crate) pit_last: u64,
     pub(crate) pit_copies: u32,
+    /// `srdfa`: the primary's delta-set cycles.
+    pub(crate) cycles: srdfa::Cycles,
     pub(crate) data_ready_prefix: u64,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
@@ -685,6 +710,7 @@ impl World {
         let (out, sites) = build_sites(&cfg, &mut reg)?;
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let session = Session::new(cfg.copy.flow.clone());
+        let cycles = srdfa::Cycles::new(cfg.copy.min_cycle_time);
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -715,6 +741,7 @@ impl World {
             draining: false,
             pit_last: 0,
             pit_copies: 0,
+            cycles,
             data_ready_prefix: 0,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
@@ -742,6 +769,13 @@ impl World {
                 self.cfg.copy.pit_interval,
                 self.serializer.comp(),
                 Ev::PitSnapshot,
+            );
+        }
+        if self.cfg.copy.mode == crate::world::Mode::Srdfa {
+            ctx.schedule_in(
+                self.cfg.copy.min_cycle_time,
+                self.serializer.comp(),
+                Ev::CycleTimer,
             );
         }
         for s in 0..self.sites.len() {
@@ -983,6 +1017,8 @@ impl Model for World {
             Ev::AckArrive { site, seq } => self.on_ack_arrive(site, seq, ctx),
             Ev::AckTimer { site } => self.on_ack_timer(site, ctx),
             Ev::PitSnapshot => self.on_pit_snapshot(ctx),
+            Ev::CycleTimer => self.on_cycle_timer(ctx),
+            Ev::CycleReceived { site, cycle } => self.on_cycle_received(site, cycle, ctx),
             Ev::RpoSample => self.on_rpo_sample(ctx),
             Ev::FaultStart { index } => self.on_fault_start(index, ctx),
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),

@@ -35,7 +35,7 @@ impl World {
                     self.dasd.volumes[vol].routing.sites(track).len() as u64;
                 self.assign_seq(io, ctx);
             }
-            Mode::Naive | Mode::Pit => self.assign_seq(io, ctx),
+            Mode::Naive | Mode::Pit | Mode::Srdfa => self.assign_seq(io, ctx),
         }
     }
 
@@ -211,7 +211,7 @@ impl World {
                     self.send_single(s.0 as usize, seq, ctx);
                 }
             }
-            Mode::Pit => {}
+            Mode::Pit | Mode::Srdfa => {}
         }
     }
 
@@ -787,7 +787,7 @@ impl World {
         per_seq: u64,
         ctx: &mut Ctx<'_, Ev>,
     ) {
-        if seqs.is_empty() {
+        if seqs.is_empty() && kind != MsgKind::Cycle {
             return;
         }
         let limit = self.cfg.copy.batch_bytes.max(1);
@@ -863,6 +863,57 @@ impl World {
         for site in 0..self.out.len() {
             let seqs = self.routed_to(&covered, site);
             self.send_copy(site, seqs, MsgKind::Copy, copy, per_seq, ctx);
+        }
+    }
+
+    /// `srdfa`: the minimum cycle time since the last switch has passed; switch now if the
+    /// transmit set is gone, else when the last site confirms it.
+    pub(crate) fn on_cycle_timer(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if self.cycles.timer(ctx.now()) {
+            self.cycle_switch(ctx);
+        }
+    }
+
+    /// `srdfa`: a site confirmed receipt of a whole cycle (over the link's reverse channel).
+    pub(crate) fn on_cycle_received(&mut self, site: u8, cycle: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if self.cycles.received(site as usize, cycle) {
+            self.cycle_switch(ctx);
+        }
+    }
+
+    /// `srdfa`: the cycle switch. The capture set (every write numbered since the last
+    /// switch whose data is in cache, cut at the first still in flight) becomes the transmit
+    /// set: one cycle per site, at least one message (the switch itself), each record once
+    /// with its latest content in the cycle (write folding).
+    fn cycle_switch(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        let now = ctx.now();
+        let all_sites = (1u32 << self.out.len()) - 1;
+        let sw = self.cycles.switch(now, self.data_ready_prefix, all_sites);
+        self.stats.cycles = self.cycles.switches;
+        self.stats.cycle_time_sum_ns = self.cycles.cycle_ns_sum;
+        self.stats.cycle_time_max_ns = self.cycles.cycle_ns_max;
+        if self.workload_on || self.draining {
+            let _ = ctx.schedule_at(
+                self.cycles.next_timer(now),
+                self.serializer.comp(),
+                Ev::CycleTimer,
+            );
+        }
+        let covered: Vec<u64> = (sw.from..=sw.upto).collect();
+        let per_seq = if covered.is_empty() {
+            0
+        } else {
+            self.set_latest_content(&covered) / covered.len() as u64
+        };
+        for site in 0..self.out.len() {
+            let seqs = self.routed_to(&covered, site);
+            self.send_copy(site, seqs, MsgKind::Cycle, sw.cycle, per_seq, ctx);
         }
     }
 }

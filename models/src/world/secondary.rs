@@ -177,6 +177,9 @@ pub struct Secondary {
     ready: BTreeSet<u64>,
     /// Point-in-time copies being received: copy -> (messages received, writes).
     copies: BTreeMap<u32, (u32, Vec<u64>)>,
+    /// `srdfa`: cycles received whole and not yet applied (the receive set): cycle ->
+    /// writes in sequence order. Discarded at recovery.
+    received_cycles: BTreeMap<u32, Vec<u64>>,
     /// Initial copy: messages expected and received, completion time.
     /// Initial copies announced or arriving: copy number -> (messages received, messages
     /// it comprises), as the messages say.
@@ -219,6 +222,7 @@ impl Secondary {
             recheck: Vec::new(),
             ready: BTreeSet::new(),
             copies: BTreeMap::new(),
+            received_cycles: BTreeMap::new(),
             initial_copies: BTreeMap::new(),
             initial_copy_done: None,
             last_acked: 0,
@@ -636,6 +640,35 @@ impl World {
                     }
                     self.schedule_applies(site, ctx);
                 }
+            }
+            MsgKind::Cycle => {
+                // A message of cycle N means the primary has switched past every earlier
+                // cycle: a receive set complete before it becomes the apply set.
+                let s = &mut self.sites[site];
+                let due: Vec<u32> = s
+                    .received_cycles
+                    .range(..msg.copy)
+                    .map(|(&c, _)| c)
+                    .collect();
+                for c in due {
+                    let seqs = self.sites[site].received_cycles.remove(&c).expect("listed");
+                    for seq in seqs {
+                        if let Some(w) = self.on_wire(site, seq) {
+                            self.data_arrived(site, w, false, ctx);
+                        }
+                    }
+                }
+                let s = &mut self.sites[site];
+                let c = s.copies.entry(msg.copy).or_insert((0, Vec::new()));
+                c.0 += 1;
+                c.1.extend_from_slice(&msg.data);
+                if c.0 == msg.copy_msgs {
+                    let (_, mut seqs) = s.copies.remove(&msg.copy).expect("present");
+                    seqs.sort_unstable();
+                    s.received_cycles.insert(msg.copy, seqs);
+                    self.send_cycle_receipt(site, msg.copy, ctx);
+                }
+                self.schedule_applies(site, ctx);
             }
             MsgKind::Resync => {
                 // Tracks copied while resynchronising are written as they come.
