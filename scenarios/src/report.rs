@@ -134,6 +134,10 @@ pub struct SecondaryView {
     /// the scope (from the Establish extents), sorted by name.
     #[serde(default)]
     pub datasets: Vec<DatasetRecovery>,
+    /// Version 2 extension: writes that reached the site in point-in-time copies or
+    /// `srdfa` cycles it had not applied and discarded at recovery (the receive set).
+    #[serde(default)]
+    pub discarded_writes: u64,
 }
 
 /// A data set's state after recovery, as the recovery site can tell from its holdings.
@@ -323,6 +327,7 @@ pub fn site_views(
         entries,
         recovery_scope: scope.patterns().to_vec(),
         datasets: datasets.into_values().collect(),
+        discarded_writes: view.discarded_writes,
     };
     let named: std::collections::BTreeSet<&str> = sv
         .datasets_affected
@@ -345,10 +350,20 @@ pub fn site_views(
     };
     let mut dis = Vec::new();
     if truth.writes_lost_unknown_to_secondary > 0 {
-        dis.push(format!(
-            "{} lost writes never reached the site (their tokens did not arrive): the recovery site cannot know of them",
-            truth.writes_lost_unknown_to_secondary
-        ));
+        let discarded = sv
+            .discarded_writes
+            .min(truth.writes_lost_unknown_to_secondary);
+        let unknown = truth.writes_lost_unknown_to_secondary - discarded;
+        if unknown > 0 {
+            dis.push(format!(
+                "{unknown} lost writes never reached the site (their tokens did not arrive): the recovery site cannot know of them",
+            ));
+        }
+        if discarded > 0 {
+            dis.push(format!(
+                "{discarded} lost writes reached the site in a cycle or copy it had not applied and discarded at recovery: it counts them but cannot apply them consistently",
+            ));
+        }
     }
     if !truth.datasets_unknown_to_secondary.is_empty() {
         dis.push(format!(
@@ -626,6 +641,13 @@ pub fn human(r: &Report, color: bool) -> String {
                 String::new()
             };
             let _ = writeln!(o, "    data sets it names  {}{more}", shown.join(", "));
+        }
+        if v.discarded_writes > 0 {
+            let _ = writeln!(
+                o,
+                "    discarded       {} writes received in a cycle or copy not yet applied (receive set)",
+                v.discarded_writes
+            );
         }
         if !v.datasets.is_empty() {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();

@@ -930,3 +930,22 @@ fn modes_sweep_shows_what_each_mode_trades() {
     assert!(viol("naive") > 0.0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn srdfa_recovers_a_cycle_and_a_half_behind_and_folds_rewrites() {
+    let out = run_scenario("srdfa.toml", &[], true);
+    let r = &out.report;
+    assert!(consistent(r));
+    let s = &r.sites[0];
+    // Struck at 100 s: switches at 15, 30, ..., 90 s; the image holds the writes before 75 s.
+    let w = ms(s.core.data_loss_window_ns);
+    assert!((24_900.0..25_100.0).contains(&w), "window {w} ms");
+    // The cycle being received (75-90 s) reached the site and was discarded.
+    assert!(s.secondary_view.discarded_writes > 10_000);
+    // Sampled over the run: about 1.5 cycles (the first 30 s, before any cycle is applied,
+    // pull the mean down).
+    let mean = ms(s.core.rpo_ns.mean);
+    assert!((18_000.0..23_500.0).contains(&mean), "RPO mean {mean} ms");
+    assert_eq!(r.model.cycles, 6);
+    assert!(r.link.bytes < r.primary.bytes, "write folding");
+}

@@ -174,16 +174,6 @@ pub enum Ev {
     },
     /// Time for a point-in-time copy (`pit` mode).
     PitSnapshot,
-    /// `srdfa`: the minimum cycle time since the last cycle switch has passed.
-    CycleTimer,
-    /// `srdfa`: a site's confirmation that it received the whole of a cycle reaches the
-    /// primary.
-    CycleReceived {
-        /// Site.
-        site: u8,
-        /// Cycle number.
-        cycle: u32,
-    },
     /// Sample the data-loss window.
     RpoSample,
     /// A scheduled fault begins.
@@ -200,6 +190,18 @@ pub enum Ev {
     EndWorkload,
     /// A suspended session starts its resynchronisation.
     ResyncStart,
+    // New variants go last: the trace hash folds each event's discriminant, so a variant
+    // inserted before others changes every run's hash.
+    /// `srdfa`: the minimum cycle time since the last cycle switch has passed.
+    CycleTimer,
+    /// `srdfa`: a site's confirmation that it received the whole of a cycle reaches the
+    /// primary.
+    CycleReceived {
+        /// Site.
+        site: u8,
+        /// Cycle number.
+        cycle: u32,
+    },
 }
 
 /// Who started an I/O, so its completion goes back to the right place.

@@ -147,6 +147,10 @@ pub struct RecoveryView {
     /// Updates are written in sequence order, so the image at A is consistent in time
     /// (false in `naive`, which writes as data arrives).
     pub ordered: bool,
+    /// Writes that reached the site in copies or `srdfa` cycles it did not apply: the
+    /// receive set (complete or not) and incomplete point-in-time copies, discarded at
+    /// recovery by design.
+    pub discarded_writes: u64,
 }
 
 /// The secondary side of one site.
@@ -538,6 +542,12 @@ impl Secondary {
                     .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
             }),
             ordered,
+            discarded_writes: self
+                .received_cycles
+                .values()
+                .map(|w| w.len() as u64)
+                .chain(self.copies.values().map(|c| c.1.len() as u64))
+                .sum(),
         }
     }
 
