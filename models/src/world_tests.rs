@@ -188,6 +188,7 @@ fn debug_print() {
         Ok("pit") => Mode::Pit,
         Ok("naive") => Mode::Naive,
         Ok("srdfa") => Mode::Srdfa,
+        Ok("gm") => Mode::Gm,
         Ok("prt") => Mode::XrcPrt,
         _ => Mode::Xrc,
     };

@@ -981,6 +981,9 @@ fn build_copy(
     if c.min_cycle_time.is_zero() {
         return Err(l.error_at("copy.min_cycle_time", "must be longer than 0"));
     }
+    if c.max_drain_time.is_zero() {
+        return Err(l.error_at("copy.max_drain_time", "must be longer than 0"));
+    }
     let flow = match &c.flow {
         FlowSpec::None => FlowControl::None,
         FlowSpec::Pacing {
@@ -1046,6 +1049,10 @@ fn build_copy(
         secondary_paths: c.secondary_paths,
         pit_interval: c.pit_interval,
         min_cycle_time: c.min_cycle_time,
+        cg_interval: c.cg_interval,
+        max_drain_time: c.max_drain_time,
+        flashcopy_time: c.flashcopy_time,
+        gm_whole_tracks: c.gm_whole_tracks,
         initial_copy: c.initial_copy,
     })
 }

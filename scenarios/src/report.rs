@@ -491,6 +491,16 @@ pub fn human(r: &Report, color: bool) -> String {
             ms(r.model.cycle_time_max_ns)
         );
     }
+    if r.model.consistency_groups + r.model.cg_failures > 0 {
+        let _ = writeln!(
+            o,
+            "consistency groups {} formed (mean {}, longest {}), {} failed on the drain time",
+            r.model.consistency_groups,
+            ms(r.model.cg_time_sum_ns / r.model.consistency_groups.max(1)),
+            ms(r.model.cg_time_max_ns),
+            r.model.cg_failures
+        );
+    }
     if r.model.paced_writes > 0 {
         let _ = writeln!(
             o,

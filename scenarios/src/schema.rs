@@ -392,6 +392,17 @@ pub struct CopySpec {
     pub pit_interval: SimDuration,
     /// `srdfa`: minimum cycle time between delta-set cycle switches (default 15 s).
     pub min_cycle_time: SimDuration,
+    /// `gm`: consistency group interval (default 0 s: the next group starts as soon as the
+    /// previous one is formed).
+    pub cg_interval: SimDuration,
+    /// `gm`: maximum drain time (default 30 s); a group whose drain takes longer fails.
+    pub max_drain_time: SimDuration,
+    /// `gm`: time to establish and commit the FlashCopy of a drained group at the
+    /// secondary (default 1 s, an estimate).
+    pub flashcopy_time: SimDuration,
+    /// `gm`: Global Copy sends whole changed tracks (default); `false`: only the changed
+    /// records of each track.
+    pub gm_whole_tracks: bool,
     /// Send an initial copy of the duplexed data sets at session start.
     pub initial_copy: bool,
     /// Flow control (`{ policy = "pacing", threshold = 1000, level = 10 }`).
@@ -419,6 +430,10 @@ impl Default for CopySpec {
             ack_interval: d.ack_interval,
             pit_interval: d.pit_interval,
             min_cycle_time: d.min_cycle_time,
+            cg_interval: d.cg_interval,
+            max_drain_time: d.max_drain_time,
+            flashcopy_time: d.flashcopy_time,
+            gm_whole_tracks: d.gm_whole_tracks,
             initial_copy: d.initial_copy,
             flow: FlowSpec::None,
             pairs: Vec::new(),

@@ -58,7 +58,7 @@ fn check(name: &str, sets: &[&str]) -> scenarios::report::Report {
 
 #[test]
 fn outputs_agree_for_every_mode_with_a_disaster() {
-    for mode in ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa"] {
+    for mode in ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm"] {
         let r = check(
             mode,
             &[
@@ -67,6 +67,7 @@ fn outputs_agree_for_every_mode_with_a_disaster() {
                 &format!("copy.mode={mode}"),
                 "copy.pit_interval=1s",
                 "copy.min_cycle_time=1s",
+                "copy.flashcopy_time=100ms",
             ],
         );
         assert_eq!(r.disaster_at_ns, Some(5_000_000_000));

@@ -55,7 +55,8 @@ fn case() -> impl Strategy<Value = Case> {
             Just("sync"),
             Just("naive"),
             Just("pit"),
-            Just("srdfa")
+            Just("srdfa"),
+            Just("gm")
         ],
         (
             prop_oneof![1u32..10, 10u32..500, 500u32..5000],
@@ -102,7 +103,7 @@ fn case() -> impl Strategy<Value = Case> {
 
 fn scenario(c: &Case) -> String {
     let mut s = format!(
-        "name = \"random\"\n[run]\nseed = {}\nlength = \"3s\"\n[disaster]\nat = \"{}ms\"\ncut_link = {}\n[link]\ndistance_km = {}\nbandwidth_mbps = {}\npaths = {}\n[copy]\nmode = \"{}\"\nbatch_bytes = {}\nbatch_timer = \"{}ms\"\nmovers = {}\napply_parallel = {}\npit_interval = \"400ms\"\nmin_cycle_time = \"300ms\"\n",
+        "name = \"random\"\n[run]\nseed = {}\nlength = \"3s\"\n[disaster]\nat = \"{}ms\"\ncut_link = {}\n[link]\ndistance_km = {}\nbandwidth_mbps = {}\npaths = {}\n[copy]\nmode = \"{}\"\nbatch_bytes = {}\nbatch_timer = \"{}ms\"\nmovers = {}\napply_parallel = {}\npit_interval = \"400ms\"\nmin_cycle_time = \"300ms\"\nflashcopy_time = \"50ms\"\n",
         c.seed,
         c.disaster_ms,
         c.cut_link,

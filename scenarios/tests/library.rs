@@ -949,3 +949,32 @@ fn srdfa_recovers_a_cycle_and_a_half_behind_and_folds_rewrites() {
     assert_eq!(r.model.cycles, 6);
     assert!(r.link.bytes < r.primary.bytes, "write folding");
 }
+
+#[test]
+fn gm_forms_groups_on_oc3_and_fails_them_on_t3() {
+    let out = run_scenario("gm.toml", &[], true);
+    let r = &out.report;
+    assert!(consistent(r));
+    assert!(
+        r.model.consistency_groups >= 10,
+        "{}",
+        r.model.consistency_groups
+    );
+    assert_eq!(r.model.cg_failures, 0);
+    let mean = ms(r.sites[0].core.rpo_ns.mean);
+    assert!((5_000.0..15_000.0).contains(&mean), "RPO mean {mean} ms");
+    // Whole tracks for 4 KiB updates: more bytes on the link than written.
+    assert!(r.link.bytes > 3 * r.primary.bytes, "track granularity");
+    let t3 = run_scenario("gm.toml", &["link.bandwidth_mbps=44.736"], false).report;
+    assert!(consistent(&t3));
+    assert!(t3.model.cg_failures > 0);
+    assert!(ms(t3.sites[0].core.data_loss_window_ns) > 60_000.0);
+    let records = run_scenario(
+        "gm.toml",
+        &["link.bandwidth_mbps=44.736", "copy.gm_whole_tracks=false"],
+        false,
+    )
+    .report;
+    assert_eq!(records.model.cg_failures, 0);
+    assert!(ms(records.sites[0].core.rpo_ns.mean) < 8_000.0);
+}

@@ -25,6 +25,9 @@ pub enum Mode {
     /// EMC SRDF/A: delta-set cycles (capture, transmit; receive, apply), whole cycles
     /// applied at the secondary, write folding within a cycle.
     Srdfa,
+    /// IBM Global Mirror (DS8000): Global Copy of changed tracks, consistency groups
+    /// drained to the secondary and kept by a FlashCopy there.
+    Gm,
 }
 
 impl Mode {
@@ -37,16 +40,18 @@ impl Mode {
             Mode::Naive => "naive",
             Mode::Pit => "pit",
             Mode::Srdfa => "srdfa",
+            Mode::Gm => "gm",
         }
     }
     /// Every mode, in the order users see them.
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 7] = [
         Mode::Xrc,
         Mode::XrcPrt,
         Mode::Sync,
         Mode::Naive,
         Mode::Pit,
         Mode::Srdfa,
+        Mode::Gm,
     ];
     /// Whether writes get their number from the serializer (and wait for it).
     pub fn serialized(self) -> bool {
@@ -213,6 +218,16 @@ pub struct CopyConfig {
     /// `srdfa`: minimum cycle time (a cycle switch waits at least this long after the
     /// previous one, and longer while the transmit set is not yet received).
     pub min_cycle_time: SimDuration,
+    /// `gm`: consistency group interval (from a group's completion to the next start).
+    pub cg_interval: SimDuration,
+    /// `gm`: maximum drain time; a consistency group whose drain takes longer fails.
+    pub max_drain_time: SimDuration,
+    /// `gm`: time the secondary takes to establish and commit the FlashCopy of a drained
+    /// consistency group onto its C volumes.
+    pub flashcopy_time: SimDuration,
+    /// `gm`: Global Copy sends whole changed tracks (the out-of-sync bitmap has a bit per
+    /// track); `false`: only the changed records of each track.
+    pub gm_whole_tracks: bool,
     /// Send an initial copy of the duplexed data sets at session start (its traffic competes
     /// for the link; the secondary is not consistent until it completes).
     pub initial_copy: bool,
@@ -239,6 +254,10 @@ impl Default for CopyConfig {
             secondary_paths: 8,
             pit_interval: SimDuration::from_secs(3600),
             min_cycle_time: SimDuration::from_secs(15),
+            cg_interval: SimDuration::ZERO,
+            max_drain_time: SimDuration::from_secs(30),
+            flashcopy_time: SimDuration::from_secs(1),
+            gm_whole_tracks: true,
             initial_copy: false,
         }
     }

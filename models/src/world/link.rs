@@ -85,6 +85,10 @@ impl Link {
             .map(|p| p.in_flight.len() + p.sending.is_some() as usize)
             .sum()
     }
+    /// Whether a message is being transmitted on some path.
+    pub(crate) fn transmitting(&self) -> bool {
+        self.paths.iter().any(|p| p.sending.is_some())
+    }
     /// Whether the link is up.
     pub fn is_up(&self) -> bool {
         self.up
@@ -445,6 +449,25 @@ impl World {
                 Ev::CycleReceived {
                     site: site as u8,
                     cycle,
+                },
+            );
+        }
+    }
+
+    /// `gm`: the secondary of `site` reports over the reverse channel that its FlashCopy of
+    /// consistency group `cg` is complete.
+    pub(crate) fn send_cg_formed(&mut self, site: usize, cg: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let comp = self.out[site].comp();
+        if let Some(at) = self.out[site].link.ack(ctx.now()) {
+            let _ = ctx.schedule_at(
+                at,
+                comp,
+                Ev::CgFormed {
+                    site: site as u8,
+                    cg,
                 },
             );
         }

@@ -24,6 +24,7 @@
 mod chan;
 mod config;
 mod faults;
+mod gm;
 mod host;
 pub mod link;
 mod mover;
@@ -201,6 +202,24 @@ pub enum Ev {
         site: u8,
         /// Cycle number.
         cycle: u32,
+    },
+    /// `gm`: the Global Copy task looks for changed data to send and the consistency group
+    /// for its next step.
+    GmPump,
+    /// `gm`: a site's FlashCopy of a drained consistency group completes.
+    FlashCopyDone {
+        /// Site.
+        site: u8,
+        /// Consistency group number.
+        cg: u32,
+    },
+    /// `gm`: a site's report that its FlashCopy of a consistency group is complete reaches
+    /// the primary.
+    CgFormed {
+        /// Site.
+        site: u8,
+        /// Consistency group number.
+        cg: u32,
     },
 }
 
@@ -386,6 +405,8 @@ pub(crate) struct SimMessage {
     /// `pit`: copy number and number of messages of the copy (set on the last one).
     pub copy: u32,
     pub copy_msgs: u32,
+    /// `gm` FlashCopy request: the highest ordinal of the site the group holds.
+    pub point: u64,
     /// Establish: the data-set extents of the session's pairs at the site.
     pub extents: Vec<ExtentName>,
 }
@@ -407,6 +428,11 @@ pub(crate) enum MsgKind {
     /// An `srdfa` cycle (its number in `copy`): the secondary receives it whole, then
     /// applies it when a message of a later cycle arrives.
     Cycle,
+    /// `gm`: Global Copy of changed tracks (held by the secondary until a FlashCopy).
+    GlobalCopy,
+    /// `gm`: the request to FlashCopy consistency group `copy`, drained up to the site's
+    /// ordinal `point`.
+    FlashCopy,
 }
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
@@ -482,6 +508,18 @@ pub struct WorldStats {
     /// `srdfa`: the longest cycle, ns.
     #[serde(default)]
     pub cycle_time_max_ns: u64,
+    /// `gm`: consistency groups formed (FlashCopy complete at every site).
+    #[serde(default)]
+    pub consistency_groups: u64,
+    /// `gm`: consistency groups failed (drain longer than the maximum drain time).
+    #[serde(default)]
+    pub cg_failures: u64,
+    /// `gm`: total of the formed groups' durations (start to FlashCopy complete), ns.
+    #[serde(default)]
+    pub cg_time_sum_ns: u64,
+    /// `gm`: the longest formed group, ns.
+    #[serde(default)]
+    pub cg_time_max_ns: u64,
 }
 
 /// The world. See the module documentation.
@@ -524,6 +562,10 @@ pub struct World {
     pub(crate) pit_copies: u32,
     /// `srdfa`: the primary's delta-set cycles.
     pub(crate) cycles: srdfa::Cycles,
+    /// `gm`: the primary's Global Copy and consistency groups.
+    pub(crate) gm: gm::GlobalMirror,
+    /// `gm`: per site, the highest ordinal sent (what a FlashCopy request waits for).
+    pub(crate) gm_ord_sent: [u64; MAX_SITES],
     pub(crate) data_ready_prefix: u64,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
@@ -713,6 +755,10 @@ impl World {
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let session = Session::new(cfg.copy.flow.clone());
         let cycles = srdfa::Cycles::new(cfg.copy.min_cycle_time);
+        let gm = gm::GlobalMirror::new(gm::GmParams {
+            interval: cfg.copy.cg_interval,
+            max_drain: cfg.copy.max_drain_time,
+        });
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -744,6 +790,8 @@ impl World {
             pit_last: 0,
             pit_copies: 0,
             cycles,
+            gm,
+            gm_ord_sent: [0; MAX_SITES],
             data_ready_prefix: 0,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
@@ -771,6 +819,13 @@ impl World {
                 self.cfg.copy.pit_interval,
                 self.serializer.comp(),
                 Ev::PitSnapshot,
+            );
+        }
+        if self.cfg.copy.mode == crate::world::Mode::Gm {
+            ctx.schedule_in(
+                self.cfg.copy.batch_timer,
+                self.serializer.comp(),
+                Ev::GmPump,
             );
         }
         if self.cfg.copy.mode == crate::world::Mode::Srdfa {
@@ -1021,6 +1076,9 @@ impl Model for World {
             Ev::PitSnapshot => self.on_pit_snapshot(ctx),
             Ev::CycleTimer => self.on_cycle_timer(ctx),
             Ev::CycleReceived { site, cycle } => self.on_cycle_received(site, cycle, ctx),
+            Ev::GmPump => self.on_gm_pump(ctx),
+            Ev::FlashCopyDone { site, cg } => self.on_flashcopy_done(site, cg, ctx),
+            Ev::CgFormed { site, cg } => self.on_cg_formed(site, cg, ctx),
             Ev::RpoSample => self.on_rpo_sample(ctx),
             Ev::FaultStart { index } => self.on_fault_start(index, ctx),
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),

@@ -35,7 +35,7 @@ impl World {
                     self.dasd.volumes[vol].routing.sites(track).len() as u64;
                 self.assign_seq(io, ctx);
             }
-            Mode::Naive | Mode::Pit | Mode::Srdfa => self.assign_seq(io, ctx),
+            Mode::Naive | Mode::Pit | Mode::Srdfa | Mode::Gm => self.assign_seq(io, ctx),
         }
     }
 
@@ -211,7 +211,7 @@ impl World {
                     self.send_single(s.0 as usize, seq, ctx);
                 }
             }
-            Mode::Pit | Mode::Srdfa => {}
+            Mode::Pit | Mode::Srdfa | Mode::Gm => {}
         }
     }
 
@@ -914,6 +914,97 @@ impl World {
         for site in 0..self.out.len() {
             let seqs = self.routed_to(&covered, site);
             self.send_copy(site, seqs, MsgKind::Cycle, sw.cycle, per_seq, ctx);
+        }
+    }
+
+    /// `gm`: the Global Copy task and the consistency group's next step. Changed data goes
+    /// to the link when nothing waits for it (a track changed again meanwhile goes once);
+    /// a drained group is asked of the sites as a FlashCopy.
+    pub(crate) fn on_gm_pump(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if self.workload_on || self.draining {
+            ctx.schedule_in(
+                self.cfg.copy.batch_timer,
+                self.serializer.comp(),
+                Ev::GmPump,
+            );
+        }
+        let idle = self.out.iter().all(|o| o.link.queued() == 0);
+        let empty = idle && self.out.iter().all(|o| !o.link.transmitting());
+        let p = self.gm.pump(ctx.now(), self.data_ready_prefix, idle, empty);
+        if let Some((from, upto)) = p.send {
+            self.global_copy(from, upto, ctx);
+        }
+        if let Some((cg, _)) = p.flash {
+            let sites = (1u32 << self.out.len()) - 1;
+            self.gm.flash_sent(cg, sites);
+            for site in 0..self.out.len() {
+                let (id, _) = self.out[site].open(
+                    &mut self.msgs,
+                    SimMessage {
+                        kind: MsgKind::FlashCopy,
+                        bytes: sizes::HEADER as u64,
+                        copy: cg,
+                        copy_msgs: 1,
+                        point: self.gm_ord_sent[site],
+                        ..Default::default()
+                    },
+                );
+                self.stats.messages += 1;
+                self.stats.message_bytes += sizes::HEADER as u64;
+                self.link_enqueue(site, id, ctx);
+            }
+        }
+        if p.failed {
+            self.stats.cg_failures = self.gm.failed;
+        }
+    }
+
+    /// `gm`: sends the writes `from..=upto` to every site they are routed to, as whole
+    /// changed tracks: each track once, with its records' latest content among them.
+    fn global_copy(&mut self, from: u64, upto: u64, ctx: &mut Ctx<'_, Ev>) {
+        let covered: Vec<u64> = (from..=upto).collect();
+        let records = self.set_latest_content(&covered);
+        let whole = self.cfg.copy.gm_whole_tracks;
+        for site in 0..self.out.len() {
+            let seqs = self.routed_to(&covered, site);
+            if seqs.is_empty() {
+                continue;
+            }
+            let mut tracks = std::collections::BTreeSet::new();
+            let mut bytes = 0u64;
+            for &q in &seqs {
+                let e = self.entry(q).expect("sent writes are in the table");
+                let (ord, vol, track) = (e.ords[site], e.vol.0, e.span.first.track());
+                self.gm_ord_sent[site] = self.gm_ord_sent[site].max(ord);
+                if tracks.insert(super::storage::track_key(vol, track)) {
+                    bytes += self.dasd.volumes[vol as usize]
+                        .image
+                        .device_type()
+                        .max_record_bytes() as u64;
+                }
+            }
+            let per_seq = if whole {
+                bytes / seqs.len() as u64
+            } else {
+                records / covered.len() as u64
+            };
+            self.send_copy(site, seqs, MsgKind::GlobalCopy, 0, per_seq, ctx);
+        }
+    }
+
+    /// `gm`: a site's FlashCopy of consistency group `cg` is complete (reported over the
+    /// link): once every site's is, the group is formed and the next one may start.
+    pub(crate) fn on_cg_formed(&mut self, site: u8, cg: u32, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        if self.gm.flash_done(site as usize, cg, ctx.now()) {
+            self.stats.consistency_groups = self.gm.formed;
+            self.stats.cg_time_sum_ns = self.gm.cg_ns_sum;
+            self.stats.cg_time_max_ns = self.gm.cg_ns_max;
         }
     }
 }

@@ -184,6 +184,14 @@ pub struct Secondary {
     /// `srdfa`: cycles received whole and not yet applied (the receive set): cycle ->
     /// writes in sequence order. Discarded at recovery.
     received_cycles: BTreeMap<u32, Vec<u64>>,
+    /// `gm`: Global Copy data received on the B volumes and not yet in a FlashCopy:
+    /// ordinal -> sequence number. Discarded at recovery (the C volumes are recovered).
+    gm_received: BTreeMap<u64, u64>,
+    /// `gm`: the FlashCopy requested (consistency group, highest ordinal it holds) and
+    /// whether it is under way.
+    gm_flash: Option<(u32, u64, bool)>,
+    /// `gm`: every ordinal up to this one is in a completed FlashCopy.
+    gm_flashed: u64,
     /// Initial copy: messages expected and received, completion time.
     /// Initial copies announced or arriving: copy number -> (messages received, messages
     /// it comprises), as the messages say.
@@ -227,6 +235,9 @@ impl Secondary {
             ready: BTreeSet::new(),
             copies: BTreeMap::new(),
             received_cycles: BTreeMap::new(),
+            gm_received: BTreeMap::new(),
+            gm_flash: None,
+            gm_flashed: 0,
             initial_copies: BTreeMap::new(),
             initial_copy_done: None,
             last_acked: 0,
@@ -547,7 +558,8 @@ impl Secondary {
                 .values()
                 .map(|w| w.len() as u64)
                 .chain(self.copies.values().map(|c| c.1.len() as u64))
-                .sum(),
+                .sum::<u64>()
+                + self.gm_received.len() as u64,
         }
     }
 
@@ -680,6 +692,18 @@ impl World {
                 }
                 self.schedule_applies(site, ctx);
             }
+            MsgKind::GlobalCopy => {
+                for &seq in &msg.data {
+                    if let Some(w) = self.on_wire(site, seq) {
+                        self.sites[site].gm_received.insert(w.ord, seq);
+                    }
+                }
+                self.maybe_flashcopy(site, ctx);
+            }
+            MsgKind::FlashCopy => {
+                self.sites[site].gm_flash = Some((msg.copy, msg.point, false));
+                self.maybe_flashcopy(site, ctx);
+            }
             MsgKind::Resync => {
                 // Tracks copied while resynchronising are written as they come.
                 for &seq in &msg.data {
@@ -705,6 +729,67 @@ impl World {
                 self.schedule_applies(site, ctx);
             }
         }
+    }
+
+    /// `gm`: once the site holds every ordinal the requested FlashCopy covers, the
+    /// FlashCopy starts (it completes after `copy.flashcopy_time`).
+    fn maybe_flashcopy(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        let s = &mut self.sites[site];
+        let Some((cg, upto, false)) = s.gm_flash else {
+            return;
+        };
+        if s.recovering {
+            return;
+        }
+        let want = upto.saturating_sub(s.gm_flashed);
+        if want > 0 && s.gm_received.range(s.gm_flashed + 1..=upto).count() as u64 != want {
+            return;
+        }
+        s.gm_flash = Some((cg, upto, true));
+        let d = self.cfg.copy.flashcopy_time;
+        let comp = s.comp;
+        ctx.schedule_in(
+            d,
+            comp,
+            Ev::FlashCopyDone {
+                site: site as u8,
+                cg,
+            },
+        );
+    }
+
+    /// `gm`: the FlashCopy of consistency group `cg` is complete: its updates become the
+    /// recoverable image (applied in sequence order) and the primary is told. A FlashCopy
+    /// still under way when recovery starts is withdrawn (the previous group stays).
+    pub(crate) fn on_flashcopy_done(&mut self, site: u8, cg: u32, ctx: &mut Ctx<'_, Ev>) {
+        let s = site as usize;
+        let Some((c, upto, true)) = self.sites[s].gm_flash else {
+            return;
+        };
+        if c != cg || self.sites[s].recovering || self.sites[s].recovered {
+            return;
+        }
+        self.sites[s].gm_flash = None;
+        let from = self.sites[s].gm_flashed + 1;
+        let ords: Vec<(u64, u64)> = if upto >= from {
+            self.sites[s]
+                .gm_received
+                .range(from..=upto)
+                .map(|(&o, &q)| (o, q))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (o, seq) in ords {
+            self.sites[s].gm_received.remove(&o);
+            if let Some(w) = self.on_wire(s, seq) {
+                self.data_arrived(s, w, false, ctx);
+            }
+        }
+        self.sites[s].gm_flashed = upto.max(self.sites[s].gm_flashed);
+        self.send_cg_formed(s, cg, ctx);
+        self.schedule_applies(s, ctx);
+        self.check_recovered(s, ctx);
     }
 
     /// The element of write `seq` in a message to `site`, as the message carries it.
