@@ -264,7 +264,9 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
     let modes: Vec<&str> = modes.into_iter().filter(|m| *m != "note:").collect();
     assert_eq!(
         modes,
-        ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm"],
+        [
+            "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur"
+        ],
         "{t}"
     );
     // fig5 keeps pit's default interval (an hour): the table says why pit lost everything.

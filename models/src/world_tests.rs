@@ -189,6 +189,7 @@ fn debug_print() {
         Ok("naive") => Mode::Naive,
         Ok("srdfa") => Mode::Srdfa,
         Ok("gm") => Mode::Gm,
+        Ok("ur") => Mode::Ur,
         Ok("prt") => Mode::XrcPrt,
         _ => Mode::Xrc,
     };

@@ -981,6 +981,18 @@ fn build_copy(
     if c.min_cycle_time.is_zero() {
         return Err(l.error_at("copy.min_cycle_time", "must be longer than 0"));
     }
+    if c.ur_read_bytes == 0 {
+        return Err(l.error_at("copy.ur_read_bytes", "must be at least 1 byte"));
+    }
+    if c.ur_journal_bytes == 0 {
+        return Err(l.error_at("copy.ur_journal_bytes", "must be at least 1 byte"));
+    }
+    if !(1..=64).contains(&c.ur_reads) {
+        return Err(l.error_at("copy.ur_reads", "must be from 1 to 64"));
+    }
+    if c.ur_poll_interval.is_zero() {
+        return Err(l.error_at("copy.ur_poll_interval", "must be longer than 0"));
+    }
     if c.max_drain_time.is_zero() {
         return Err(l.error_at("copy.max_drain_time", "must be longer than 0"));
     }
@@ -1053,6 +1065,10 @@ fn build_copy(
         max_drain_time: c.max_drain_time,
         flashcopy_time: c.flashcopy_time,
         gm_whole_tracks: c.gm_whole_tracks,
+        ur_journal_bytes: c.ur_journal_bytes,
+        ur_read_bytes: c.ur_read_bytes,
+        ur_poll_interval: c.ur_poll_interval,
+        ur_reads: c.ur_reads,
         initial_copy: c.initial_copy,
     })
 }

@@ -348,7 +348,9 @@ mod tests {
     fn every_mode_of_the_enum_is_compared() {
         let names = mode_names();
         assert_eq!(names.len(), models::world::Mode::ALL.len());
-        for n in ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm"] {
+        for n in [
+            "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur",
+        ] {
             assert!(names.contains(&n), "{n}");
         }
     }

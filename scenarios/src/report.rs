@@ -501,6 +501,15 @@ pub fn human(r: &Report, color: bool) -> String {
             r.model.cg_failures
         );
     }
+    if r.model.journal_reads > 0 {
+        let _ = writeln!(
+            o,
+            "master journal    peak {}; {} read-journal commands ({} answered empty)",
+            bytes(r.model.journal_peak_bytes),
+            r.model.journal_reads,
+            r.model.journal_empty_reads
+        );
+    }
     if r.model.paced_writes > 0 {
         let _ = writeln!(
             o,

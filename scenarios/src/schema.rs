@@ -403,6 +403,14 @@ pub struct CopySpec {
     /// `gm`: Global Copy sends whole changed tracks (default); `false`: only the changed
     /// records of each track.
     pub gm_whole_tracks: bool,
+    /// `ur`: master journal capacity, bytes (default 10 GiB).
+    pub ur_journal_bytes: u64,
+    /// `ur`: most journal data one read-journal command returns, bytes (default 1 MiB).
+    pub ur_read_bytes: u64,
+    /// `ur`: wait after an empty read-journal answer (default 10 ms).
+    pub ur_poll_interval: SimDuration,
+    /// `ur`: read-journal commands each secondary keeps outstanding (default 1).
+    pub ur_reads: u32,
     /// Send an initial copy of the duplexed data sets at session start.
     pub initial_copy: bool,
     /// Flow control (`{ policy = "pacing", threshold = 1000, level = 10 }`).
@@ -434,6 +442,10 @@ impl Default for CopySpec {
             max_drain_time: d.max_drain_time,
             flashcopy_time: d.flashcopy_time,
             gm_whole_tracks: d.gm_whole_tracks,
+            ur_journal_bytes: d.ur_journal_bytes,
+            ur_read_bytes: d.ur_read_bytes,
+            ur_poll_interval: d.ur_poll_interval,
+            ur_reads: d.ur_reads,
             initial_copy: d.initial_copy,
             flow: FlowSpec::None,
             pairs: Vec::new(),

@@ -58,7 +58,9 @@ fn check(name: &str, sets: &[&str]) -> scenarios::report::Report {
 
 #[test]
 fn outputs_agree_for_every_mode_with_a_disaster() {
-    for mode in ["xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm"] {
+    for mode in [
+        "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur",
+    ] {
         let r = check(
             mode,
             &[

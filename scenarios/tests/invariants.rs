@@ -56,7 +56,8 @@ fn case() -> impl Strategy<Value = Case> {
             Just("naive"),
             Just("pit"),
             Just("srdfa"),
-            Just("gm")
+            Just("gm"),
+            Just("ur")
         ],
         (
             prop_oneof![1u32..10, 10u32..500, 500u32..5000],

@@ -978,3 +978,34 @@ fn gm_forms_groups_on_oc3_and_fails_them_on_t3() {
     assert_eq!(records.model.cg_failures, 0);
     assert!(ms(records.sites[0].core.rpo_ns.mean) < 8_000.0);
 }
+
+#[test]
+fn ur_pays_the_pull_round_trip_far_away_and_agrees_with_xrc_close_by() {
+    let out = run_scenario("ur.toml", &[], true);
+    let r = &out.report;
+    assert!(consistent(r));
+    assert!(r.model.journal_reads > 100);
+    let ur = ms(r.sites[0].core.rpo_ns.mean);
+    let xrc = ms(run_scenario("ur.toml", &["copy.mode=xrc"], false)
+        .report
+        .sites[0]
+        .core
+        .rpo_ns
+        .mean);
+    assert!((100.0..150.0).contains(&ur), "ur {ur} ms");
+    assert!((10.0..30.0).contains(&xrc), "xrc {xrc} ms");
+    let near = |mode: &str| {
+        ms(run_scenario(
+            "ur.toml",
+            &["link.distance_km=30", &format!("copy.mode={mode}")],
+            false,
+        )
+        .report
+        .sites[0]
+            .core
+            .rpo_ns
+            .mean)
+    };
+    let (u, x) = (near("ur"), near("xrc"));
+    assert!((u - x).abs() / x < 0.10, "30 km: ur {u} ms, xrc {x} ms");
+}

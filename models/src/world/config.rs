@@ -28,6 +28,9 @@ pub enum Mode {
     /// IBM Global Mirror (DS8000): Global Copy of changed tracks, consistency groups
     /// drained to the secondary and kept by a FlashCopy there.
     Gm,
+    /// Hitachi Universal Replicator: numbered writes in a master journal, pulled by the
+    /// secondary with read-journal commands and restored in sequence order.
+    Ur,
 }
 
 impl Mode {
@@ -41,10 +44,11 @@ impl Mode {
             Mode::Pit => "pit",
             Mode::Srdfa => "srdfa",
             Mode::Gm => "gm",
+            Mode::Ur => "ur",
         }
     }
     /// Every mode, in the order users see them.
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Xrc,
         Mode::XrcPrt,
         Mode::Sync,
@@ -52,6 +56,7 @@ impl Mode {
         Mode::Pit,
         Mode::Srdfa,
         Mode::Gm,
+        Mode::Ur,
     ];
     /// Whether writes get their number from the serializer (and wait for it).
     pub fn serialized(self) -> bool {
@@ -228,6 +233,14 @@ pub struct CopyConfig {
     /// `gm`: Global Copy sends whole changed tracks (the out-of-sync bitmap has a bit per
     /// track); `false`: only the changed records of each track.
     pub gm_whole_tracks: bool,
+    /// `ur`: master journal capacity, bytes; a write that takes it over suspends the pairs.
+    pub ur_journal_bytes: u64,
+    /// `ur`: most journal data one read-journal command returns, bytes.
+    pub ur_read_bytes: u64,
+    /// `ur`: after an empty answer, the secondary waits this long before reading again.
+    pub ur_poll_interval: SimDuration,
+    /// `ur`: read-journal commands each secondary keeps outstanding.
+    pub ur_reads: u32,
     /// Send an initial copy of the duplexed data sets at session start (its traffic competes
     /// for the link; the secondary is not consistent until it completes).
     pub initial_copy: bool,
@@ -258,6 +271,10 @@ impl Default for CopyConfig {
             max_drain_time: SimDuration::from_secs(30),
             flashcopy_time: SimDuration::from_secs(1),
             gm_whole_tracks: true,
+            ur_journal_bytes: 10 << 30,
+            ur_read_bytes: 1 << 20,
+            ur_poll_interval: SimDuration::from_millis(10),
+            ur_reads: 1,
             initial_copy: false,
         }
     }

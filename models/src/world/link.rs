@@ -473,6 +473,18 @@ impl World {
         }
     }
 
+    /// `ur`: the secondary of `site` sends a read-journal command to the primary over the
+    /// reverse channel.
+    pub(crate) fn send_journal_read(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let comp = self.out[site].comp();
+        if let Some(at) = self.out[site].link.ack(ctx.now()) {
+            let _ = ctx.schedule_at(at, comp, Ev::JournalRead { site: site as u8 });
+        }
+    }
+
     /// Whether the link to `site` has nothing on the wire.
     pub(crate) fn link_quiet(&self, site: usize) -> bool {
         self.out[site].link.quiet()

@@ -36,6 +36,7 @@ mod session;
 mod sizes;
 mod srdfa;
 pub(crate) mod storage;
+mod ur;
 mod writes;
 
 pub use config::*;
@@ -220,6 +221,16 @@ pub enum Ev {
         site: u8,
         /// Consistency group number.
         cg: u32,
+    },
+    /// `ur`: a site's read-journal command reaches the primary.
+    JournalRead {
+        /// Site.
+        site: u8,
+    },
+    /// `ur`: a site's polling interval after an empty answer has passed.
+    JournalPoll {
+        /// Site.
+        site: u8,
     },
 }
 
@@ -433,6 +444,8 @@ pub(crate) enum MsgKind {
     /// `gm`: the request to FlashCopy consistency group `copy`, drained up to the site's
     /// ordinal `point`.
     FlashCopy,
+    /// `ur`: the answer to a read-journal command (the next journal entries, or none).
+    Journal,
 }
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest
@@ -520,6 +533,15 @@ pub struct WorldStats {
     /// `gm`: the longest formed group, ns.
     #[serde(default)]
     pub cg_time_max_ns: u64,
+    /// `ur`: highest master journal occupancy, bytes.
+    #[serde(default)]
+    pub journal_peak_bytes: u64,
+    /// `ur`: read-journal commands answered.
+    #[serde(default)]
+    pub journal_reads: u64,
+    /// `ur`: of those, answered with no entries.
+    #[serde(default)]
+    pub journal_empty_reads: u64,
 }
 
 /// The world. See the module documentation.
@@ -566,6 +588,8 @@ pub struct World {
     pub(crate) gm: gm::GlobalMirror,
     /// `gm`: per site, the highest ordinal sent (what a FlashCopy request waits for).
     pub(crate) gm_ord_sent: [u64; MAX_SITES],
+    /// `ur`: the primary's master journal.
+    pub(crate) journal: ur::MasterJournal,
     pub(crate) data_ready_prefix: u64,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
@@ -755,6 +779,7 @@ impl World {
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let session = Session::new(cfg.copy.flow.clone());
         let cycles = srdfa::Cycles::new(cfg.copy.min_cycle_time);
+        let journal = ur::MasterJournal::new(cfg.copy.ur_journal_bytes);
         let gm = gm::GlobalMirror::new(gm::GmParams {
             interval: cfg.copy.cg_interval,
             max_drain: cfg.copy.max_drain_time,
@@ -792,6 +817,7 @@ impl World {
             cycles,
             gm,
             gm_ord_sent: [0; MAX_SITES],
+            journal,
             data_ready_prefix: 0,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
@@ -820,6 +846,21 @@ impl World {
                 self.serializer.comp(),
                 Ev::PitSnapshot,
             );
+        }
+        if self.cfg.copy.mode == crate::world::Mode::Ur {
+            // Each secondary starts its read-journal commands, spread over one interval.
+            let k = self.cfg.copy.ur_reads.max(1) as u64;
+            let step = self.cfg.copy.ur_poll_interval.as_nanos() / k;
+            for s in 0..self.sites.len() {
+                let comp = self.sites[s].comp;
+                for i in 0..k {
+                    ctx.schedule_in(
+                        SimDuration::from_nanos(step * (i + 1)),
+                        comp,
+                        Ev::JournalPoll { site: s as u8 },
+                    );
+                }
+            }
         }
         if self.cfg.copy.mode == crate::world::Mode::Gm {
             ctx.schedule_in(
@@ -1079,6 +1120,8 @@ impl Model for World {
             Ev::GmPump => self.on_gm_pump(ctx),
             Ev::FlashCopyDone { site, cg } => self.on_flashcopy_done(site, cg, ctx),
             Ev::CgFormed { site, cg } => self.on_cg_formed(site, cg, ctx),
+            Ev::JournalRead { site } => self.on_journal_read(site, ctx),
+            Ev::JournalPoll { site } => self.on_journal_poll(site, ctx),
             Ev::RpoSample => self.on_rpo_sample(ctx),
             Ev::FaultStart { index } => self.on_fault_start(index, ctx),
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),

@@ -35,7 +35,7 @@ impl World {
                     self.dasd.volumes[vol].routing.sites(track).len() as u64;
                 self.assign_seq(io, ctx);
             }
-            Mode::Naive | Mode::Pit | Mode::Srdfa | Mode::Gm => self.assign_seq(io, ctx),
+            Mode::Naive | Mode::Pit | Mode::Srdfa | Mode::Gm | Mode::Ur => self.assign_seq(io, ctx),
         }
     }
 
@@ -212,6 +212,14 @@ impl World {
                 }
             }
             Mode::Pit | Mode::Srdfa | Mode::Gm => {}
+            Mode::Ur => {
+                let bytes = self.entry(seq).map_or(0, |e| e.bytes as u64);
+                let full = self.journal.add(bytes);
+                self.stats.journal_peak_bytes = self.journal.peak;
+                if full {
+                    self.suspend(ctx, SuspendReason::JournalFull);
+                }
+            }
         }
     }
 
@@ -648,6 +656,11 @@ impl World {
             e.secured = e.secured.with(s);
             let all = e.secured.0 & e.sites.0 == e.sites.0;
             let io = e.io;
+            if all && mode == Mode::Ur && !e.bitmap {
+                let bytes = e.bytes as u64;
+                self.journal.free(bytes);
+            }
+            let Some(e) = self.entry_mut(q) else { break };
             if all && e.sidefile {
                 e.sidefile = false;
                 self.session.sidefile_secured();
@@ -1006,5 +1019,53 @@ impl World {
             self.stats.cg_time_sum_ns = self.gm.cg_ns_sum;
             self.stats.cg_time_max_ns = self.gm.cg_ns_max;
         }
+    }
+
+    /// `ur`: a read-journal command of `site` reaches the primary: answer with the next
+    /// journal entries routed to the site, in sequence order, up to the transfer size (or
+    /// with none).
+    pub(crate) fn on_journal_read(&mut self, site: u8, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let s = site as usize;
+        let limit = self.cfg.copy.ur_read_bytes.max(1);
+        let mut seqs = Vec::new();
+        let mut bytes = sizes::HEADER as u64;
+        let mut q = self.journal.next_for(s);
+        let mut upto = q - 1;
+        while q <= self.data_ready_prefix {
+            let Some(e) = self.entry(q) else { break };
+            if e.sites.contains(SiteId(site)) && !e.bitmap {
+                let size = sizes::data_field(e.span.n as usize, e.bytes as u64);
+                if !seqs.is_empty() && bytes + size > limit {
+                    break;
+                }
+                seqs.push(q);
+                bytes += size;
+            }
+            upto = q;
+            q += 1;
+        }
+        self.journal.answered(s, upto, seqs.is_empty());
+        self.stats.journal_reads = self.journal.reads;
+        self.stats.journal_empty_reads = self.journal.empty_reads;
+        let (id, _) = self.out[s].open(
+            &mut self.msgs,
+            SimMessage {
+                kind: MsgKind::Journal,
+                data: seqs,
+                bytes,
+                ..Default::default()
+            },
+        );
+        for &q in &self.msgs[id as usize].data.clone() {
+            if let Some(e) = self.entry_mut(q) {
+                e.data_msg[s] = id;
+            }
+        }
+        self.stats.messages += 1;
+        self.stats.message_bytes += bytes;
+        self.link_enqueue(s, id, ctx);
     }
 }

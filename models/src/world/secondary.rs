@@ -700,6 +700,24 @@ impl World {
                 }
                 self.maybe_flashcopy(site, ctx);
             }
+            MsgKind::Journal => {
+                for &seq in &msg.data {
+                    if let Some(w) = self.on_wire(site, seq) {
+                        self.data_arrived(site, w, false, ctx);
+                    }
+                }
+                self.schedule_applies(site, ctx);
+                if msg.data.is_empty() {
+                    let comp = self.sites[site].comp;
+                    ctx.schedule_in(
+                        self.cfg.copy.ur_poll_interval,
+                        comp,
+                        Ev::JournalPoll { site: site as u8 },
+                    );
+                } else {
+                    self.send_journal_read(site, ctx);
+                }
+            }
             MsgKind::FlashCopy => {
                 self.sites[site].gm_flash = Some((msg.copy, msg.point, false));
                 self.maybe_flashcopy(site, ctx);
@@ -790,6 +808,14 @@ impl World {
         self.send_cg_formed(s, cg, ctx);
         self.schedule_applies(s, ctx);
         self.check_recovered(s, ctx);
+    }
+
+    /// `ur`: the polling interval after an empty answer has passed: read the journal again
+    /// (while the run goes on).
+    pub(crate) fn on_journal_poll(&mut self, site: u8, ctx: &mut Ctx<'_, Ev>) {
+        if self.workload_on || self.draining {
+            self.send_journal_read(site as usize, ctx);
+        }
     }
 
     /// The element of write `seq` in a message to `site`, as the message carries it.
