@@ -567,7 +567,11 @@ impl Dasd {
                 env.stats.fast_writes += 1;
                 self.storage[ss].nvs_used += bytes as u64;
                 let v = &mut self.volumes[vol];
-                v.dirty.add(t0, bytes);
+                // Every track the write touched is modified in cache and NVS, each with
+                // the bytes of its own records.
+                for (t, b) in track_shares(span, bytes, t0, t1) {
+                    v.dirty.add(t, b);
+                }
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
                     let sc = &self.storage[ss];
@@ -810,6 +814,33 @@ impl World {
     }
 }
 
+/// The bytes of a write of `bytes` over `span` (tracks `t0..=t1`) that fall on each track
+/// it touches: whole records of the span per track, the remainder of the division on the
+/// last track, so the shares add up to `bytes`.
+pub(crate) fn track_shares(
+    span: crate::content::RecSpan,
+    bytes: u32,
+    t0: u64,
+    t1: u64,
+) -> impl Iterator<Item = (u64, u32)> {
+    let n = span.n.max(1) as u32;
+    let per_rec = bytes / n;
+    let first_on_track = (span.first.rec.max(1) - 1) as u32;
+    let per = span.per_track.max(1) as u32;
+    let mut left = bytes;
+    (t0..=t1).map(move |t| {
+        if t == t1 {
+            return (t, left);
+        }
+        // Records of the span on track t: the first track holds per - first_on_track,
+        // the ones between hold per.
+        let recs = if t == t0 { per - first_on_track } else { per };
+        let b = (recs * per_rec).min(left);
+        left -= b;
+        (t, b)
+    })
+}
+
 /// `d` multiplied by `factor` (>= 1 for a slowed-down device).
 #[inline]
 pub(crate) fn scale(d: SimDuration, factor: f64) -> SimDuration {
@@ -837,7 +868,53 @@ mod tests {
         assert_eq!(c.len(), 3);
     }
 
+    #[test]
+    fn a_cross_track_write_dirties_every_track_it_touches() {
+        use crate::content::RecSpan;
+        use crate::types::Cchhr;
+        // R11 and R12 of track 160, R1..R12 of 161, R1..R3 of 162: 17 records of 4 KiB.
+        let span = RecSpan {
+            first: Cchhr::from_track(160, 11),
+            n: 17,
+            per_track: 12,
+        };
+        let (t0, t1) = span.tracks();
+        assert_eq!((t0, t1), (160, 162));
+        let shares: Vec<_> = track_shares(span, 17 * 4096, t0, t1).collect();
+        assert_eq!(
+            shares,
+            vec![(160, 2 * 4096), (161, 12 * 4096), (162, 3 * 4096)]
+        );
+        let one = RecSpan {
+            first: Cchhr::from_track(5, 3),
+            n: 2,
+            per_track: 12,
+        };
+        assert_eq!(
+            track_shares(one, 100, 5, 5).collect::<Vec<_>>(),
+            vec![(5, 100)]
+        );
+    }
+
     proptest::proptest! {
+        /// The shares of a write add up to its bytes, one per track touched.
+        #[test]
+        fn track_shares_add_up(first in 1u8..=12, n in 1u16..200, per_rec in 1u32..5000) {
+            let span = crate::content::RecSpan {
+                first: crate::types::Cchhr::from_track(30, first),
+                n,
+                per_track: 12,
+            };
+            let (t0, t1) = span.tracks();
+            let shares: Vec<_> = track_shares(span, n as u32 * per_rec, t0, t1).collect();
+            proptest::prop_assert_eq!(shares.len() as u64, t1 - t0 + 1);
+            proptest::prop_assert_eq!(shares.iter().map(|s| s.1 as u64).sum::<u64>(), n as u64 * per_rec as u64);
+            for (t, b) in &shares {
+                let recs = span.iter().filter(|a| a.track() == *t).count() as u64;
+                proptest::prop_assert_eq!(*b as u64, recs * per_rec as u64);
+            }
+        }
+
         #[test]
         fn lru_never_exceeds_capacity_and_matches_a_model(cap in 1usize..8, ops in proptest::collection::vec(0u64..12, 0..200)) {
             let mut c = TrackCache::new(cap);
