@@ -258,6 +258,18 @@ pub(crate) struct Io {
     pub failed: bool,
     /// Added by write pacing.
     pub paced: SimDuration,
+    /// A format write (Write CKD): the secondary applies it with a format write too.
+    pub format: bool,
+    /// A control chain without data (the host's Sense after a unit check): no cache
+    /// lookup, no transfer counted as a read.
+    pub control: bool,
+    /// An equipment check the `ccw_errors` fault makes the storage control present at
+    /// the command phase (0: none; else sense byte 0).
+    pub forced_check: u8,
+    /// Sense bytes 0, 1 and 7 of the unit check that ended it.
+    pub sense: [u8; 3],
+    /// Got control-unit busy at its start: the channel's retry costs extra connect time.
+    pub cu_busy: bool,
     pub chain: Vec<Ccw>,
 }
 
@@ -297,6 +309,11 @@ impl Io {
             miss: false,
             failed: false,
             paced: SimDuration::ZERO,
+            format: false,
+            control: false,
+            forced_check: 0,
+            sense: [0; 3],
+            cu_busy: false,
             chain,
         }
     }
@@ -457,6 +474,31 @@ pub struct WorldStats {
     pub serializer_wait_ns: u64,
     /// Updates shipped with newer data than their own (base design).
     pub newer_data_shipped: u64,
+    /// Sense chains hosts issued after a unit check (error recovery).
+    #[serde(default)]
+    pub senses: u64,
+    /// Channel programs the hosts' error recovery retried after a unit check.
+    #[serde(default)]
+    pub retries: u64,
+    /// Requests the hosts' error recovery failed (returned to the application in error).
+    #[serde(default)]
+    pub failed_requests: u64,
+    /// Host format writes (Write CKD / Write CKD Next Track) completed.
+    #[serde(default)]
+    pub format_writes: u64,
+    /// Host writes completed whose records span more than one track.
+    #[serde(default)]
+    pub multitrack_writes: u64,
+    /// Reconnections that missed their sector (RPS miss) and waited a revolution.
+    #[serde(default)]
+    pub rps_misses: u64,
+    /// Channel programs that found every storage path busy (control-unit busy) and were
+    /// retried by the channel on control-unit end.
+    #[serde(default)]
+    pub cu_busy: u64,
+    /// Destages started at once because NVS occupancy passed the high threshold.
+    #[serde(default)]
+    pub threshold_destages: u64,
 }
 
 /// The world. See the module documentation.
@@ -498,6 +540,8 @@ pub struct World {
     pub(crate) pit_last: u64,
     pub(crate) pit_copies: u32,
     pub(crate) data_ready_prefix: u64,
+    /// The `ccw_errors` fault in force (index into the faults), if any.
+    pub(crate) ccw_errors: Option<u16>,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
     /// Running totals.
@@ -618,6 +662,9 @@ fn build_storage(cfg: &WorldConfig, reg: &mut Registry) -> Result<Vec<StorageCon
             destage_delay: s.destage_delay,
             dead: false,
             write_miss_to_device: s.write_miss_to_device,
+            rps_miss: s.rps_miss,
+            destage_threshold: s.destage_threshold,
+            cu_busy_retry: s.cu_busy_retry,
         });
     }
     Ok(storage)
@@ -716,6 +763,7 @@ impl World {
             pit_last: 0,
             pit_copies: 0,
             data_ready_prefix: 0,
+            ccw_errors: None,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
         };

@@ -156,6 +156,12 @@ pub(crate) struct StorageControl {
     pub destage_delay: SimDuration,
     /// Write misses go to the device.
     pub write_miss_to_device: bool,
+    /// RPS miss on reconnection (see `SubsystemConfig::rps_miss`).
+    pub rps_miss: bool,
+    /// NVS occupancy fraction that starts destage at once (`SubsystemConfig`).
+    pub destage_threshold: Option<f64>,
+    /// Control-unit busy retry cost (`SubsystemConfig::cu_busy_retry`).
+    pub cu_busy_retry: Option<SimDuration>,
     /// Lost (subsystem-loss fault): its I/Os never end.
     pub dead: bool,
 }
@@ -360,6 +366,12 @@ impl Dasd {
             sc.chan_free[group] -= 1;
             self.path_granted(io, env);
         } else {
+            if phase == Phase::PathQueue && sc.paths_free == 0 && sc.cu_busy_retry.is_some() {
+                // Every storage path busy: control-unit busy to the channel, which retries
+                // the start when the control unit signals control-unit end.
+                env.stats.cu_busy += 1;
+                self.ios[io as usize].cu_busy = true;
+            }
             sc.path_wait.push_back(io);
         }
     }
@@ -409,7 +421,11 @@ impl Dasd {
             }
             _ => {
                 self.ios[io as usize].phase = Phase::Command;
-                let d = self.storage[ss].timing.command_overhead;
+                let mut d = self.storage[ss].timing.command_overhead;
+                if std::mem::take(&mut self.ios[io as usize].cu_busy) {
+                    // The channel's retry after control-unit end.
+                    d += self.storage[ss].cu_busy_retry.unwrap_or(SimDuration::ZERO);
+                }
                 let d = scale(
                     d,
                     self.volumes[self.ios[io as usize].vol.0 as usize].slowdown,
@@ -432,8 +448,12 @@ impl Dasd {
         let ss = self.volumes[vol].ss.0 as usize;
         let comp = self.storage[ss].comp;
         let group = self.ios[io as usize].group as usize;
-        // Interpret the channel program against the volume.
-        let ok = {
+        // Interpret the channel program against the volume (an injected equipment check
+        // ends it before it runs).
+        let forced = self.ios[io as usize].forced_check;
+        let status = if forced != 0 {
+            crate::ccw::ChainStatus::unit_check(crate::ccw::Sense::new(forced, 0, 0), 0)
+        } else {
             let (ios, volumes) = (&mut self.ios, &mut self.volumes);
             chan::plan(
                 &mut volumes[vol],
@@ -441,9 +461,10 @@ impl Dasd {
                 &ios[io as usize].chain,
             )
         };
-        if !ok {
+        if status.is_unit_check() {
             let i = &mut self.ios[io as usize];
             i.failed = true;
+            i.sense = [status.sense.0[0], status.sense.0[1], status.sense.0[7]];
             i.phase = Phase::Ending;
             env.stats.unit_checks += 1;
             self.release_path(ss, group, env);
@@ -451,14 +472,15 @@ impl Dasd {
             env.ctx.schedule_in(d, comp, Ev::Complete { io });
             return None;
         }
-        let (write, span) = {
+        let (write, span, control) = {
             let i = &self.ios[io as usize];
-            (i.write, i.span)
+            (i.write, i.span, i.control)
         };
         let (t0, t1) = span.tracks();
         let mut hit = true;
+        // A Sense moves the sense bytes from the storage control: no track is looked up.
         for t in t0..=t1 {
-            if !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
+            if !control && !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
                 hit = false;
             }
         }
@@ -527,6 +549,22 @@ impl Dasd {
         if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return;
         }
+        let (ss, group, vol) = {
+            let i = &self.ios[io as usize];
+            let vol = i.vol.0 as usize;
+            (self.volumes[vol].ss.0 as usize, i.group as usize, vol)
+        };
+        let sc = &self.storage[ss];
+        if sc.rps_miss && !(sc.paths_free > 0 && sc.chan_free[group] > 0 && sc.path_wait.is_empty())
+        {
+            // RPS miss: no path to reconnect on as the sector comes round; the device tries
+            // again when it comes round next, a revolution later.
+            env.stats.rps_misses += 1;
+            let v = &self.volumes[vol];
+            let d = scale(v.timing().rotation, v.slowdown);
+            env.ctx.schedule_in(d, sc.comp, Ev::DeviceReady { io });
+            return;
+        }
         self.request_path(io, Phase::Reconnect, env);
     }
 
@@ -540,7 +578,7 @@ impl Dasd {
         if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return None;
         }
-        let (vol, group, write, span, bytes, miss, write_id) = {
+        let (vol, group, write, span, bytes, miss, write_id, control) = {
             let i = &self.ios[io as usize];
             (
                 i.vol.0 as usize,
@@ -550,11 +588,18 @@ impl Dasd {
                 i.bytes,
                 i.miss,
                 i.write_id,
+                i.control,
             )
         };
         let ss = self.volumes[vol].ss.0 as usize;
         self.release_path(ss, group, env);
         let (t0, t1) = span.tracks();
+        if control {
+            // Sense bytes only: no track staged, nothing counted as a read.
+            let i = &mut self.ios[io as usize];
+            i.data_done = true;
+            return Some(false);
+        }
         for t in t0..=t1 {
             self.storage[ss].cache.insert(track_key(vol as u32, t));
         }
@@ -575,11 +620,19 @@ impl Dasd {
                 if !v.destage_scheduled {
                     v.destage_scheduled = true;
                     let sc = &self.storage[ss];
-                    env.ctx.schedule_in(
-                        sc.destage_delay,
-                        sc.comp,
-                        Ev::DestageStart { vol: vol as u32 },
-                    );
+                    // Above the NVS occupancy threshold the destage starts at once rather
+                    // than after the idle delay.
+                    let urgent = sc
+                        .destage_threshold
+                        .is_some_and(|f| sc.nvs_used as f64 > f * sc.nvs_bytes as f64);
+                    let delay = if urgent {
+                        env.stats.threshold_destages += 1;
+                        SimDuration::ZERO
+                    } else {
+                        sc.destage_delay
+                    };
+                    env.ctx
+                        .schedule_in(delay, sc.comp, Ev::DestageStart { vol: vol as u32 });
                 }
             }
         } else if miss {
