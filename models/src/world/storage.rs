@@ -617,22 +617,29 @@ impl Dasd {
                 for (t, b) in track_shares(span, bytes, t0, t1) {
                     v.dirty.add(t, b);
                 }
-                if !v.destage_scheduled {
-                    v.destage_scheduled = true;
-                    let sc = &self.storage[ss];
-                    // Above the NVS occupancy threshold the destage starts at once rather
-                    // than after the idle delay.
-                    let urgent = sc
+                let sc = &self.storage[ss];
+                // Above the NVS occupancy threshold the destage starts at once rather than
+                // after the idle delay (also when a delayed one is pending: the first to
+                // find the arm free runs, see `on_destage_start`).
+                let urgent = v.destaging.is_none()
+                    && sc
                         .destage_threshold
                         .is_some_and(|f| sc.nvs_used as f64 > f * sc.nvs_bytes as f64);
-                    let delay = if urgent {
-                        env.stats.threshold_destages += 1;
-                        SimDuration::ZERO
-                    } else {
-                        sc.destage_delay
-                    };
-                    env.ctx
-                        .schedule_in(delay, sc.comp, Ev::DestageStart { vol: vol as u32 });
+                if urgent {
+                    v.destage_scheduled = true;
+                    env.stats.threshold_destages += 1;
+                    env.ctx.schedule_in(
+                        SimDuration::ZERO,
+                        sc.comp,
+                        Ev::DestageStart { vol: vol as u32 },
+                    );
+                } else if !v.destage_scheduled {
+                    v.destage_scheduled = true;
+                    env.ctx.schedule_in(
+                        sc.destage_delay,
+                        sc.comp,
+                        Ev::DestageStart { vol: vol as u32 },
+                    );
                 }
             }
         } else if miss {
@@ -704,6 +711,11 @@ impl Dasd {
         let v = &mut self.volumes[vol as usize];
         if v.site.is_none() && !env.alive {
             v.destage_scheduled = false;
+            return;
+        }
+        if v.destaging.is_some() {
+            // A destage is running (one started early on the NVS threshold while a delayed
+            // start was pending): it goes on with the next track itself.
             return;
         }
         let ss = v.ss.0 as usize;
