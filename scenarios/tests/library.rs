@@ -123,6 +123,7 @@ fn every_scenario_file_loads_and_has_a_header() {
         "outage.toml",
         "trace-driven.toml",
         "large.toml",
+        "ckd-mix.toml",
     ] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
