@@ -159,3 +159,33 @@ fn destage_threshold_effect_on_response_matches_a_first_order_calculation() {
         "response fell {delta:.6} s vs first order {predicted:.6} s"
     );
 }
+
+/// A classic search chain (Seek, Search ID Equal with a TIC back, Write Data) to record r
+/// of a track runs 2r + 3 CCWs while connected (r + 1 searches, r TICs back, Seek, Write
+/// Data) where the ECKD update write runs one data CCW: at a light load, with records
+/// uniform over R1..R12, its mean response is longer by the per-CCW time times
+/// 2 E[r] + 2 = 15.
+#[test]
+fn a_search_chain_pays_for_its_searches() {
+    let app = |programs: &str| {
+        let mut t = world(20, 4, 20.0, 1, "");
+        t += programs;
+        t
+    };
+    let update = report(app(""));
+    let search = report(app("programs = { search = 1 }\n"));
+    let ch = models::world::ChannelTiming::default();
+    let predicted = ch.per_ccw.as_secs_f64() * (2.0 * 6.5 + 2.0);
+    let delta = (search.primary.write_response_ns.mean as f64
+        - update.primary.write_response_ns.mean as f64)
+        / 1e9;
+    eprintln!(
+        "search chain +{:.1} us, first order +{:.1} us",
+        delta * 1e6,
+        predicted * 1e6
+    );
+    assert!(
+        (delta - predicted).abs() / predicted < 0.10,
+        "{delta} vs {predicted}"
+    );
+}

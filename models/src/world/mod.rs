@@ -270,6 +270,9 @@ pub(crate) struct Io {
     pub sense: [u8; 3],
     /// Got control-unit busy at its start: the channel's retry costs extra connect time.
     pub cu_busy: bool,
+    /// CCWs a classic (Seek, Search ID Equal, TIC) chain ran beyond one per record: its
+    /// searches and TICs, each charged the per-CCW connect time.
+    pub extra_ccws: u32,
     pub chain: Vec<Ccw>,
 }
 
@@ -314,6 +317,7 @@ impl Io {
             forced_check: 0,
             sense: [0; 3],
             cu_busy: false,
+            extra_ccws: 0,
             chain,
         }
     }

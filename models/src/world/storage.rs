@@ -415,7 +415,7 @@ impl Dasd {
                     .rate
                     .min(v.timing().data_rate_bytes_per_s);
                 let d = SimDuration::for_bytes(i.bytes as u64, rate)
-                    + self.storage[ss].timing.per_ccw * i.span.n as u64;
+                    + self.storage[ss].timing.per_ccw * (i.span.n as u64 + i.extra_ccws as u64);
                 let d = scale(d, v.slowdown);
                 env.ctx.schedule_in(d, comp, Ev::DataDone { io });
             }
@@ -476,6 +476,19 @@ impl Dasd {
             let i = &self.ios[io as usize];
             (i.write, i.span, i.control)
         };
+        if self.ios[io as usize]
+            .chain
+            .first()
+            .is_some_and(|c| c.code == crate::ccw::Command::Seek.code())
+        {
+            // A classic chain: the storage control runs every search and TIC back while
+            // connected, each costing the per-CCW time.
+            let executed = self.volumes[vol]
+                .effects
+                .as_ref()
+                .map_or(0, |e| e.ccws_executed);
+            self.ios[io as usize].extra_ccws = executed.saturating_sub(span.n as u32);
+        }
         let (t0, t1) = span.tracks();
         let mut hit = true;
         // A Sense moves the sense bytes from the storage control: no track is looked up.
@@ -500,9 +513,9 @@ impl Dasd {
         let ss = self.volumes[vol].ss.0 as usize;
         let comp = self.storage[ss].comp;
         let group = self.ios[io as usize].group as usize;
-        let (write, span, bytes) = {
+        let (write, span, bytes, extra) = {
             let i = &self.ios[io as usize];
-            (i.write, i.span, i.bytes)
+            (i.write, i.span, i.bytes, i.extra_ccws)
         };
         let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
         let fast = if write {
@@ -514,7 +527,7 @@ impl Dasd {
         if fast {
             i.phase = Phase::Transfer;
             let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate)
-                + self.storage[ss].timing.per_ccw * span.n as u64;
+                + self.storage[ss].timing.per_ccw * (span.n as u64 + extra as u64);
             env.ctx.schedule_in(
                 scale(d, self.volumes[vol].slowdown),
                 comp,
