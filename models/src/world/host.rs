@@ -378,8 +378,10 @@ impl Hosts {
             .op(c.pos as usize)
             .is_some_and(|o| o.kind == OpKind::Write);
         if !failed && !write && op_write && c.program == Program::ReadBeforeWrite && !c.read_done {
-            // The read half is done: the update write follows at once.
+            // The read half is done: the update write follows at once (its own tries
+            // counted from 1).
             c.read_done = true;
+            c.failures = 0;
             return ChainNext::Issue;
         }
         c.read_done = false;
@@ -756,5 +758,122 @@ impl World {
     /// runner's block mapping).
     pub fn app_slots(&self, host: usize, app: usize) -> Vec<(VolumeId, u64, u32, u16)> {
         self.hosts.app_slots(host, app)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::OpSpec;
+
+    /// One host with one application over a data set of tracks 150..=299, 12 records of
+    /// 4 KiB per track, drawing its programs from `mix`.
+    fn hosts(mix: ProgramMix, erp_retries: u32) -> Hosts {
+        let mut reg = Registry::new(1);
+        let comp = reg.add("host.A").unwrap();
+        Hosts::new(vec![Host {
+            comp,
+            apps: vec![App {
+                workload: None,
+                slots: vec![Slot {
+                    vol: VolumeId(0),
+                    first_track: 150,
+                    last_track: 299,
+                    records: 150 * 12,
+                    per_track: 12,
+                    key_len: 0,
+                    data_len: 4096,
+                }],
+                feed: VecDeque::new(),
+                feed_scheduled: false,
+                programs: mix,
+            }],
+            erp_retries,
+        }])
+    }
+
+    fn rng() -> SimRng {
+        sim::rng::stream(1, "test")
+    }
+
+    #[test]
+    fn format_writes_run_to_the_end_of_their_last_track() {
+        let mut h = hosts(ProgramMix::only(Program::Format), 10);
+        // Records 4..6 of the data set (R5..R7 of track 150): formatted R5..R12.
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 4, 3)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        assert_eq!(op.program, Program::Format);
+        assert!(op.write);
+        assert_eq!(op.span.first, Cchhr::from_track(150, 5));
+        assert_eq!(op.span.n, 8);
+        assert_eq!(op.span.get(7), Cchhr::from_track(150, 12));
+        // A read in the format family is an ordinary read of its records.
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::read(0, 4, 3)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        assert_eq!((op.write, op.span.n), (false, 3));
+    }
+
+    #[test]
+    fn multitrack_spans_cross_a_track_boundary() {
+        let mut h = hosts(ProgramMix::only(Program::Multitrack), 10);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 30, 1)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        let (t0, t1) = op.span.tracks();
+        assert_eq!(op.span.first, Cchhr::from_track(152, 12));
+        assert_eq!((t0 + 1, op.span.n), (t1, 2));
+    }
+
+    #[test]
+    fn read_before_write_reads_then_writes_the_same_records() {
+        let mut h = hosts(ProgramMix::only(Program::ReadBeforeWrite), 10);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 2)))
+            .unwrap();
+        let read = h.op(c, &mut rng()).unwrap();
+        assert!(!read.write && read.write_id == 0);
+        assert_eq!(h.op_done(c, 0, false, false), ChainNext::Issue);
+        let write = h.op(c, &mut rng()).unwrap();
+        assert!(write.write && write.write_id != 0);
+        assert_eq!(write.span, read.span);
+        assert_eq!(h.op_done(c, 5, true, false), ChainNext::Done);
+    }
+
+    #[test]
+    fn error_recovery_retries_equipment_checks_and_fails_program_errors() {
+        use crate::ccw::status::{sense0, sense1};
+        let mut h = hosts(ProgramMix::default(), 2);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 1)))
+            .unwrap();
+        let _ = h.op(c, &mut rng()).unwrap();
+        for attempt in 1..=3 {
+            h.unit_check(c, [sense0::EQUIPMENT_CHECK, 0, 0], true);
+            assert!(h.is_sensing(c));
+            let (retry, sense, write, n) = h.erp_decide(c);
+            assert_eq!(
+                (sense[0], write, n),
+                (sense0::EQUIPMENT_CHECK, true, attempt)
+            );
+            // Two retries, then the request fails.
+            assert_eq!(retry, attempt <= 2, "try {attempt}");
+        }
+        for s1 in [
+            sense1::NO_RECORD_FOUND,
+            sense1::FILE_PROTECTED,
+            sense1::INVALID_TRACK_FORMAT,
+        ] {
+            let c = h
+                .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 1)))
+                .unwrap();
+            let _ = h.op(c, &mut rng()).unwrap();
+            h.unit_check(c, [0, s1, 0], true);
+            assert!(!h.erp_decide(c).0, "sense byte 1 {s1:#04x} is not retried");
+        }
     }
 }
