@@ -206,6 +206,23 @@ pub enum Obs {
         /// Site.
         site: SiteId,
     },
+    /// A host channel program ended in unit check; the host read the sense bytes (a Sense
+    /// chain) and its error recovery decided: retry the channel program, or fail the
+    /// request. A failed write never got a token: it did not happen.
+    UnitCheck {
+        /// Primary volume.
+        vol: VolumeId,
+        /// A write (else a read).
+        write: bool,
+        /// Sense byte 0 (command reject, equipment check, ...).
+        sense0: u8,
+        /// Sense byte 1 (no record found, file protected, invalid track format, ...).
+        sense1: u8,
+        /// The try that failed (1 = the first).
+        attempt: u32,
+        /// Retried (else the request failed).
+        retry: bool,
+    },
 }
 
 /// Observations not yet drained, in the order they happened, with their instants.

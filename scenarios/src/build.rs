@@ -184,6 +184,7 @@ pub fn apply_defaults(s: &mut Scenario) -> Result<(), (String, String)> {
                             name: format!("DB{db}"),
                             datasets: vec![format!("DB{db}.LOG"), format!("DB{db}.DATA")],
                             workload: WorkloadSpec::oltp(75.0, 0, 1, 0.8),
+                            programs: Default::default(),
                         }
                     })
                     .collect();
@@ -191,6 +192,7 @@ pub fn apply_defaults(s: &mut Scenario) -> Result<(), (String, String)> {
                     name: sys.to_string(),
                     paths: 4,
                     apps,
+                    erp_retries: models::world::DEFAULT_ERP_RETRIES,
                 });
             }
         }
@@ -228,6 +230,39 @@ fn allowed(names: impl Iterator<Item = impl AsRef<str>>) -> String {
     } else {
         v.join(", ")
     }
+}
+
+/// An application's `programs` table as a [`ProgramMix`]: every name a known family,
+/// every weight finite and >= 0, some weight positive; empty: `update` alone.
+fn build_programs(
+    l: &Loaded<Scenario>,
+    path: &str,
+    weights: &BTreeMap<String, f64>,
+) -> Result<models::workload::ProgramMix, LoadError> {
+    use models::workload::{Program, ProgramMix};
+    if weights.is_empty() {
+        return Ok(ProgramMix::default());
+    }
+    let mut w = Vec::new();
+    for (name, &x) in weights {
+        let Some(p) = Program::from_name(name) else {
+            return Err(l.error_at(
+                &format!("{path}.{name}"),
+                format!(
+                    "unknown channel-program family `{name}`; allowed: {}",
+                    allowed(Program::ALL.iter().map(|p| p.name()))
+                ),
+            ));
+        };
+        if !x.is_finite() || x < 0.0 {
+            return Err(l.error_at(
+                &format!("{path}.{name}"),
+                format!("must be a weight >= 0, got {x}"),
+            ));
+        }
+        w.push((p, x));
+    }
+    ProgramMix::new(&w).map_err(|e| l.error_at(path, e))
 }
 
 fn positive(l: &Loaded<Scenario>, path: &str, v: f64) -> Result<(), LoadError> {
@@ -374,6 +409,17 @@ fn build_subsystems(
             },
             destage_delay: x.destage_delay,
             write_miss_to_device: x.write_miss_to_device,
+            rps_miss: x.rps_miss,
+            destage_threshold: match x.destage_threshold {
+                Some(f) if !(f.is_finite() && f > 0.0 && f <= 1.0) => {
+                    return Err(l.error_at(
+                        &format!("subsystems[{i}].destage_threshold"),
+                        format!("must be a fraction of NVS, 0 < x <= 1, got {f}"),
+                    ));
+                }
+                t => t,
+            },
+            cu_busy_retry: x.cu_busy_retry,
         });
     }
     Ok((subsystems, ss_idx))
@@ -804,11 +850,14 @@ fn build_hosts(
             let w = Workload::new(&app.workload, &shapes)
                 .map_err(|e| l.error_at(&format!("hosts[{h}].apps[{a}].workload"), e))?;
             total_rate += w.mean_write_rate();
+            let programs =
+                build_programs(l, &format!("hosts[{h}].apps[{a}].programs"), &app.programs)?;
             apps.push(AppConfig {
                 name: app.name.clone(),
                 source: AppSource::Synthetic(app.workload.clone()),
                 datasets: slots,
                 rate_scale: 1.0,
+                programs,
             });
         }
         if host.paths == 0 {
@@ -817,6 +866,7 @@ fn build_hosts(
         hosts.push(HostConfig {
             name: host.name.clone(),
             paths_per_subsystem: host.paths,
+            erp_retries: host.erp_retries,
             apps,
         });
     }
@@ -937,6 +987,7 @@ fn build_workload(
             source: AppSource::Trace,
             datasets: slots,
             rate_scale: 1.0,
+            programs: Default::default(),
         });
         trace = Some(TracePlan {
             path: base_dir.join(file),
@@ -1243,6 +1294,52 @@ fn build_faults(
                     factor: *factor,
                 }
             }
+            FaultSpec::CcwErrors {
+                at,
+                until,
+                rate,
+                errors,
+            } => {
+                use models::world::CcwError;
+                if !(rate.is_finite() && (0.0..=1.0).contains(rate)) {
+                    return Err(l.error_at(
+                        &format!("faults[{i}].rate"),
+                        format!("must be a probability, 0 <= rate <= 1, got {rate}"),
+                    ));
+                }
+                let until = until.unwrap_or(s.run.length);
+                if until <= *at {
+                    return Err(l.error_at(&format!("faults[{i}].until"), "must be after `at`"));
+                }
+                if errors.is_empty() {
+                    return Err(l.error_at(
+                        &format!("faults[{i}].errors"),
+                        format!(
+                            "name at least one error; allowed: {}",
+                            allowed(CcwError::ALL.iter().map(|e| e.name()))
+                        ),
+                    ));
+                }
+                let mut kinds = Vec::new();
+                for (j, e) in errors.iter().enumerate() {
+                    let Some(k) = CcwError::ALL.iter().copied().find(|k| k.name() == e) else {
+                        return Err(l.error_at(
+                            &format!("faults[{i}].errors[{j}]"),
+                            format!(
+                                "unknown error `{e}`; allowed: {}",
+                                allowed(CcwError::ALL.iter().map(|e| e.name()))
+                            ),
+                        ));
+                    };
+                    kinds.push(k);
+                }
+                Fault::CcwErrors {
+                    at: SimTime::ZERO + *at,
+                    until: SimTime::ZERO + until,
+                    rate: *rate,
+                    errors: kinds,
+                }
+            }
         });
     }
     Ok(faults)
@@ -1434,6 +1531,19 @@ pub fn describe(b: &Built) -> String {
             Fault::PairRemove { at, pair } => format!(
                 "pair {} leaves the session at {at}",
                 w.volumes[w.copy.pairs[*pair].primary.0 as usize].volser
+            ),
+            Fault::CcwErrors {
+                at,
+                until,
+                rate,
+                errors,
+            } => format!(
+                "host channel programs end in unit check ({}) with probability {rate} from {at} until {until}",
+                errors
+                    .iter()
+                    .map(|e| e.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         let _ = writeln!(o, "fault: {line}");

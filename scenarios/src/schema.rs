@@ -120,6 +120,14 @@ pub struct HostSpec {
     /// Applications (`[[hosts.apps]]`).
     #[serde(default)]
     pub apps: Vec<AppSpec>,
+    /// Error recovery: retries of a channel program that ended in a retryable unit check
+    /// (equipment check) before the request fails (default 10).
+    #[serde(default = "erp_retries")]
+    pub erp_retries: u32,
+}
+
+fn erp_retries() -> u32 {
+    models::world::DEFAULT_ERP_RETRIES
 }
 
 fn four() -> u32 {
@@ -138,6 +146,11 @@ pub struct AppSpec {
     pub datasets: Vec<String>,
     /// Its workload generator (`{ kind = "oltp", tx_rate = 100, log = 0, data = 1 }`).
     pub workload: WorkloadSpec,
+    /// The channel-program families its operations use, by weight
+    /// (`{ update = 6, search = 1, format = 1, multitrack = 1, read_before_write = 1,
+    /// read_track = 1 }`); empty (the default): ECKD update writes and reads only.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub programs: std::collections::BTreeMap<String, f64>,
 }
 
 /// `[[subsystems]]`: a storage control.
@@ -178,6 +191,20 @@ pub struct SubsystemSpec {
     /// false: every write is a DASD fast write while NVS has room).
     #[serde(default)]
     pub write_miss_to_device: bool,
+    /// RPS miss: a reconnection that finds no free path waits a whole revolution and tries
+    /// again (default false: it queues for the path).
+    #[serde(default)]
+    pub rps_miss: bool,
+    /// NVS occupancy (fraction, 0 < x <= 1) above which a write's modified tracks start
+    /// destaging at once rather than after `destage_delay` (default: none, idle destage
+    /// only).
+    #[serde(default)]
+    pub destage_threshold: Option<f64>,
+    /// Control-unit busy: a channel program that finds every storage path busy gets
+    /// control-unit busy and is retried by the channel at control-unit end, costing this
+    /// much more connect time (default: none, it queues for a path at no cost).
+    #[serde(default)]
+    pub cu_busy_retry: Option<SimDuration>,
 }
 
 fn primary() -> String {
@@ -224,6 +251,9 @@ impl SubsystemSpec {
             status_overhead: status_overhead(),
             destage_delay: destage_delay(),
             write_miss_to_device: false,
+            rps_miss: false,
+            destage_threshold: None,
+            cu_busy_retry: None,
             count: None,
         }
     }
@@ -627,6 +657,30 @@ pub enum FaultSpec {
         /// Service-time multiplier (>= 1).
         factor: f64,
     },
+    /// Host channel programs end in unit check at a chosen rate: each try of a channel
+    /// program from `at` until `until` fails with probability `rate`, with one of
+    /// `errors` (`no_record_found`, `file_protected`, `invalid_track_format`,
+    /// `equipment_check`; default all four); the host senses, then retries (equipment
+    /// check) or fails the request (the others).
+    CcwErrors {
+        /// From.
+        at: SimDuration,
+        /// Until (default: the end of the run).
+        #[serde(default)]
+        until: Option<SimDuration>,
+        /// Probability per channel program, 0..=1.
+        rate: f64,
+        /// The errors injected, drawn uniformly (default all four).
+        #[serde(default = "all_ccw_errors")]
+        errors: Vec<String>,
+    },
+}
+
+fn all_ccw_errors() -> Vec<String> {
+    models::world::CcwError::ALL
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect()
 }
 
 /// Checks the keys of a sweep's `[grid]` and `[set]` against this schema before any row

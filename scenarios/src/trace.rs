@@ -91,6 +91,16 @@ struct Site<'a> {
 }
 
 #[derive(Serialize)]
+struct UnitCheckLine<'a> {
+    vol: &'a str,
+    op: &'static str,
+    /// Sense bytes 0 and 1 in hexadecimal.
+    sense: String,
+    attempt: u32,
+    action: &'static str,
+}
+
+#[derive(Serialize)]
 struct Scope<'a> {
     scope: &'a str,
 }
@@ -358,6 +368,27 @@ impl TraceWriter {
             Obs::InitialCopyDone { site: s } => {
                 self.line(t, "initial_copy_done", Site { site: site(s) })
             }
+            Obs::UnitCheck {
+                vol,
+                write,
+                sense0,
+                sense1,
+                attempt,
+                retry,
+            } => self.line(
+                t,
+                "unit_check",
+                UnitCheckLine {
+                    vol: names
+                        .volsers
+                        .get(vol.0 as usize)
+                        .map_or("?", String::as_str),
+                    op: if write { "write" } else { "read" },
+                    sense: format!("{sense0:02X}{sense1:02X}"),
+                    attempt,
+                    action: if retry { "retry" } else { "fail" },
+                },
+            ),
         }
         self.names = names;
     }

@@ -14,6 +14,12 @@
 //!    say so);
 //! 6. the same inputs give the same trace hash (every fourth case is run twice).
 //!
+//! The applications draw their channel programs from a random mix of the families
+//! (`programs`: update, search, format, multitrack, read-before-write, read track); a
+//! random half of the cases run the `ccw_errors` fault (unit checks, host error recovery)
+//! and random storage-control timing options (RPS miss, destage threshold, control-unit
+//! busy): the invariants hold whatever programs ran and whichever ended in unit check.
+//!
 //! Several link paths deliver messages out of order, so tokens (M1) and data (M2) reach the
 //! pending write queue in every interleaving; the apply order stays the sequence order.
 //!
@@ -44,7 +50,22 @@ struct Case {
     rate: u32,
     second_site_mask: u8,
     paths: u32,
+    /// Index into `MIXES`.
+    programs: usize,
+    /// Run the `ccw_errors` fault.
+    ccw_errors: bool,
+    /// Storage-control timing options: bit 0 RPS miss, 1 destage threshold, 2 CU busy.
+    timing: u8,
 }
+
+/// Program mixes drawn by the cases (the first: the default, ECKD update writes only).
+const MIXES: [&str; 5] = [
+    "",
+    "programs = { update = 1, search = 1, format = 1, multitrack = 1, read_before_write = 1, read_track = 1 }\n",
+    "programs = { format = 1 }\n",
+    "programs = { search = 2, multitrack = 1 }\n",
+    "programs = { read_before_write = 1, read_track = 1, format = 1 }\n",
+];
 
 fn case() -> impl Strategy<Value = Case> {
     (
@@ -72,6 +93,7 @@ fn case() -> impl Strategy<Value = Case> {
             any::<u8>(),
             1u32..=4,
         ),
+        (0usize..MIXES.len(), any::<bool>(), 0u8..8),
     )
         .prop_map(
             |(
@@ -80,6 +102,7 @@ fn case() -> impl Strategy<Value = Case> {
                 (distance_km, bandwidth_mbps),
                 (batch_bytes, batch_timer_ms, movers, apply_parallel),
                 (seed, disaster_ms, cut_link, rate, second_site_mask, paths),
+                (programs, ccw_errors, timing),
             )| Case {
                 hosts,
                 subsystems,
@@ -98,6 +121,9 @@ fn case() -> impl Strategy<Value = Case> {
                 rate,
                 second_site_mask,
                 paths,
+                programs,
+                ccw_errors,
+                timing,
             },
         )
 }
@@ -119,6 +145,18 @@ fn scenario(c: &Case) -> String {
     );
     for k in 0..c.subsystems {
         s += &format!("[[subsystems]]\nname = \"SS{k}\"\n");
+        if c.timing & 1 != 0 {
+            s += "rps_miss = true\nstorage_paths = 1\n";
+        }
+        if c.timing & 2 != 0 {
+            s += "nvs_mb = 1\ndestage_threshold = 0.3\n";
+        }
+        if c.timing & 4 != 0 {
+            s += "cu_busy_retry = \"200us\"\n";
+        }
+    }
+    if c.ccw_errors {
+        s += "[[faults]]\nkind = \"ccw_errors\"\nat = \"100ms\"\nrate = 0.05\n";
     }
     for v in 0..c.volumes {
         s += &format!(
@@ -131,8 +169,14 @@ fn scenario(c: &Case) -> String {
         let log = h % c.volumes;
         let data = (h + 1) % c.volumes;
         s += &format!(
-            "[[hosts.apps]]\nname = \"APP{h}\"\ndatasets = [\"D{log}.LOG\", \"D{data}.DATA\"]\nworkload = {{ kind = \"oltp\", tx_rate = {}, log = 0, data = 1, skew = 1.1 }}\n",
-            c.rate
+            "[[hosts.apps]]\nname = \"APP{h}\"\ndatasets = [\"D{log}.LOG\", \"D{data}.DATA\"]\nworkload = {{ kind = \"oltp\", tx_rate = {}, log = 0, data = 1, skew = 1.1{} }}\n{}",
+            c.rate,
+            if c.programs > 0 {
+                ", read_fraction = 0.2"
+            } else {
+                ""
+            },
+            MIXES[c.programs]
         );
     }
     for site in 0..c.sites {

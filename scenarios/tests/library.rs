@@ -123,6 +123,7 @@ fn every_scenario_file_loads_and_has_a_header() {
         "outage.toml",
         "trace-driven.toml",
         "large.toml",
+        "ckd-mix.toml",
     ] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
@@ -1008,4 +1009,92 @@ fn ur_pays_the_pull_round_trip_far_away_and_agrees_with_xrc_close_by() {
     };
     let (u, x) = (near("ur"), near("xrc"));
     assert!((u - x).abs() / x < 0.10, "30 km: ur {u} ms, xrc {x} ms");
+}
+
+// ----------------------------------------------------------------------------------------
+// CKD channel-program mix.
+
+/// ckd-mix.toml: every channel-program family and every error path is exercised (non-zero
+/// unit checks, senses, retries, failed requests, format writes, multi-track writes, RPS
+/// misses, control-unit busy), and the secondary is consistent: prefix-consistent, no
+/// mismatched record, no dependent write without its predecessor, the independent checker
+/// agreeing with trace, image and report, and the trace's `unit_check` lines matching the
+/// report's counts.
+#[test]
+fn ckd_mix_runs_every_program_and_error_and_stays_consistent() {
+    let out = run_scenario("ckd-mix.toml", &[], true);
+    let r = &out.report;
+    let m = &r.model;
+    for (what, n) in [
+        ("unit_checks", m.unit_checks),
+        ("senses", m.senses),
+        ("retries", m.retries),
+        ("failed_requests", m.failed_requests),
+        ("format_writes", m.format_writes),
+        ("multitrack_writes", m.multitrack_writes),
+        ("rps_misses", m.rps_misses),
+        ("cu_busy", m.cu_busy),
+        ("threshold_destages", m.threshold_destages),
+    ] {
+        assert!(n > 0, "ckd-mix: {what} = 0: {m:?}");
+    }
+    // Every unit check was sensed; each sensed one was retried or failed (a few may be
+    // in recovery when the primary is lost).
+    assert_eq!(m.senses, m.unit_checks);
+    assert!(m.retries + m.failed_requests <= m.senses);
+    assert!(m.retries + m.failed_requests + 20 >= m.senses, "{m:?}");
+    assert!(consistent(r), "ckd-mix: not consistent");
+    for s in &r.sites {
+        assert_eq!(s.core.mismatched_records, 0);
+        assert_eq!(s.core.dependent_write_violations, 0);
+    }
+    let trace = out.trace.unwrap();
+    let lines: Vec<Value> = trace
+        .lines()
+        .filter(|l| l.contains("\"unit_check\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let retried = lines.iter().filter(|v| v["action"] == "retry").count() as u64;
+    let failed = lines.iter().filter(|v| v["action"] == "fail").count() as u64;
+    assert_eq!((retried, failed), (m.retries, m.failed_requests));
+    // Only equipment checks (sense byte 0 X'10') are retried; no record found (X'0008'),
+    // file protected (X'0004') and invalid track format (X'0040') fail the request.
+    for v in &lines {
+        let sense = v["sense"].as_str().unwrap();
+        let retry = v["action"] == "retry";
+        assert_eq!(retry, sense == "1000", "{v}");
+        assert!(
+            ["1000", "0008", "0004", "0040"].contains(&sense),
+            "unexpected sense {sense}"
+        );
+    }
+    for sense in ["0008", "0004", "0040"] {
+        assert!(
+            lines.iter().any(|v| v["sense"] == sense),
+            "no unit check with sense {sense}"
+        );
+    }
+}
+
+/// The program mix and the timing options are off by default: the scenario without them
+/// has no unit check, format write or RPS miss (what every other library scenario shows).
+#[test]
+fn ckd_mix_without_its_keys_is_the_old_model() {
+    let r = run_scenario(
+        "baseline.toml",
+        &["disaster.at=10s", "run.length=12s"],
+        false,
+    )
+    .report;
+    let m = &r.model;
+    assert_eq!(
+        (
+            m.unit_checks,
+            m.senses,
+            m.format_writes,
+            m.rps_misses,
+            m.cu_busy
+        ),
+        (0, 0, 0, 0, 0)
+    );
 }

@@ -174,6 +174,21 @@ pub fn describe(t: SimTime, o: &Obs, n: &Names) -> Option<String> {
         Obs::Resync { from, to } => ("resync", format!("from_seq {from}  to_seq {to}")),
         Obs::ResyncDone { site } => ("resync_done", format!("site {}", n.site(site))),
         Obs::InitialCopyDone { site } => ("initial_copy_done", format!("site {}", n.site(site))),
+        Obs::UnitCheck {
+            write,
+            sense0,
+            sense1,
+            attempt,
+            retry,
+            ..
+        } => (
+            "unit_check",
+            format!(
+                "{}  sense {sense0:02X}{sense1:02X}  try {attempt}  {}",
+                if write { "write" } else { "read" },
+                if retry { "retry" } else { "fail" }
+            ),
+        ),
     };
     Some(format!("{}\t{ev}\t{rest}", t.as_nanos()))
 }

@@ -558,6 +558,15 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     full.push(Span::styled(format!("(all writes {all})"), th.dim()));
     let mut short = spans.clone();
     short.push(Span::styled(format!("Σ {all}"), th.dim()));
+    // Unit checks and the hosts' error recovery, once there are any.
+    let st = &w.stats;
+    if st.unit_checks > 0 {
+        full.push(Span::raw(format!(
+            "  unit checks {} (retried {}, failed {})",
+            st.unit_checks, st.retries, st.failed_requests
+        )));
+        short.push(Span::raw(format!("  UC {}", st.unit_checks)));
+    }
     lines.push(fit_line(
         vec![Line::from(full), Line::from(short), Line::from(spans)],
         iw,

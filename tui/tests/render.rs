@@ -246,3 +246,36 @@ fn screens_at_80x24() {
     let after = render(&a, 80, 24);
     insta::assert_snapshot!("disaster_80x24", after);
 }
+
+/// With the `ccw_errors` fault, the topology's hosts line counts the unit checks and what
+/// the hosts' error recovery did with them (retried, failed); without it nothing is shown.
+#[test]
+fn unit_checks_are_counted_on_the_hosts_line() {
+    let text = format!(
+        "{}\n[[faults]]\nkind = \"ccw_errors\"\nat = \"0s\"\nrate = 0.2\n",
+        scenarios::BASELINE
+    );
+    let b = scenarios::prepare(
+        &scenarios::Source::new("errors.toml", &text),
+        &[],
+        std::path::Path::new("."),
+    )
+    .expect("builds");
+    let mut a = App::new(
+        b,
+        Options {
+            speed: REAL_TIME,
+            slice: None,
+            playing: true,
+            color: false,
+        },
+    )
+    .unwrap();
+    play(&mut a, Duration::from_secs(2), FRAME);
+    a.handle(Action::TogglePlay);
+    let s = render(&a, 160, 48);
+    assert!(s.contains("unit checks "), "{s}");
+    assert!(s.contains("retried ") && s.contains("failed "), "{s}");
+    let plain = render(&three_seconds(&[]), 160, 48);
+    assert!(!plain.contains("unit checks"), "{plain}");
+}

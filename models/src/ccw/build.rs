@@ -248,3 +248,128 @@ pub fn search_write(out: &mut Vec<Ccw>, addr: Cchhr, record: RecordPayload) {
         CcwData::Record(record),
     ));
 }
+
+/// Classic (pre-ECKD) chain over `n` consecutive records from `first` on tracks of
+/// `per_track` user records, as older access methods issued it: for each record a Seek
+/// when the chain arrives on a new track, Search ID Equal on the record's CCHHR with a TIC
+/// back to the search (the search loops over the count fields until one compares equal;
+/// status modifier then skips the TIC), then Write Data with `records[i]` (a write) or
+/// Read Data of `data_len` bytes (a read, `records` empty). No Define Extent: the mask is
+/// the default (all writes but Write R0). Refuses 0 or more than 255 records.
+pub fn search_chain(
+    out: &mut Vec<Ccw>,
+    first: Cchhr,
+    n: usize,
+    per_track: u8,
+    records: &[RecordPayload],
+    data_len: u16,
+) -> Result<(), String> {
+    check_count(n, "search chain")?;
+    if first.rec == 0 || per_track == 0 {
+        return Err(format!(
+            "search chain from {first}: user records start at R1"
+        ));
+    }
+    if !records.is_empty() && records.len() != n {
+        return Err(format!(
+            "search chain: {} payloads for {n} records",
+            records.len()
+        ));
+    }
+    let span = crate::content::RecSpan {
+        first,
+        n: n as u16,
+        per_track,
+    };
+    out.clear();
+    let mut track = u64::MAX;
+    for (i, a) in span.iter().enumerate() {
+        if a.track() != track {
+            track = a.track();
+            out.push(Ccw::new(
+                Command::Seek,
+                CcwFlags::CC,
+                6,
+                CcwData::Seek(Cchh::new(a.cyl, a.head)),
+            ));
+        }
+        let search = out.len();
+        out.push(Ccw::new(
+            Command::SearchIdEqual,
+            CcwFlags::CC,
+            5,
+            CcwData::SearchId(a),
+        ));
+        out.push(Ccw::tic(search as u16));
+        let flags = chain_flag(i, n);
+        out.push(match records.get(i) {
+            Some(p) => Ccw::new(
+                Command::WriteData,
+                flags,
+                p.data_len as u32,
+                CcwData::Record(*p),
+            ),
+            None => Ccw::new(Command::ReadData, flags, data_len as u32, CcwData::None),
+        });
+    }
+    Ok(())
+}
+
+/// Format write of `records` as consecutive records from `first` on tracks of `per_track`
+/// user records (a log formatting ahead, a data set being extended): Define Extent,
+/// Locate Record (orient count on the record before `first`, Format Write, count = the
+/// number of records), then Write CKD for each record, except Write CKD Next Track for
+/// R1 of each following track. Each Write CKD erases the rest of its track, so a caller
+/// that wants to keep the track's other records writes to the end of the last track.
+pub fn format_span(
+    out: &mut Vec<Ccw>,
+    extent: DefineExtent,
+    first: Cchhr,
+    per_track: u8,
+    records: &[RecordPayload],
+) -> Result<(), String> {
+    let n = check_count(records.len(), "format write")?;
+    if first.rec == 0 || per_track == 0 {
+        return Err(format!(
+            "format write from {first}: user records start at R1"
+        ));
+    }
+    let after = Cchhr::new(first.cyl, first.head, first.rec - 1);
+    head(
+        out,
+        extent,
+        LocateRecord {
+            orientation: Orientation::Count,
+            op: LocateOp::FormatWrite,
+            count: n,
+            seek: Cchh::new(first.cyl, first.head),
+            search: after,
+        },
+    );
+    let span = crate::content::RecSpan {
+        first,
+        n: n as u16,
+        per_track,
+    };
+    for (i, (a, p)) in span.iter().zip(records).enumerate() {
+        let cmd = if i > 0 && a.rec == 1 {
+            Command::WriteCkdNextTrack
+        } else {
+            Command::WriteCkd
+        };
+        out.push(Ccw::new(
+            cmd,
+            chain_flag(i, records.len()),
+            8 + p.key_len as u32 + p.data_len as u32,
+            CcwData::Record(*p),
+        ));
+    }
+    Ok(())
+}
+
+/// A Sense chain: one Sense command reading the 32 sense bytes of the unit check just
+/// presented (what a host's error recovery issues first).
+pub fn sense(out: &mut Vec<Ccw>) {
+    out.clear();
+    out.push(Ccw::new(Command::Sense, CcwFlags::NONE, 32, CcwData::None));
+}

@@ -13,6 +13,8 @@
 
 pub mod build;
 pub mod exec;
+#[cfg(test)]
+mod golden;
 pub mod status;
 #[cfg(test)]
 mod tests;

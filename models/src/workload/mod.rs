@@ -42,6 +42,7 @@
 pub mod blockmap;
 mod generator;
 mod pattern;
+pub mod program;
 pub mod spc;
 mod spec;
 pub mod stats;
@@ -51,6 +52,7 @@ mod small_trace;
 
 pub use blockmap::{AsuVolumes, BlockMap, Extent, Layout, MapError, Mapped, TraceVolume};
 pub use generator::Workload;
+pub use program::{Program, ProgramMix};
 pub use spc::{Leniency, SpcError, SpcField, SpcProblem, SpcReader, SpcRecord, parse_line};
 pub use spec::{Burst, WorkloadSpec};
 pub use stats::TraceStats;

@@ -96,8 +96,19 @@ pub struct HostConfig {
     pub name: String,
     /// Channel paths from this host to each storage control.
     pub paths_per_subsystem: u32,
+    /// Error recovery: how many times a channel program that ended in a retryable unit
+    /// check (equipment check) is retried before the request fails.
+    #[serde(default = "default_erp_retries")]
+    pub erp_retries: u32,
     /// Its applications.
     pub apps: Vec<AppConfig>,
+}
+
+/// Default of [`HostConfig::erp_retries`].
+pub const DEFAULT_ERP_RETRIES: u32 = 10;
+
+fn default_erp_retries() -> u32 {
+    DEFAULT_ERP_RETRIES
 }
 
 /// Where an application's I/O comes from.
@@ -121,6 +132,10 @@ pub struct AppConfig {
     pub datasets: Vec<(VolumeId, usize)>,
     /// Multiplier of the generator's rate (`workload.write_rate` scaling); 1 = as specified.
     pub rate_scale: f64,
+    /// The channel-program families its operations use (default: `update` alone, the ECKD
+    /// update write and read of every earlier run).
+    #[serde(default)]
+    pub programs: crate::workload::ProgramMix,
 }
 
 /// Flow control when the secondary or the link falls behind.
@@ -353,6 +368,22 @@ pub struct SubsystemConfig {
     /// `false` (the default, as in later storage controls) takes every update write into
     /// cache and NVS while NVS has room.
     pub write_miss_to_device: bool,
+    /// Rotational position sensing miss: a disconnected I/O whose reconnection finds no
+    /// free path waits one full revolution and tries again (`false`, the default: it
+    /// queues for the path and transfers as soon as one frees).
+    #[serde(default)]
+    pub rps_miss: bool,
+    /// NVS occupancy (fraction of `nvs_bytes`, 0 < x <= 1) above which a write's modified
+    /// track starts its destage at once instead of after `destage_delay` (`None`, the
+    /// default: destage only after the idle delay).
+    #[serde(default)]
+    pub destage_threshold: Option<f64>,
+    /// Control-unit busy: a channel program that finds every storage path busy is
+    /// rejected with control-unit busy and retried by the channel at control-unit end,
+    /// costing this much more connect time (`None`, the default: it queues for the path
+    /// with no extra cost).
+    #[serde(default)]
+    pub cu_busy_retry: Option<SimDuration>,
 }
 
 impl Default for SubsystemConfig {
@@ -366,6 +397,9 @@ impl Default for SubsystemConfig {
             channel: ChannelTiming::default(),
             destage_delay: SimDuration::from_millis(5),
             write_miss_to_device: false,
+            rps_miss: false,
+            destage_threshold: None,
+            cu_busy_retry: None,
         }
     }
 }
@@ -455,6 +489,53 @@ pub enum Fault {
         /// Index into `copy.pairs`.
         pair: usize,
     },
+    /// From `at` until `until`, each host channel program (each try of it) ends in unit
+    /// check with probability `rate`, with one of `errors` (drawn uniformly from the
+    /// issuing host's stream); the host's error recovery senses and retries or fails it.
+    CcwErrors {
+        /// When.
+        at: SimTime,
+        /// Until when.
+        until: SimTime,
+        /// Probability per channel program (0..=1).
+        rate: f64,
+        /// The errors injected (not empty).
+        errors: Vec<CcwError>,
+    },
+}
+
+/// A unit check the `ccw_errors` fault injects into host channel programs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CcwError {
+    /// The search argument names no record (sense byte 1 X'08'): a program error, not
+    /// retried.
+    NoRecordFound,
+    /// The record is outside the Define Extent extent (sense byte 1 X'04'): not retried.
+    FileProtected,
+    /// A format write's record does not fit its track (sense byte 1 X'40'): not retried.
+    InvalidTrackFormat,
+    /// A transient equipment check at the storage control (sense byte 0 X'10'): retried.
+    EquipmentCheck,
+}
+
+impl CcwError {
+    /// Every injectable error.
+    pub const ALL: [CcwError; 4] = [
+        CcwError::NoRecordFound,
+        CcwError::FileProtected,
+        CcwError::InvalidTrackFormat,
+        CcwError::EquipmentCheck,
+    ];
+    /// The name a scenario file uses.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CcwError::NoRecordFound => "no_record_found",
+            CcwError::FileProtected => "file_protected",
+            CcwError::InvalidTrackFormat => "invalid_track_format",
+            CcwError::EquipmentCheck => "equipment_check",
+        }
+    }
 }
 
 /// Run control.
@@ -692,6 +773,7 @@ impl WorldConfig {
                 HostConfig {
                     name: format!("SYS{}", (b'A' + h as u8) as char),
                     paths_per_subsystem: 4,
+                    erp_retries: DEFAULT_ERP_RETRIES,
                     apps: vec![AppConfig {
                         name: format!("DB{h}"),
                         source: AppSource::Synthetic(crate::workload::WorkloadSpec::oltp(
@@ -699,6 +781,7 @@ impl WorldConfig {
                         )),
                         datasets,
                         rate_scale: 1.0,
+                        programs: Default::default(),
                     }],
                 }
             })

@@ -17,7 +17,8 @@ pub(crate) fn fault_time(f: &Fault) -> SimTime {
         | Fault::SessionSuspend { at }
         | Fault::SessionResume { at }
         | Fault::PairAdd { at, .. }
-        | Fault::PairRemove { at, .. } => *at,
+        | Fault::PairRemove { at, .. }
+        | Fault::CcwErrors { at, .. } => *at,
     }
 }
 
@@ -135,7 +136,27 @@ impl World {
             }
             Fault::PairAdd { pair, .. } => self.set_pair(pair, true, ctx),
             Fault::PairRemove { pair, .. } => self.set_pair(pair, false, ctx),
+            Fault::CcwErrors { until, .. } => {
+                // Host channel programs fail at the fault's rate until it ends (the hosts
+                // draw each try in `issue_op`).
+                self.ccw_errors = Some(index);
+                let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
+            }
         }
+    }
+
+    /// The `ccw_errors` fault in force: an error to inject into the next host channel
+    /// program, drawn from `rng` (the issuing host's stream), or `None`.
+    pub(crate) fn draw_ccw_error(&self, rng: &mut sim::SimRng) -> Option<super::CcwError> {
+        let index = self.ccw_errors?;
+        let Fault::CcwErrors { rate, errors, .. } = &self.cfg.faults[index as usize] else {
+            return None;
+        };
+        if errors.is_empty() || sim::rng::uniform01(rng) >= *rate {
+            return None;
+        }
+        let k = sim::rng::below(rng, errors.len() as u64) as usize;
+        Some(errors[k])
     }
 
     /// Volume pair `pair` joins (`on`) or leaves the session: the volume's routes change
@@ -212,6 +233,9 @@ impl World {
                         v.slowdown = 1.0;
                     }
                 }
+            }
+            Fault::CcwErrors { .. } if self.ccw_errors == Some(index) => {
+                self.ccw_errors = None;
             }
             _ => {}
         }

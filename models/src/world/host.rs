@@ -12,7 +12,7 @@ use super::{AppSource, BuildError, Ev, Io, Origin, Volume, World, WorldConfig, c
 use crate::content::{RecSpan, WriteId, digest_of};
 use crate::obs::Obs;
 use crate::types::{Cchhr, VolumeId};
-use crate::workload::{ChainSpec, OpKind, OpSpec, Workload};
+use crate::workload::{ChainSpec, OpKind, OpSpec, Program, ProgramMix, Workload};
 use sim::{ComponentId, Ctx, Registry, SimDuration, SimRng, SimTime};
 use slab::Slab;
 use std::collections::VecDeque;
@@ -41,6 +41,8 @@ pub(crate) struct App {
     /// Trace-driven: operations fed by the runner, (time, slot, record, nrecs, write).
     pub feed: VecDeque<(SimTime, u16, u64, u16, bool)>,
     pub feed_scheduled: bool,
+    /// The channel-program families its operations draw from.
+    pub programs: ProgramMix,
 }
 
 /// A host system.
@@ -48,6 +50,8 @@ pub(crate) struct App {
 pub(crate) struct Host {
     pub comp: ComponentId,
     pub apps: Vec<App>,
+    /// Error recovery: retries of a retryable unit check before the request fails.
+    pub erp_retries: u32,
 }
 
 /// A chain of dependent operations in progress.
@@ -58,6 +62,15 @@ pub(crate) struct ChainRun {
     pub spec: ChainSpec,
     pub pos: u8,
     pub last_seq: Option<u64>,
+    /// The channel-program family of the current operation (drawn at its first try).
+    pub program: Program,
+    /// Read-before-write: the read half of the current operation is done.
+    pub read_done: bool,
+    /// Tries of the current operation's channel program that ended in unit check.
+    pub failures: u32,
+    /// The unit check being recovered: (sense bytes 0, 1, 7; a write), while the host's
+    /// Sense runs.
+    pub sensing: Option<([u8; 3], bool)>,
 }
 
 /// An operation a host starts now: what the world needs to build its channel program.
@@ -77,6 +90,8 @@ pub(crate) struct OpIssue {
     pub write_id: WriteId,
     /// The sequence number of the chain's previous replicated write (a dependent write).
     pub dep: Option<u64>,
+    /// The channel-program family to build.
+    pub program: Program,
 }
 
 /// What a chain does after one of its operations ended.
@@ -186,9 +201,14 @@ impl Hosts {
                     slots,
                     feed: VecDeque::new(),
                     feed_scheduled: false,
+                    programs: a.programs,
                 });
             }
-            hosts.push(Host { comp, apps });
+            hosts.push(Host {
+                comp,
+                apps,
+                erp_retries: h.erp_retries,
+            });
         }
         Ok(Hosts::new(hosts))
     }
@@ -244,6 +264,10 @@ impl Hosts {
             spec,
             pos: 0,
             last_seq: None,
+            program: Program::Update,
+            read_done: false,
+            failures: 0,
+            sensing: None,
         }) as u32)
     }
 
@@ -258,10 +282,17 @@ impl Hosts {
         self.chains.len()
     }
 
+    /// The host a chain runs on.
+    pub fn chain_host(&self, chain: u32) -> u16 {
+        self.chains[chain as usize].host
+    }
+
     /// The chain's current operation, resolved to records of its data set; a write gets
-    /// its identity here. `None` (and the chain ends) when it names a slot that does not
-    /// exist (refused at build time, so only a defensive case).
-    pub fn op(&mut self, chain: u32) -> Option<OpIssue> {
+    /// its identity here. At an operation's first try its channel-program family is
+    /// drawn from `rng` (only when the application's mix is not `update` alone). `None`
+    /// (and the chain ends) when it names a slot that does not exist (refused at build
+    /// time, so only a defensive case).
+    pub fn op(&mut self, chain: u32, rng: &mut SimRng) -> Option<OpIssue> {
         let c = &self.chains[chain as usize];
         let (host, app) = (c.host, c.app);
         let op: OpSpec = c
@@ -269,15 +300,47 @@ impl Hosts {
             .op(c.pos as usize)
             .expect("position within the chain");
         let dep = c.last_seq;
-        let Some(&slot) = self.hosts[host as usize].apps[app as usize]
-            .slots
-            .get(op.dataset as usize)
-        else {
+        let a = &self.hosts[host as usize].apps[app as usize];
+        let Some(&slot) = a.slots.get(op.dataset as usize) else {
             self.chains.remove(chain as usize);
             return None;
         };
-        let nrecs = (op.nrecs.max(1) as u64).min(slot.records.max(1)) as u16;
-        let record = op.record.min(slot.records.saturating_sub(nrecs as u64));
+        let mix = a.programs;
+        let c = &mut self.chains[chain as usize];
+        if c.failures == 0 && !c.read_done {
+            c.program = if mix.is_update_only() {
+                Program::Update
+            } else {
+                mix.pick(sim::rng::uniform01(rng))
+            };
+        }
+        let program = c.program;
+        let per = slot.per_track.max(1) as u64;
+        let mut nrecs = (op.nrecs.max(1) as u64).min(slot.records.max(1)) as u16;
+        let mut wanted = op.record;
+        if program == Program::Multitrack && per < slot.records {
+            // Start at the last record of the track so the domain crosses to the next.
+            wanted = (wanted / per) * per + per - 1;
+            nrecs = nrecs.max(2).min(slot.records.min(255) as u16);
+        }
+        let mut record = wanted.min(slot.records.saturating_sub(nrecs as u64));
+        let write = op.kind == OpKind::Write;
+        if program == Program::Format && write {
+            // Format to the end of the last track touched, so the tracks keep their
+            // records (Write CKD erases the rest of its track).
+            let last = record + nrecs as u64 - 1;
+            let mut end = (last / per + 1) * per;
+            while end - record > 255 && end - per > record {
+                end -= per;
+            }
+            if end - record > 255 {
+                // A span of more than 255 records to the end of its first track cannot
+                // be one domain: format whole tracks from the track's R1 instead.
+                record = (record / per) * per;
+                end = record + per;
+            }
+            nrecs = (end - record) as u16;
+        }
         let first_track = slot.first_track + record / slot.per_track as u64;
         let first = Cchhr::from_track(first_track, (record % slot.per_track as u64) as u8 + 1);
         let span = RecSpan {
@@ -285,7 +348,8 @@ impl Hosts {
             n: nrecs,
             per_track: slot.per_track.min(255) as u8,
         };
-        let write = op.kind == OpKind::Write;
+        // Read-before-write: the read half first.
+        let write = write && (program != Program::ReadBeforeWrite || c.read_done);
         let write_id = if write {
             let w = self.next_write_id;
             self.next_write_id += 1;
@@ -301,6 +365,7 @@ impl Hosts {
             write,
             write_id,
             dep: if write { dep } else { None },
+            program,
         })
     }
 
@@ -308,6 +373,20 @@ impl Hosts {
     /// what the chain does next.
     pub fn op_done(&mut self, chain: u32, seq: u64, write: bool, failed: bool) -> ChainNext {
         let c = &mut self.chains[chain as usize];
+        let op_write = c
+            .spec
+            .op(c.pos as usize)
+            .is_some_and(|o| o.kind == OpKind::Write);
+        if !failed && !write && op_write && c.program == Program::ReadBeforeWrite && !c.read_done {
+            // The read half is done: the update write follows at once (its own tries
+            // counted from 1).
+            c.read_done = true;
+            c.failures = 0;
+            return ChainNext::Issue;
+        }
+        c.read_done = false;
+        c.failures = 0;
+        c.sensing = None;
         if seq != 0 {
             c.last_seq = Some(seq);
         } else if write {
@@ -326,6 +405,33 @@ impl Hosts {
             self.chains.remove(chain as usize);
             ChainNext::Done
         }
+    }
+
+    /// The chain's channel program ended in unit check with sense bytes `sense`: the host's
+    /// error recovery reads the sense bytes (a Sense chain) before it decides.
+    pub fn unit_check(&mut self, chain: u32, sense: [u8; 3], write: bool) {
+        let c = &mut self.chains[chain as usize];
+        c.failures += 1;
+        c.sensing = Some((sense, write));
+    }
+
+    /// The Sense after a unit check ended: the error recovery's decision, with the unit
+    /// check's sense bytes, whether it was a write, and the try that failed. An equipment
+    /// check is retried up to the host's `erp_retries` times; no record found, file
+    /// protected, invalid track format and command reject are program errors, returned to
+    /// the application (the request fails).
+    pub fn erp_decide(&mut self, chain: u32) -> (bool, [u8; 3], bool, u32) {
+        let c = &mut self.chains[chain as usize];
+        let (sense, write) = c.sensing.take().unwrap_or(([0; 3], false));
+        let retryable = sense[0] & crate::ccw::status::sense0::EQUIPMENT_CHECK != 0
+            && sense[0] & crate::ccw::status::sense0::COMMAND_REJECT == 0;
+        let retry = retryable && c.failures <= self.hosts[c.host as usize].erp_retries;
+        (retry, sense, write, c.failures)
+    }
+
+    /// Whether the chain is recovering from a unit check (its Sense is running).
+    pub fn is_sensing(&self, chain: u32) -> bool {
+        self.chains[chain as usize].sensing.is_some()
     }
 
     /// Adds trace operations to application `app`'s feed; the time of its next arrival
@@ -404,7 +510,8 @@ impl World {
 
     /// Builds the channel program of the chain's current operation and starts it.
     fn issue_op(&mut self, chain: u32, ctx: &mut Ctx<'_, Ev>) {
-        let Some(op) = self.hosts.op(chain) else {
+        let comp = self.hosts.comp(self.hosts.chain_host(chain) as usize);
+        let Some(op) = self.hosts.op(chain, ctx.rng_of(comp)) else {
             return;
         };
         let slot = op.slot;
@@ -412,35 +519,113 @@ impl World {
         let mut ccws = self.spare_chain();
         let vol = slot.vol;
         let extent = (slot.first_track, slot.last_track);
-        if op.write {
-            let write_id = op.write_id;
-            chan::build_write(
-                &mut ccws,
-                &mut self.scratch,
-                extent,
-                op.span,
-                slot.key_len,
-                slot.data_len,
-                |a| digest_of(vol, a, write_id),
-            );
-        } else {
-            chan::build_read(&mut ccws, extent, op.span, slot.key_len, slot.data_len);
+        let write_id = op.write_id;
+        chan::build_program(
+            &mut ccws,
+            &mut self.scratch,
+            op.program,
+            op.write,
+            extent,
+            op.span,
+            slot.key_len,
+            slot.data_len,
+            |a| digest_of(vol, a, write_id),
+        );
+        let mut bytes = op.span.n as u32 * slot.data_len as u32;
+        if !op.write && op.program == Program::ReadTrack {
+            // Full-track images of every track touched.
+            let (t0, t1) = op.span.tracks();
+            bytes = (t1 - t0 + 1) as u32 * slot.per_track * slot.data_len as u32;
         }
-        let key = self.dasd.ios.insert(Io::new(
+        // The `ccw_errors` fault: this try ends in unit check.
+        let mut forced = 0;
+        if self.ccw_errors.is_some()
+            && let Some(e) = self.draw_ccw_error(ctx.rng_of(comp))
+        {
+            let tracks = self.dasd.volumes[vol.0 as usize]
+                .image
+                .device_type()
+                .tracks();
+            if chan::corrupt(&mut ccws, e, tracks) == chan::CcwError::EquipmentCheck {
+                forced = crate::ccw::status::sense0::EQUIPMENT_CHECK;
+            }
+        }
+        let mut new = Io::new(
             Origin::App { chain: op.chain },
             vol,
             op.host,
             op.write,
             op.span,
-            op.span.n as u32 * slot.data_len as u32,
+            bytes,
             op.write_id,
             0,
             op.dep,
             ctx.now(),
             ccws,
-        ));
+        );
+        new.format = op.write && op.program == Program::Format;
+        new.forced_check = forced;
+        let key = self.dasd.ios.insert(new);
         debug_assert_eq!(key as u32, io);
         self.begin_io(io, ctx);
+    }
+
+    /// The host's error recovery reads the sense bytes of the unit check that ended the
+    /// chain's last channel program: a Sense chain to the same device.
+    fn issue_sense(&mut self, chain: u32, failed: &Io, ctx: &mut Ctx<'_, Ev>) {
+        self.stats.senses += 1;
+        self.hosts.unit_check(chain, failed.sense, failed.write);
+        let mut ccws = self.spare_chain();
+        chan::build_sense(&mut ccws);
+        let span = RecSpan {
+            n: 1,
+            ..failed.span
+        };
+        let mut io = Io::new(
+            Origin::App { chain },
+            failed.vol,
+            failed.group,
+            false,
+            span,
+            crate::ccw::status::SENSE_BYTES as u32,
+            0,
+            0,
+            None,
+            ctx.now(),
+            ccws,
+        );
+        io.control = true;
+        let io = self.dasd.ios.insert(io) as u32;
+        self.begin_io(io, ctx);
+    }
+
+    /// The Sense ended: retry the channel program or fail the request.
+    fn erp_sensed(&mut self, chain: u32, io: &Io, ctx: &mut Ctx<'_, Ev>) {
+        let (retry, sense, write, attempt) = self.hosts.erp_decide(chain);
+        self.observe(
+            ctx.now(),
+            Obs::UnitCheck {
+                vol: io.vol,
+                write,
+                sense0: sense[0],
+                sense1: sense[1],
+                attempt,
+                retry,
+            },
+        );
+        if retry && self.primary_alive {
+            self.stats.retries += 1;
+            self.issue_op(chain, ctx);
+            return;
+        }
+        self.stats.failed_requests += 1;
+        match self.hosts.op_done(chain, 0, write, true) {
+            ChainNext::Issue => self.issue_op(chain, ctx),
+            ChainNext::Think(think, comp) => {
+                ctx.schedule_in(think, comp, Ev::NextOp { chain });
+            }
+            ChainNext::Done => {}
+        }
     }
 
     /// A CCW buffer to reuse (keeps allocations off the hot path).
@@ -451,8 +636,35 @@ impl World {
     /// An application's I/O ended: record it, then go on with the chain.
     pub(crate) fn app_io_done(&mut self, chain: u32, io: Io, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
+        if io.control || io.failed {
+            // Error recovery: a unit check is sensed first, then retried or failed.
+            if io.control && self.hosts.is_sensing(chain) {
+                self.erp_sensed(chain, &io, ctx);
+            } else if io.failed {
+                self.stats.ios += 1;
+                if io.control {
+                    // The Sense itself failed (not modelled: a Sense does not fail).
+                    self.stats.failed_requests += 1;
+                    let _ = self.hosts.op_done(chain, 0, io.write, true);
+                } else {
+                    self.issue_sense(chain, &io, ctx);
+                }
+            }
+            let mut ccws = io.chain;
+            ccws.clear();
+            self.spare_ccws.push(ccws);
+            self.check_drained(ctx);
+            return;
+        }
         self.stats.ios += 1;
         if io.write {
+            if io.format {
+                self.stats.format_writes += 1;
+            }
+            let (t0, t1) = io.span.tracks();
+            if t1 > t0 {
+                self.stats.multitrack_writes += 1;
+            }
             if !io.failed {
                 self.observe(
                     now,
@@ -546,5 +758,122 @@ impl World {
     /// runner's block mapping).
     pub fn app_slots(&self, host: usize, app: usize) -> Vec<(VolumeId, u64, u32, u16)> {
         self.hosts.app_slots(host, app)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::OpSpec;
+
+    /// One host with one application over a data set of tracks 150..=299, 12 records of
+    /// 4 KiB per track, drawing its programs from `mix`.
+    fn hosts(mix: ProgramMix, erp_retries: u32) -> Hosts {
+        let mut reg = Registry::new(1);
+        let comp = reg.add("host.A").unwrap();
+        Hosts::new(vec![Host {
+            comp,
+            apps: vec![App {
+                workload: None,
+                slots: vec![Slot {
+                    vol: VolumeId(0),
+                    first_track: 150,
+                    last_track: 299,
+                    records: 150 * 12,
+                    per_track: 12,
+                    key_len: 0,
+                    data_len: 4096,
+                }],
+                feed: VecDeque::new(),
+                feed_scheduled: false,
+                programs: mix,
+            }],
+            erp_retries,
+        }])
+    }
+
+    fn rng() -> SimRng {
+        sim::rng::stream(1, "test")
+    }
+
+    #[test]
+    fn format_writes_run_to_the_end_of_their_last_track() {
+        let mut h = hosts(ProgramMix::only(Program::Format), 10);
+        // Records 4..6 of the data set (R5..R7 of track 150): formatted R5..R12.
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 4, 3)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        assert_eq!(op.program, Program::Format);
+        assert!(op.write);
+        assert_eq!(op.span.first, Cchhr::from_track(150, 5));
+        assert_eq!(op.span.n, 8);
+        assert_eq!(op.span.get(7), Cchhr::from_track(150, 12));
+        // A read in the format family is an ordinary read of its records.
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::read(0, 4, 3)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        assert_eq!((op.write, op.span.n), (false, 3));
+    }
+
+    #[test]
+    fn multitrack_spans_cross_a_track_boundary() {
+        let mut h = hosts(ProgramMix::only(Program::Multitrack), 10);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 30, 1)))
+            .unwrap();
+        let op = h.op(c, &mut rng()).unwrap();
+        let (t0, t1) = op.span.tracks();
+        assert_eq!(op.span.first, Cchhr::from_track(152, 12));
+        assert_eq!((t0 + 1, op.span.n), (t1, 2));
+    }
+
+    #[test]
+    fn read_before_write_reads_then_writes_the_same_records() {
+        let mut h = hosts(ProgramMix::only(Program::ReadBeforeWrite), 10);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 2)))
+            .unwrap();
+        let read = h.op(c, &mut rng()).unwrap();
+        assert!(!read.write && read.write_id == 0);
+        assert_eq!(h.op_done(c, 0, false, false), ChainNext::Issue);
+        let write = h.op(c, &mut rng()).unwrap();
+        assert!(write.write && write.write_id != 0);
+        assert_eq!(write.span, read.span);
+        assert_eq!(h.op_done(c, 5, true, false), ChainNext::Done);
+    }
+
+    #[test]
+    fn error_recovery_retries_equipment_checks_and_fails_program_errors() {
+        use crate::ccw::status::{sense0, sense1};
+        let mut h = hosts(ProgramMix::default(), 2);
+        let c = h
+            .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 1)))
+            .unwrap();
+        let _ = h.op(c, &mut rng()).unwrap();
+        for attempt in 1..=3 {
+            h.unit_check(c, [sense0::EQUIPMENT_CHECK, 0, 0], true);
+            assert!(h.is_sensing(c));
+            let (retry, sense, write, n) = h.erp_decide(c);
+            assert_eq!(
+                (sense[0], write, n),
+                (sense0::EQUIPMENT_CHECK, true, attempt)
+            );
+            // Two retries, then the request fails.
+            assert_eq!(retry, attempt <= 2, "try {attempt}");
+        }
+        for s1 in [
+            sense1::NO_RECORD_FOUND,
+            sense1::FILE_PROTECTED,
+            sense1::INVALID_TRACK_FORMAT,
+        ] {
+            let c = h
+                .start_chain(0, 0, ChainSpec::single(OpSpec::write(0, 7, 1)))
+                .unwrap();
+            let _ = h.op(c, &mut rng()).unwrap();
+            h.unit_check(c, [0, s1, 0], true);
+            assert!(!h.erp_decide(c).0, "sense byte 1 {s1:#04x} is not retried");
+        }
     }
 }

@@ -301,6 +301,21 @@ pub(crate) struct Io {
     pub failed: bool,
     /// Added by write pacing.
     pub paced: SimDuration,
+    /// A format write (Write CKD): the secondary applies it with a format write too.
+    pub format: bool,
+    /// A control chain without data (the host's Sense after a unit check): no cache
+    /// lookup, no transfer counted as a read.
+    pub control: bool,
+    /// An equipment check the `ccw_errors` fault makes the storage control present at
+    /// the command phase (0: none; else sense byte 0).
+    pub forced_check: u8,
+    /// Sense bytes 0, 1 and 7 of the unit check that ended it.
+    pub sense: [u8; 3],
+    /// Got control-unit busy at its start: the channel's retry costs extra connect time.
+    pub cu_busy: bool,
+    /// CCWs a classic (Seek, Search ID Equal, TIC) chain ran beyond one per record: its
+    /// searches and TICs, each charged the per-CCW connect time.
+    pub extra_ccws: u32,
     pub chain: Vec<Ccw>,
 }
 
@@ -340,6 +355,12 @@ impl Io {
             miss: false,
             failed: false,
             paced: SimDuration::ZERO,
+            format: false,
+            control: false,
+            forced_check: 0,
+            sense: [0; 3],
+            cu_busy: false,
+            extra_ccws: 0,
             chain,
         }
     }
@@ -542,6 +563,31 @@ pub struct WorldStats {
     /// `ur`: of those, answered with no entries.
     #[serde(default)]
     pub journal_empty_reads: u64,
+    /// Sense chains hosts issued after a unit check (error recovery).
+    #[serde(default)]
+    pub senses: u64,
+    /// Channel programs the hosts' error recovery retried after a unit check.
+    #[serde(default)]
+    pub retries: u64,
+    /// Requests the hosts' error recovery failed (returned to the application in error).
+    #[serde(default)]
+    pub failed_requests: u64,
+    /// Host format writes (Write CKD / Write CKD Next Track) completed.
+    #[serde(default)]
+    pub format_writes: u64,
+    /// Host writes completed whose records span more than one track.
+    #[serde(default)]
+    pub multitrack_writes: u64,
+    /// Reconnections that missed their sector (RPS miss) and waited a revolution.
+    #[serde(default)]
+    pub rps_misses: u64,
+    /// Channel programs that found every storage path busy (control-unit busy) and were
+    /// retried by the channel on control-unit end.
+    #[serde(default)]
+    pub cu_busy: u64,
+    /// Destages started at once because NVS occupancy passed the high threshold.
+    #[serde(default)]
+    pub threshold_destages: u64,
 }
 
 /// The world. See the module documentation.
@@ -591,6 +637,8 @@ pub struct World {
     /// `ur`: the primary's master journal.
     pub(crate) journal: ur::MasterJournal,
     pub(crate) data_ready_prefix: u64,
+    /// The `ccw_errors` fault in force (index into the faults), if any.
+    pub(crate) ccw_errors: Option<u16>,
     /// Observations not yet drained by the driver (the world only pushes).
     pub(crate) obs: ObsBuf,
     /// Running totals.
@@ -711,6 +759,9 @@ fn build_storage(cfg: &WorldConfig, reg: &mut Registry) -> Result<Vec<StorageCon
             destage_delay: s.destage_delay,
             dead: false,
             write_miss_to_device: s.write_miss_to_device,
+            rps_miss: s.rps_miss,
+            destage_threshold: s.destage_threshold,
+            cu_busy_retry: s.cu_busy_retry,
         });
     }
     Ok(storage)
@@ -819,6 +870,7 @@ impl World {
             gm_ord_sent: [0; MAX_SITES],
             journal,
             data_ready_prefix: 0,
+            ccw_errors: None,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
         };

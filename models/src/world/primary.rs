@@ -82,10 +82,18 @@ impl World {
     pub(crate) fn assign_seq(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
         let seq = self.serializer.number();
-        let (vol, span, bytes, write_id, dep, data_done) = {
+        let (vol, span, bytes, write_id, dep, data_done, format) = {
             let i = &mut self.dasd.ios[io as usize];
             i.seq = seq;
-            (i.vol, i.span, i.bytes, i.write_id, i.dep, i.data_done)
+            (
+                i.vol,
+                i.span,
+                i.bytes,
+                i.write_id,
+                i.dep,
+                i.data_done,
+                i.format,
+            )
         };
         let sites = self.dasd.volumes[vol.0 as usize]
             .routing
@@ -117,6 +125,7 @@ impl World {
                 data_msg: [super::NO_MSG; MAX_SITES],
                 sidefile: false,
                 bitmap: false,
+                format,
             },
         );
         self.observe(

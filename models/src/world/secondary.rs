@@ -57,6 +57,8 @@ pub(crate) struct Pending {
     pub bytes: u32,
     /// See `bytes`.
     pub writer: WriteId,
+    /// From the token: a format write (Write CKD), applied with a format write.
+    pub format: bool,
 }
 
 /// One M1 token or M2 token+data element as a message carries it to a site: the fields the
@@ -73,6 +75,8 @@ pub(crate) struct WireRec {
     bytes: u32,
     writer: WriteId,
     group_end: u64,
+    /// A format write (the token's command type).
+    format: bool,
 }
 
 /// One entry of the pending write queue between A and B as the recovery process lists it
@@ -309,6 +313,7 @@ impl Secondary {
         p.seq = seq;
         p.vol = w.vol;
         p.span = w.span;
+        p.format = w.format;
         self.wake(ord);
         true
     }
@@ -828,6 +833,7 @@ impl World {
             bytes: e.bytes,
             writer: e.write_id,
             group_end: e.group_end,
+            format: e.format,
         })
     }
 
@@ -923,18 +929,32 @@ impl World {
             .record_format(span.first)
             .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
         let mut ccws = self.spare_chain();
-        chan::build_write(
-            &mut ccws,
-            &mut self.scratch,
-            (first, last),
-            span,
-            key_len,
-            data_len,
-            |a| {
-                let i = span.iter().position(|x| x == a).unwrap_or(0);
-                digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
-            },
-        );
+        let content = |a| {
+            let i = span.iter().position(|x| x == a).unwrap_or(0);
+            digest_of(pvol, a, shipped.as_ref().map_or(own, |w| w[i]))
+        };
+        // The same commands as the primary's: a format write is applied as one.
+        if p.format {
+            chan::build_format(
+                &mut ccws,
+                &mut self.scratch,
+                (first, last),
+                span,
+                key_len,
+                data_len,
+                content,
+            );
+        } else {
+            chan::build_write(
+                &mut ccws,
+                &mut self.scratch,
+                (first, last),
+                span,
+                key_len,
+                data_len,
+                content,
+            );
+        }
         let io = self.dasd.ios.insert(Io::new(
             Origin::Apply {
                 site: site as u8,
@@ -1092,6 +1112,7 @@ mod tests {
             bytes: 4096,
             writer: seq,
             group_end,
+            format: false,
         }
     }
 

@@ -156,6 +156,12 @@ pub(crate) struct StorageControl {
     pub destage_delay: SimDuration,
     /// Write misses go to the device.
     pub write_miss_to_device: bool,
+    /// RPS miss on reconnection (see `SubsystemConfig::rps_miss`).
+    pub rps_miss: bool,
+    /// NVS occupancy fraction that starts destage at once (`SubsystemConfig`).
+    pub destage_threshold: Option<f64>,
+    /// Control-unit busy retry cost (`SubsystemConfig::cu_busy_retry`).
+    pub cu_busy_retry: Option<SimDuration>,
     /// Lost (subsystem-loss fault): its I/Os never end.
     pub dead: bool,
 }
@@ -360,6 +366,12 @@ impl Dasd {
             sc.chan_free[group] -= 1;
             self.path_granted(io, env);
         } else {
+            if phase == Phase::PathQueue && sc.paths_free == 0 && sc.cu_busy_retry.is_some() {
+                // Every storage path busy: control-unit busy to the channel, which retries
+                // the start when the control unit signals control-unit end.
+                env.stats.cu_busy += 1;
+                self.ios[io as usize].cu_busy = true;
+            }
             sc.path_wait.push_back(io);
         }
     }
@@ -403,13 +415,17 @@ impl Dasd {
                     .rate
                     .min(v.timing().data_rate_bytes_per_s);
                 let d = SimDuration::for_bytes(i.bytes as u64, rate)
-                    + self.storage[ss].timing.per_ccw * i.span.n as u64;
+                    + self.storage[ss].timing.per_ccw * (i.span.n as u64 + i.extra_ccws as u64);
                 let d = scale(d, v.slowdown);
                 env.ctx.schedule_in(d, comp, Ev::DataDone { io });
             }
             _ => {
                 self.ios[io as usize].phase = Phase::Command;
-                let d = self.storage[ss].timing.command_overhead;
+                let mut d = self.storage[ss].timing.command_overhead;
+                if std::mem::take(&mut self.ios[io as usize].cu_busy) {
+                    // The channel's retry after control-unit end.
+                    d += self.storage[ss].cu_busy_retry.unwrap_or(SimDuration::ZERO);
+                }
                 let d = scale(
                     d,
                     self.volumes[self.ios[io as usize].vol.0 as usize].slowdown,
@@ -432,8 +448,12 @@ impl Dasd {
         let ss = self.volumes[vol].ss.0 as usize;
         let comp = self.storage[ss].comp;
         let group = self.ios[io as usize].group as usize;
-        // Interpret the channel program against the volume.
-        let ok = {
+        // Interpret the channel program against the volume (an injected equipment check
+        // ends it before it runs).
+        let forced = self.ios[io as usize].forced_check;
+        let status = if forced != 0 {
+            crate::ccw::ChainStatus::unit_check(crate::ccw::Sense::new(forced, 0, 0), 0)
+        } else {
             let (ios, volumes) = (&mut self.ios, &mut self.volumes);
             chan::plan(
                 &mut volumes[vol],
@@ -441,9 +461,10 @@ impl Dasd {
                 &ios[io as usize].chain,
             )
         };
-        if !ok {
+        if status.is_unit_check() {
             let i = &mut self.ios[io as usize];
             i.failed = true;
+            i.sense = [status.sense.0[0], status.sense.0[1], status.sense.0[7]];
             i.phase = Phase::Ending;
             env.stats.unit_checks += 1;
             self.release_path(ss, group, env);
@@ -451,14 +472,28 @@ impl Dasd {
             env.ctx.schedule_in(d, comp, Ev::Complete { io });
             return None;
         }
-        let (write, span) = {
+        let (write, span, control) = {
             let i = &self.ios[io as usize];
-            (i.write, i.span)
+            (i.write, i.span, i.control)
         };
+        if self.ios[io as usize]
+            .chain
+            .first()
+            .is_some_and(|c| c.code == crate::ccw::Command::Seek.code())
+        {
+            // A classic chain: the storage control runs every search and TIC back while
+            // connected, each costing the per-CCW time.
+            let executed = self.volumes[vol]
+                .effects
+                .as_ref()
+                .map_or(0, |e| e.ccws_executed);
+            self.ios[io as usize].extra_ccws = executed.saturating_sub(span.n as u32);
+        }
         let (t0, t1) = span.tracks();
         let mut hit = true;
+        // A Sense moves the sense bytes from the storage control: no track is looked up.
         for t in t0..=t1 {
-            if !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
+            if !control && !self.storage[ss].cache.touch(track_key(vol as u32, t)) {
                 hit = false;
             }
         }
@@ -478,9 +513,9 @@ impl Dasd {
         let ss = self.volumes[vol].ss.0 as usize;
         let comp = self.storage[ss].comp;
         let group = self.ios[io as usize].group as usize;
-        let (write, span, bytes) = {
+        let (write, span, bytes, extra) = {
             let i = &self.ios[io as usize];
-            (i.write, i.span, i.bytes)
+            (i.write, i.span, i.bytes, i.extra_ccws)
         };
         let nvs_room = self.storage[ss].nvs_used + bytes as u64 <= self.storage[ss].nvs_bytes;
         let fast = if write {
@@ -492,7 +527,7 @@ impl Dasd {
         if fast {
             i.phase = Phase::Transfer;
             let d = SimDuration::for_bytes(bytes as u64, self.storage[ss].timing.rate)
-                + self.storage[ss].timing.per_ccw * span.n as u64;
+                + self.storage[ss].timing.per_ccw * (span.n as u64 + extra as u64);
             env.ctx.schedule_in(
                 scale(d, self.volumes[vol].slowdown),
                 comp,
@@ -527,6 +562,22 @@ impl Dasd {
         if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return;
         }
+        let (ss, group, vol) = {
+            let i = &self.ios[io as usize];
+            let vol = i.vol.0 as usize;
+            (self.volumes[vol].ss.0 as usize, i.group as usize, vol)
+        };
+        let sc = &self.storage[ss];
+        if sc.rps_miss && !(sc.paths_free > 0 && sc.chan_free[group] > 0 && sc.path_wait.is_empty())
+        {
+            // RPS miss: no path to reconnect on as the sector comes round; the device tries
+            // again when it comes round next, a revolution later.
+            env.stats.rps_misses += 1;
+            let v = &self.volumes[vol];
+            let d = scale(v.timing().rotation, v.slowdown);
+            env.ctx.schedule_in(d, sc.comp, Ev::DeviceReady { io });
+            return;
+        }
         self.request_path(io, Phase::Reconnect, env);
     }
 
@@ -540,7 +591,7 @@ impl Dasd {
         if !self.ios.contains(io as usize) || self.dead_primary_io(io, env.alive) {
             return None;
         }
-        let (vol, group, write, span, bytes, miss, write_id) = {
+        let (vol, group, write, span, bytes, miss, write_id, control) = {
             let i = &self.ios[io as usize];
             (
                 i.vol.0 as usize,
@@ -550,11 +601,18 @@ impl Dasd {
                 i.bytes,
                 i.miss,
                 i.write_id,
+                i.control,
             )
         };
         let ss = self.volumes[vol].ss.0 as usize;
         self.release_path(ss, group, env);
         let (t0, t1) = span.tracks();
+        if control {
+            // Sense bytes only: no track staged, nothing counted as a read.
+            let i = &mut self.ios[io as usize];
+            i.data_done = true;
+            return Some(false);
+        }
         for t in t0..=t1 {
             self.storage[ss].cache.insert(track_key(vol as u32, t));
         }
@@ -567,10 +625,29 @@ impl Dasd {
                 env.stats.fast_writes += 1;
                 self.storage[ss].nvs_used += bytes as u64;
                 let v = &mut self.volumes[vol];
-                v.dirty.add(t0, bytes);
-                if !v.destage_scheduled {
+                // Every track the write touched is modified in cache and NVS, each with
+                // the bytes of its own records.
+                for (t, b) in track_shares(span, bytes, t0, t1) {
+                    v.dirty.add(t, b);
+                }
+                let sc = &self.storage[ss];
+                // Above the NVS occupancy threshold the destage starts at once rather than
+                // after the idle delay (also when a delayed one is pending: the first to
+                // find the arm free runs, see `on_destage_start`).
+                let urgent = v.destaging.is_none()
+                    && sc
+                        .destage_threshold
+                        .is_some_and(|f| sc.nvs_used as f64 > f * sc.nvs_bytes as f64);
+                if urgent {
                     v.destage_scheduled = true;
-                    let sc = &self.storage[ss];
+                    env.stats.threshold_destages += 1;
+                    env.ctx.schedule_in(
+                        SimDuration::ZERO,
+                        sc.comp,
+                        Ev::DestageStart { vol: vol as u32 },
+                    );
+                } else if !v.destage_scheduled {
+                    v.destage_scheduled = true;
                     env.ctx.schedule_in(
                         sc.destage_delay,
                         sc.comp,
@@ -647,6 +724,11 @@ impl Dasd {
         let v = &mut self.volumes[vol as usize];
         if v.site.is_none() && !env.alive {
             v.destage_scheduled = false;
+            return;
+        }
+        if v.destaging.is_some() {
+            // A destage is running (one started early on the NVS threshold while a delayed
+            // start was pending): it goes on with the next track itself.
             return;
         }
         let ss = v.ss.0 as usize;
@@ -810,6 +892,33 @@ impl World {
     }
 }
 
+/// The bytes of a write of `bytes` over `span` (tracks `t0..=t1`) that fall on each track
+/// it touches: whole records of the span per track, the remainder of the division on the
+/// last track, so the shares add up to `bytes`.
+pub(crate) fn track_shares(
+    span: crate::content::RecSpan,
+    bytes: u32,
+    t0: u64,
+    t1: u64,
+) -> impl Iterator<Item = (u64, u32)> {
+    let n = span.n.max(1) as u32;
+    let per_rec = bytes / n;
+    let first_on_track = (span.first.rec.max(1) - 1) as u32;
+    let per = span.per_track.max(1) as u32;
+    let mut left = bytes;
+    (t0..=t1).map(move |t| {
+        if t == t1 {
+            return (t, left);
+        }
+        // Records of the span on track t: the first track holds per - first_on_track,
+        // the ones between hold per.
+        let recs = if t == t0 { per - first_on_track } else { per };
+        let b = (recs * per_rec).min(left);
+        left -= b;
+        (t, b)
+    })
+}
+
 /// `d` multiplied by `factor` (>= 1 for a slowed-down device).
 #[inline]
 pub(crate) fn scale(d: SimDuration, factor: f64) -> SimDuration {
@@ -837,7 +946,53 @@ mod tests {
         assert_eq!(c.len(), 3);
     }
 
+    #[test]
+    fn a_cross_track_write_dirties_every_track_it_touches() {
+        use crate::content::RecSpan;
+        use crate::types::Cchhr;
+        // R11 and R12 of track 160, R1..R12 of 161, R1..R3 of 162: 17 records of 4 KiB.
+        let span = RecSpan {
+            first: Cchhr::from_track(160, 11),
+            n: 17,
+            per_track: 12,
+        };
+        let (t0, t1) = span.tracks();
+        assert_eq!((t0, t1), (160, 162));
+        let shares: Vec<_> = track_shares(span, 17 * 4096, t0, t1).collect();
+        assert_eq!(
+            shares,
+            vec![(160, 2 * 4096), (161, 12 * 4096), (162, 3 * 4096)]
+        );
+        let one = RecSpan {
+            first: Cchhr::from_track(5, 3),
+            n: 2,
+            per_track: 12,
+        };
+        assert_eq!(
+            track_shares(one, 100, 5, 5).collect::<Vec<_>>(),
+            vec![(5, 100)]
+        );
+    }
+
     proptest::proptest! {
+        /// The shares of a write add up to its bytes, one per track touched.
+        #[test]
+        fn track_shares_add_up(first in 1u8..=12, n in 1u16..200, per_rec in 1u32..5000) {
+            let span = crate::content::RecSpan {
+                first: crate::types::Cchhr::from_track(30, first),
+                n,
+                per_track: 12,
+            };
+            let (t0, t1) = span.tracks();
+            let shares: Vec<_> = track_shares(span, n as u32 * per_rec, t0, t1).collect();
+            proptest::prop_assert_eq!(shares.len() as u64, t1 - t0 + 1);
+            proptest::prop_assert_eq!(shares.iter().map(|s| s.1 as u64).sum::<u64>(), n as u64 * per_rec as u64);
+            for (t, b) in &shares {
+                let recs = span.iter().filter(|a| a.track() == *t).count() as u64;
+                proptest::prop_assert_eq!(*b as u64, recs * per_rec as u64);
+            }
+        }
+
         #[test]
         fn lru_never_exceeds_capacity_and_matches_a_model(cap in 1usize..8, ops in proptest::collection::vec(0u64..12, 0..200)) {
             let mut c = TrackCache::new(cap);

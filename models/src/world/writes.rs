@@ -43,6 +43,8 @@ pub(crate) struct WriteEntry {
     pub sidefile: bool,
     /// Made while the session was suspended: only marked in the changed-track bitmap.
     pub bitmap: bool,
+    /// A format write (Write CKD): the secondary applies it with a format write.
+    pub format: bool,
 }
 
 /// Replicated writes by sequence number (dense from the oldest not retired), with the
