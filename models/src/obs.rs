@@ -20,6 +20,8 @@ pub enum SuspendReason {
     SubsystemLost,
     /// The operator suspended the session.
     Operator,
+    /// `zgm`: the journal stayed full for its timeout.
+    JournalFull,
 }
 
 impl SuspendReason {
@@ -29,6 +31,7 @@ impl SuspendReason {
             SuspendReason::SidefileThreshold => "sidefile above threshold for the timeout",
             SuspendReason::SubsystemLost => "storage control lost",
             SuspendReason::Operator => "operator",
+            SuspendReason::JournalFull => "journal full for the timeout",
         }
     }
 }

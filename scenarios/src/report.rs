@@ -50,6 +50,11 @@ pub struct Report {
     pub model: WorldStats,
     /// Extension: simulated host writes per wall-clock second.
     pub writes_per_wall_s: f64,
+    /// Extension, `zgm` only: per SDM session its consistency time, master recoverable
+    /// time, residual count, buffers, journal use and the share of sampling instants each
+    /// cause held it back (ANTX8117I-like delay attribution).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zgm: Vec<models::world::zgm::ZgmLive>,
 }
 
 /// `primary`.
@@ -134,6 +139,14 @@ pub struct SecondaryView {
     /// the scope (from the Establish extents), sorted by name.
     #[serde(default)]
     pub datasets: Vec<DatasetRecovery>,
+    /// Version 2 extension, `zgm` only: what the recovery site's System Data Mover knows
+    /// after XRECOVER: the master recoverable time, per SDM session its journal consistency
+    /// time, the time its volumes were recovered to, journal use, and per storage-control
+    /// session the latest time stamp read. (In `zgm`, `consistency_seq` above is the newest
+    /// record set the recovery wrote, `highest_token_seq` the newest it read, and `entries`
+    /// the record sets it held and did not write.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zgm: Option<models::world::zgm::ZgmRecovery>,
 }
 
 /// A data set's state after recovery, as the recovery site can tell from its holdings.
@@ -323,6 +336,7 @@ pub fn site_views(
         entries,
         recovery_scope: scope.patterns().to_vec(),
         datasets: datasets.into_values().collect(),
+        zgm: view.zgm.clone(),
     };
     let named: std::collections::BTreeSet<&str> = sv
         .datasets_affected
@@ -366,6 +380,31 @@ pub fn site_views(
             "the site believes A = {}, past the true consistency point {}",
             sv.consistency_seq, truth.consistency_seq
         ));
+    }
+    if let Some(z) = &sv.zgm {
+        // The site recovered every session to a time; the checker knows the oldest write
+        // it lacks (A+1). A write older than the recovered time missing from the image
+        // means the time stamps misled the SDM (a broken common time reference) or the
+        // sessions recovered to different times (uncoupled).
+        let recovered = z
+            .sessions
+            .iter()
+            .map(|s| s.recovered_to_ns)
+            .min()
+            .unwrap_or(0);
+        let newest = z
+            .sessions
+            .iter()
+            .map(|s| s.recovered_to_ns)
+            .max()
+            .unwrap_or(0);
+        if newest > recovered {
+            dis.push(format!(
+                "the SDM sessions recovered to different times ({:.6} s to {:.6} s): not coupled, their volumes are not consistent with each other",
+                recovered as f64 / 1e9,
+                newest as f64 / 1e9
+            ));
+        }
     }
     if let Some(p) = sv.initial_copy_progress
         && p < 1.0

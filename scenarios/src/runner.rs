@@ -943,6 +943,7 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
         } else {
             0.0
         },
+        zgm: w.zgm_sessions(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The invariant suite of DESIGN.md over random small worlds: 1-3 hosts, 1-3 storage
-//! controls, 1-8 volumes, 1-2 sites, every mode, random link speeds, distances and
+//! controls, 1-8 volumes, 1-2 sites, every mode (`zgm` with random readers, placement,
+//! intervals and coupled sessions), random link speeds, distances and
 //! batching, random seeds and disaster instants. Each case runs the scenario to its
 //! recovery, writes the trace, image and report, and checks:
 //!
@@ -54,7 +55,8 @@ fn case() -> impl Strategy<Value = Case> {
             Just("xrc-prt"),
             Just("sync"),
             Just("naive"),
-            Just("pit")
+            Just("pit"),
+            Just("zgm")
         ],
         (
             prop_oneof![1u32..10, 10u32..500, 500u32..5000],
@@ -114,6 +116,25 @@ fn scenario(c: &Case) -> String {
         c.movers,
         c.apply_parallel
     );
+    if c.mode == "zgm" {
+        // The System Data Mover's shape from the seed: readers, placement, read and group
+        // intervals, and (with two or more storage controls) two coupled sessions.
+        let b = c.seed >> 8;
+        s += &format!(
+            "[copy.zgm]\nreaders = {}\nsdm = \"{}\"\nread_interval = \"{}ms\"\ngroup_interval = \"{}ms\"\n",
+            1 + b % 3,
+            if b & 4 != 0 { "primary" } else { "secondary" },
+            5 + (b >> 3) % 300,
+            (b >> 12) % 100
+        );
+        if c.subsystems >= 2 && (b >> 20) & 1 == 1 {
+            let rest: Vec<String> = (1..c.subsystems).map(|k| format!("\"SS{k}\"")).collect();
+            s += &format!(
+                "[[copy.zgm.sessions]]\nname = \"A\"\nsubsystems = [\"SS0\"]\n[[copy.zgm.sessions]]\nname = \"B\"\nsubsystems = [{}]\n",
+                rest.join(", ")
+            );
+        }
+    }
     for k in 0..c.subsystems {
         s += &format!("[[subsystems]]\nname = \"SS{k}\"\n");
     }

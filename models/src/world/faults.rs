@@ -278,6 +278,9 @@ impl World {
             return;
         }
         self.observe(ctx.now(), Obs::RpoSample);
+        if self.zgm.is_some() {
+            self.zgm_sample();
+        }
         ctx.schedule_in(self.cfg.run.rpo_interval, self.me, Ev::RpoSample);
     }
 }

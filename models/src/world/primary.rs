@@ -36,6 +36,10 @@ impl World {
                 self.assign_seq(io, ctx);
             }
             Mode::Naive | Mode::Pit => self.assign_seq(io, ctx),
+            Mode::Zgm => {
+                self.assign_seq(io, ctx);
+                self.zgm_begin(io, ctx);
+            }
         }
     }
 
@@ -212,6 +216,7 @@ impl World {
                 }
             }
             Mode::Pit => {}
+            Mode::Zgm => self.zgm_capture(io, seq, ctx),
         }
     }
 

@@ -147,6 +147,8 @@ pub struct RecoveryView {
     /// Updates are written in sequence order, so the image at A is consistent in time
     /// (false in `naive`, which writes as data arrives).
     pub ordered: bool,
+    /// `zgm`: the SDM sessions' consistency times, journals and storage-control sessions.
+    pub zgm: Option<super::zgm::ZgmRecovery>,
 }
 
 /// The secondary side of one site.
@@ -534,6 +536,43 @@ impl Secondary {
                     .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
             }),
             ordered,
+            zgm: None,
+        }
+    }
+
+    /// `zgm`'s recovery listing: A as the site knows it is the newest record set it wrote
+    /// (`applied`), B the newest it read (`read`); the entries are the record sets it held
+    /// and did not write (`held`, in time-stamp order).
+    pub(crate) fn zgm_view(
+        &self,
+        at: SimTime,
+        applied: u64,
+        read: u64,
+        held: &[super::zgm::sidefile::RecordSet],
+    ) -> RecoveryView {
+        let entries = held
+            .iter()
+            .map(|r| {
+                let ds = self
+                    .dataset_of(r.vol, r.span.first.track())
+                    .map(str::to_string);
+                super::zgm::held_entry(r, ds)
+            })
+            .collect();
+        RecoveryView {
+            at,
+            consistency_seq: applied,
+            highest_token_seq: read,
+            entries,
+            extents_known: self.extents.len(),
+            extents: self.extents.clone(),
+            initial_copy: (!self.initial_copies.is_empty()).then(|| {
+                self.initial_copies
+                    .values()
+                    .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
+            }),
+            ordered: true,
+            zgm: None,
         }
     }
 
@@ -607,6 +646,7 @@ impl World {
                     );
                 }
             }
+            MsgKind::Data if self.mode() == Mode::Zgm => self.zgm_arrive(site, msg, ctx),
             MsgKind::Data => {
                 for &seq in &msg.tokens {
                     if let Some(w) = self.on_wire(site, seq) {
@@ -803,6 +843,9 @@ impl World {
     /// An update was written at the secondary: retire in order (`apply` events), start
     /// more, acknowledge in `sync`, and check recovery or drain.
     pub(crate) fn apply_done(&mut self, site: u8, ord: u64, io: Io, ctx: &mut Ctx<'_, Ev>) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_apply_done(site, ord, io, ctx);
+        }
         let s = site as usize;
         let mut ccws = io.chain;
         ccws.clear();
@@ -854,6 +897,9 @@ impl World {
     /// After a disaster, once nothing more can arrive, recovery applies the complete
     /// entries up to the first incomplete one (point A).
     pub(crate) fn maybe_start_recovery(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_maybe_recover(site, ctx);
+        }
         if self.primary_alive || self.sites[site].recovering || !self.link_quiet(site) {
             return;
         }
@@ -875,6 +921,9 @@ impl World {
 
     /// Keeps what site `site`'s recovery process produced at `now`.
     fn record_view(&mut self, site: usize, now: SimTime) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_record_view(site, now);
+        }
         let ordered = self.mode() != Mode::Naive;
         let view = self.sites[site].recovery_view(now, ordered);
         self.sites[site].view = Some(view);
@@ -906,7 +955,12 @@ impl World {
             return;
         }
         for (i, s) in self.sites.iter().enumerate() {
-            if s.recovered || s.retired < self.out[i].ordinals() {
+            let behind = if self.mode() == Mode::Zgm {
+                !self.zgm_drained(i)
+            } else {
+                s.retired < self.out[i].ordinals()
+            };
+            if s.recovered || behind {
                 return;
             }
         }
