@@ -1128,9 +1128,16 @@ fn build_zgm(
             owner[ss] = Some(i);
             ids.push(models::types::SubsystemId(ss as u16));
         }
+        if x.read_interval.is_some_and(|d| d.is_zero()) {
+            return Err(l.error_at(
+                &format!("copy.zgm.sessions[{i}].read_interval"),
+                "must be longer than 0",
+            ));
+        }
         sessions.push(models::world::ZgmSessionConfig {
             name: x.name.clone(),
             subsystems: ids,
+            read_interval: x.read_interval,
         });
     }
     if !z.sessions.is_empty()

@@ -417,6 +417,48 @@ pub fn site_views(
     (sv, truth, dis)
 }
 
+/// The `zgm` lines of what the recovery site knows: the time XRECOVER recovered to, per
+/// SDM session its journal consistency time and journal, per storage-control session the
+/// latest time stamp read.
+fn zgm_human(o: &mut String, z: &models::world::zgm::ZgmRecovery, v: &SecondaryView) {
+    let s = |ns: u64| format!("{:.6} s", ns as f64 / 1e9);
+    let _ = writeln!(
+        o,
+        "    XRECOVER        master recoverable time {} ({}); {} record sets held and not applied",
+        s(z.master_time_ns),
+        if z.coupled {
+            "coupled: no session applies past it"
+        } else {
+            "not coupled: each session recovers to its own time"
+        },
+        v.entries_with_data
+    );
+    for x in &z.sessions {
+        let _ = writeln!(
+            o,
+            "    session {:<8} journal (consistency) time {}, volumes recovered to {}; journal {} groups, {} (peak {} of {})",
+            x.name,
+            s(x.consistency_time_ns),
+            s(x.recovered_to_ns),
+            x.journal_groups,
+            bytes(x.journal_bytes),
+            bytes(x.journal_peak_bytes),
+            bytes(x.journal_capacity_bytes)
+        );
+        for c in &x.storage_controls {
+            let _ = writeln!(
+                o,
+                "      {}/{} latest time stamp read {}, {} record sets read, residual count {}",
+                c.subsystem,
+                c.reader,
+                s(c.latest_time_stamp_read_ns),
+                c.record_sets_read,
+                c.residual_count
+            );
+        }
+    }
+}
+
 impl Report {
     /// Whether every site's recovered image is a consistent prefix with no dependent-write
     /// violation.
@@ -626,23 +668,27 @@ pub fn human(r: &Report, color: bool) -> String {
                 v.recovery_scope.join(", ")
             );
         }
-        let _ = writeln!(
-            o,
-            "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
-            v.consistency_seq,
-            v.highest_token_seq,
-            v.entries_with_data,
-            v.entries_without_data,
-            v.missing_tokens,
-            if v.entries_written_out_of_order > 0 {
-                format!(
-                    ", {} already written out of order",
-                    v.entries_written_out_of_order
-                )
-            } else {
-                String::new()
-            }
-        );
+        if let Some(z) = &v.zgm {
+            zgm_human(&mut o, z, v);
+        } else {
+            let _ = writeln!(
+                o,
+                "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
+                v.consistency_seq,
+                v.highest_token_seq,
+                v.entries_with_data,
+                v.entries_without_data,
+                v.missing_tokens,
+                if v.entries_written_out_of_order > 0 {
+                    format!(
+                        ", {} already written out of order",
+                        v.entries_written_out_of_order
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         if !v.datasets_affected.is_empty() {
             let shown: Vec<String> = v
                 .datasets_affected
@@ -680,6 +726,26 @@ pub fn human(r: &Report, color: bool) -> String {
         }
     }
     let _ = writeln!(o);
+    for z in &r.zgm {
+        let mut d: Vec<(&String, &f64)> = z.delay.iter().filter(|(_, v)| **v > 0.0).collect();
+        d.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let d: Vec<String> = d
+            .iter()
+            .map(|(k, v)| format!("{} {:.0}%", k.to_uppercase(), **v * 100.0))
+            .collect();
+        let _ = writeln!(
+            o,
+            "zgm session {} at {}: delay (ANTX8117I-like) {}; journal peak {}",
+            z.name,
+            z.site,
+            if d.is_empty() {
+                "none".into()
+            } else {
+                d.join(", ")
+            },
+            bytes(z.journal_peak_bytes)
+        );
+    }
     let _ = writeln!(o, "{dim}trace hash {}{reset}", r.trace_hash);
     o
 }

@@ -412,8 +412,8 @@ pub struct ZgmSpec {
     pub readers: u32,
     /// An idle reader reads again this long after its last read started.
     pub read_interval: SimDuration,
-    /// The SDM forms a consistency group at most this often (0: whenever the group time
-    /// advances and the journal is free).
+    /// The SDM forms a consistency group at most this often (default 0: whenever the group
+    /// time advances and the journal is free).
     pub group_interval: SimDuration,
     /// The journal (`[copy.zgm.journal]`).
     pub journal: JournalSpec,
@@ -480,6 +480,9 @@ pub struct ZgmSessionSpec {
     pub name: String,
     /// Names of its primary storage controls.
     pub subsystems: Vec<String>,
+    /// Its readers' read interval (default: `copy.zgm.read_interval`).
+    #[serde(default)]
+    pub read_interval: Option<SimDuration>,
 }
 
 impl Default for CopySpec {

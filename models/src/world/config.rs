@@ -292,6 +292,9 @@ pub struct ZgmSessionConfig {
     pub name: String,
     /// Its primary storage controls.
     pub subsystems: Vec<SubsystemId>,
+    /// Its readers' read interval, if not the SDM's.
+    #[serde(default)]
+    pub read_interval: Option<SimDuration>,
 }
 
 /// `zgm`: the System Data Mover.
@@ -326,7 +329,7 @@ impl Default for ZgmConfig {
             sdm: SdmPlace::Secondary,
             readers: 1,
             read_interval: SimDuration::from_millis(500),
-            group_interval: SimDuration::from_millis(500),
+            group_interval: SimDuration::ZERO,
             journal: JournalConfig::default(),
             clock_offset_ns: Vec::new(),
             sessions: Vec::new(),

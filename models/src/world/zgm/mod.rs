@@ -97,6 +97,8 @@ pub(crate) struct Zgm {
     in_transit: u64,
     /// A group formation is scheduled, per SDM.
     form_at: Vec<bool>,
+    /// Read interval of each session's readers.
+    intervals: Vec<SimDuration>,
     /// Recovery started, per site.
     recovering: Vec<bool>,
     /// Delay causes sampled, per SDM session: cause -> samples.
@@ -170,11 +172,14 @@ impl Zgm {
         let n_readers = z.readers.max(1) as usize;
         let mut session_of = vec![0usize; n_ss];
         let mut names = Vec::new();
+        let mut intervals = Vec::new();
         if z.sessions.is_empty() {
             names.push(format!("XRC{}", cfg.copy.session));
+            intervals.push(z.read_interval);
         } else {
             for (x, s) in z.sessions.iter().enumerate() {
                 names.push(s.name.clone());
+                intervals.push(s.read_interval.unwrap_or(z.read_interval));
                 for ss in &s.subsystems {
                     if let Some(o) = session_of.get_mut(ss.0 as usize) {
                         *o = x;
@@ -230,6 +235,7 @@ impl Zgm {
             scs: vec![ScSession::default(); readers.len()],
             readers,
             form_at: vec![false; sdms.len()],
+            intervals,
             delays: vec![BTreeMap::new(); sdms.len()],
             sdms,
             names,
@@ -483,9 +489,9 @@ impl World {
     /// Schedules reader `r`'s next read: at once after a full read, else a read interval
     /// after its last one started.
     fn zgm_next_read(&mut self, r: u32, ctx: &mut Ctx<'_, Ev>) {
-        let interval = self.cfg.copy.zgm.read_interval;
         let z = self.zm();
         let rd = &z.readers[r as usize];
+        let interval = z.intervals[rd.sdm as usize % z.sessions];
         let at = if rd.full {
             ctx.now()
         } else {
