@@ -103,6 +103,9 @@ pub(crate) struct Zgm {
     recovering: Vec<bool>,
     /// Delay causes sampled, per SDM session: cause -> samples.
     pub delays: Vec<BTreeMap<&'static str, u64>>,
+    /// When the session was suspended (ns): the storage-control sessions report no time
+    /// past it (later writes are only marked in the changed-track bitmap).
+    suspended_at: Option<u64>,
 }
 
 /// What the recovery site's SDM knows after XRECOVER, in the product's terms.
@@ -248,6 +251,7 @@ impl Zgm {
             early: BTreeMap::new(),
             in_transit: 0,
             recovering: vec![false; n_sites],
+            suspended_at: None,
         }
     }
 
@@ -348,7 +352,7 @@ impl World {
             self.stats.residual_peak = self.stats.residual_peak.max(vv.residual as u64);
             self.session.residual_add();
             if self.session.sidefile_add(ctx.now()) {
-                self.suspend(ctx, SuspendReason::SidefileThreshold);
+                self.zgm_suspend(SuspendReason::SidefileThreshold, ctx);
             }
             self.stats.sidefile_peak = self.stats.sidefile_peak.max(self.session.sidefile());
         }
@@ -400,6 +404,8 @@ impl World {
         let mut resp = std::mem::take(&mut z.readers[r as usize].resp);
         resp.clear();
         let h = z.scs[r as usize].read(now, batch, &mut resp);
+        // Suspended: writes since are not copied, so no time past the suspension is.
+        let h = z.suspended_at.map_or(h, |s| h.min(s.saturating_sub(1)));
         let rd = &mut z.readers[r as usize];
         rd.horizon = h;
         rd.full = resp.len() >= batch;
@@ -569,7 +575,7 @@ impl World {
                 let timeout = self.z().sdms[x].journal.full_timeout();
                 if waited >= timeout {
                     if self.primary_alive && !self.session.suspended() {
-                        self.suspend(ctx, SuspendReason::JournalFull);
+                        self.zgm_suspend(SuspendReason::JournalFull, ctx);
                     }
                 } else if !self.z().form_at[x] {
                     self.zm().form_at[x] = true;
@@ -581,6 +587,14 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Suspends the session: from now on writes are only marked in the changed-track
+    /// bitmap, and the consistency time stops here.
+    fn zgm_suspend(&mut self, reason: SuspendReason, ctx: &mut Ctx<'_, Ev>) {
+        let now = ctx.now().as_nanos();
+        self.zm().suspended_at.get_or_insert(now);
+        self.suspend(ctx, reason);
     }
 
     /// Readers waiting for room in the buffers read again.
