@@ -50,11 +50,11 @@ fn report(text: &str) -> scenarios::report::Report {
 }
 
 /// Light load (90 writes/s, link 7% busy): the mean sampled recovery point decomposes into
-/// time-stamp skew + half the read interval + the read's way back (propagation, channel
-/// program, channel transfer, link transmission) + group formation (0: formed on arrival)
-/// + the journal write, less the mean gap from the consistency time to the next transaction;
-/// within 10% of that first-order sum, for the SDM at either site, several read intervals
-/// and distances, and a host clock running ahead.
+/// time-stamp skew, half the read interval, the read's way back (propagation, channel
+/// program, channel transfer, link transmission), group formation (0: formed on arrival)
+/// and the journal write, less the mean gap from the consistency time to the next
+/// transaction. Within 10% of that first-order sum, for the SDM at either site, several
+/// read intervals and distances, and a host clock running ahead.
 #[test]
 fn light_load_rpo_decomposes_into_its_parts() {
     let mut rows = Vec::new();
