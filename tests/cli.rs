@@ -262,7 +262,11 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     let modes: Vec<&str> = modes.into_iter().filter(|m| *m != "note:").collect();
-    assert_eq!(modes, ["xrc", "xrc-prt", "sync", "naive", "pit"], "{t}");
+    assert_eq!(
+        modes,
+        ["xrc", "xrc-prt", "sync", "naive", "pit", "zgm"],
+        "{t}"
+    );
     // fig5 keeps pit's default interval (an hour): the table says why pit lost everything.
     assert!(
         t.contains("note: pit: no point-in-time copy was complete before the end (copy.pit_interval = 3600s)"),
