@@ -790,15 +790,18 @@ impl World {
     /// With drain: whether `site` has written everything read (nothing more to come).
     pub(crate) fn zgm_drained(&self, site: usize) -> bool {
         let z = self.z();
+        // Every record set read, on no wire, in no buffer, and written: the SDM keeps
+        // forming (empty) groups as idle sessions report their time, so groups themselves
+        // may remain.
         z.in_transit == 0
             && z.readers
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| r.site as usize == site)
-                .all(|(i, r)| !r.busy && z.scs[i].residual() == 0)
+                .all(|(i, r)| r.resp.is_empty() && z.scs[i].residual() == 0)
             && z.sdms_of(site).all(|x| {
                 let s = &z.sdms[x];
-                s.quiet() && s.groups.is_empty() && s.buffered() == 0
+                s.inflight == 0 && s.held().next().is_none()
             })
     }
 
