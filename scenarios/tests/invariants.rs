@@ -230,6 +230,21 @@ proptest! {
                 prop_assert!(a <= s["highest_token_seq"].as_u64().unwrap() || a == 0, "A above B: {}", s);
                 prop_assert_eq!(&s["mismatched_records"], &serde_json::json!(0));
                 prop_assert_eq!(&s["dependent_write_violations"], &serde_json::json!(0));
+                if c.mode == "zgm" && s["lost_writes"].as_u64().unwrap() > 0 {
+                    // The consistency time is respected: every write started at or before
+                    // the time the site recovered to is in the image (the oldest lost write
+                    // started after it).
+                    let disaster = rep["disaster_at_ns"].as_u64().unwrap();
+                    let first_lost = disaster - s["data_loss_window_ns"].as_u64().unwrap();
+                    let recovered = s["secondary_view"]["zgm"]["sessions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x["recovered_to_ns"].as_u64().unwrap())
+                        .max()
+                        .unwrap();
+                    prop_assert!(first_lost > recovered, "first lost {} recovered to {}: {}", first_lost, recovered, s);
+                }
             }
         }
         if c.seed % 4 == 0 {
