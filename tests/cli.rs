@@ -265,7 +265,7 @@ fn compare_runs_every_copy_mode_struck_at_the_same_instant() {
     assert_eq!(
         modes,
         [
-            "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur"
+            "xrc", "xrc-prt", "sync", "naive", "pit", "zgm", "srdfa", "gm", "ur"
         ],
         "{t}"
     );

@@ -21,6 +21,8 @@ pub enum SuspendReason {
     /// The operator suspended the session.
     Operator,
     /// `ur`: the master journal filled.
+    MasterJournalFull,
+    /// `zgm`: the journal stayed full for its timeout.
     JournalFull,
 }
 
@@ -31,7 +33,8 @@ impl SuspendReason {
             SuspendReason::SidefileThreshold => "sidefile above threshold for the timeout",
             SuspendReason::SubsystemLost => "storage control lost",
             SuspendReason::Operator => "operator",
-            SuspendReason::JournalFull => "master journal full",
+            SuspendReason::MasterJournalFull => "master journal full",
+            SuspendReason::JournalFull => "journal full for the timeout",
         }
     }
 }

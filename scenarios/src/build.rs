@@ -288,7 +288,9 @@ pub fn build(loaded: &Loaded<Scenario>, base_dir: &Path) -> Result<Built, LoadEr
     let (mut hosts, total_rate) = build_hosts(l, s, &layout)?;
     let trace = build_workload(l, s, &layout, &mut hosts, total_rate, base_dir)?;
     let sites = build_links(l, s)?;
-    let copy = build_copy(l, s, std::mem::take(&mut layout.pairs))?;
+    let zgm = build_zgm(l, s, &layout.subsystems)?;
+    let mut copy = build_copy(l, s, std::mem::take(&mut layout.pairs))?;
+    copy.zgm = zgm;
     // Faults (and the session operations of the pairs).
     let faults = build_faults(
         l,
@@ -1121,6 +1123,128 @@ fn build_copy(
         ur_poll_interval: c.ur_poll_interval,
         ur_reads: c.ur_reads,
         initial_copy: c.initial_copy,
+        zgm: models::world::ZgmConfig::default(),
+    })
+}
+
+/// `[copy.zgm]`: checked and translated (host names to indices, storage control names to
+/// ids); errors at the key.
+fn build_zgm(
+    l: &Loaded<Scenario>,
+    s: &Scenario,
+    subsystems: &[SubsystemConfig],
+) -> Result<models::world::ZgmConfig, LoadError> {
+    let z = &s.copy.zgm;
+    if !(1..=16).contains(&z.readers) {
+        return Err(l.error_at(
+            "copy.zgm.readers",
+            format!(
+                "must be 1..=16 readers per storage control, got {}",
+                z.readers
+            ),
+        ));
+    }
+    if z.read_interval.is_zero() {
+        return Err(l.error_at("copy.zgm.read_interval", "must be longer than 0"));
+    }
+    let j = &z.journal;
+    if !(1..=16).contains(&j.data_sets) {
+        return Err(l.error_at(
+            "copy.zgm.journal.data_sets",
+            format!("must be 1..=16 journal data sets, got {}", j.data_sets),
+        ));
+    }
+    if !(j.mbytes_per_s.is_finite() && j.mbytes_per_s > 0.0) {
+        return Err(l.error_at(
+            "copy.zgm.journal.mbytes_per_s",
+            format!("must be a number > 0, got {}", j.mbytes_per_s),
+        ));
+    }
+    if j.capacity_mb == 0 {
+        return Err(l.error_at("copy.zgm.journal.capacity_mb", "must be at least 1"));
+    }
+    let mut offsets = vec![0i64; s.hosts.len()];
+    for (name, us) in &z.clock_offset_us {
+        let Some(h) = s.hosts.iter().position(|h| &h.name == name) else {
+            let known: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(l.error_at(
+                &format!("copy.zgm.clock_offset_us.{name}"),
+                format!("no host named {name}; hosts are {}", known.join(", ")),
+            ));
+        };
+        offsets[h] = us.saturating_mul(1000);
+    }
+    let mut sessions = Vec::new();
+    let mut owner: Vec<Option<usize>> = vec![None; subsystems.len()];
+    for (i, x) in z.sessions.iter().enumerate() {
+        let mut ids = Vec::new();
+        for (k, name) in x.subsystems.iter().enumerate() {
+            let at = format!("copy.zgm.sessions[{i}].subsystems[{k}]");
+            let Some(ss) = subsystems.iter().position(|y| &y.name == name) else {
+                let known: Vec<&str> = subsystems
+                    .iter()
+                    .filter(|y| y.site.is_none())
+                    .map(|y| y.name.as_str())
+                    .collect();
+                return Err(l.error_at(
+                    &at,
+                    format!(
+                        "no storage control named {name}; primary storage controls are {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if subsystems[ss].site.is_some() {
+                return Err(l.error_at(&at, format!("{name} is a secondary-site storage control")));
+            }
+            if let Some(o) = owner[ss] {
+                return Err(l.error_at(
+                    &at,
+                    format!("{name} is already in session {}", z.sessions[o].name),
+                ));
+            }
+            owner[ss] = Some(i);
+            ids.push(models::types::SubsystemId(ss as u16));
+        }
+        if x.read_interval.is_some_and(|d| d.is_zero()) {
+            return Err(l.error_at(
+                &format!("copy.zgm.sessions[{i}].read_interval"),
+                "must be longer than 0",
+            ));
+        }
+        sessions.push(models::world::ZgmSessionConfig {
+            name: x.name.clone(),
+            subsystems: ids,
+            read_interval: x.read_interval,
+        });
+    }
+    if !z.sessions.is_empty()
+        && let Some(ss) =
+            (0..subsystems.len()).find(|&i| subsystems[i].site.is_none() && owner[i].is_none())
+    {
+        return Err(l.error_at(
+            "copy.zgm.sessions",
+            format!(
+                "primary storage control {} is in no session: each must be in one",
+                subsystems[ss].name
+            ),
+        ));
+    }
+    Ok(models::world::ZgmConfig {
+        sdm: z.sdm,
+        readers: z.readers,
+        read_interval: z.read_interval,
+        group_interval: z.group_interval,
+        journal: models::world::JournalConfig {
+            data_sets: j.data_sets,
+            bandwidth: (j.mbytes_per_s * 1e6) as u64,
+            latency: j.latency,
+            capacity: j.capacity_mb << 20,
+            full_timeout: j.full_timeout,
+        },
+        clock_offset_ns: offsets,
+        sessions,
+        coupled: z.coupled,
     })
 }
 

@@ -349,7 +349,7 @@ mod tests {
         let names = mode_names();
         assert_eq!(names.len(), models::world::Mode::ALL.len());
         for n in [
-            "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur",
+            "xrc", "xrc-prt", "sync", "naive", "pit", "zgm", "srdfa", "gm", "ur",
         ] {
             assert!(names.contains(&n), "{n}");
         }

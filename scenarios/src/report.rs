@@ -50,6 +50,11 @@ pub struct Report {
     pub model: WorldStats,
     /// Extension: simulated host writes per wall-clock second.
     pub writes_per_wall_s: f64,
+    /// Extension, `zgm` only: per SDM session its consistency time, master recoverable
+    /// time, residual count, buffers, journal use and the share of sampling instants each
+    /// cause held it back (ANTX8117I-like delay attribution).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zgm: Vec<models::world::zgm::ZgmLive>,
 }
 
 /// `primary`.
@@ -138,6 +143,14 @@ pub struct SecondaryView {
     /// `srdfa` cycles it had not applied and discarded at recovery (the receive set).
     #[serde(default)]
     pub discarded_writes: u64,
+    /// Version 2 extension, `zgm` only: what the recovery site's System Data Mover knows
+    /// after XRECOVER: the master recoverable time, per SDM session its journal consistency
+    /// time, the time its volumes were recovered to, journal use, and per storage-control
+    /// session the latest time stamp read. (In `zgm`, `consistency_seq` above is the newest
+    /// record set the recovery wrote, `highest_token_seq` the newest it read, and `entries`
+    /// the record sets it held and did not write.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zgm: Option<models::world::zgm::ZgmRecovery>,
 }
 
 /// A data set's state after recovery, as the recovery site can tell from its holdings.
@@ -328,6 +341,7 @@ pub fn site_views(
         recovery_scope: scope.patterns().to_vec(),
         datasets: datasets.into_values().collect(),
         discarded_writes: view.discarded_writes,
+        zgm: view.zgm.clone(),
     };
     let named: std::collections::BTreeSet<&str> = sv
         .datasets_affected
@@ -382,6 +396,31 @@ pub fn site_views(
             sv.consistency_seq, truth.consistency_seq
         ));
     }
+    if let Some(z) = &sv.zgm {
+        // The site recovered every session to a time; the checker knows the oldest write
+        // it lacks (A+1). A write older than the recovered time missing from the image
+        // means the time stamps misled the SDM (a broken common time reference) or the
+        // sessions recovered to different times (uncoupled).
+        let recovered = z
+            .sessions
+            .iter()
+            .map(|s| s.recovered_to_ns)
+            .min()
+            .unwrap_or(0);
+        let newest = z
+            .sessions
+            .iter()
+            .map(|s| s.recovered_to_ns)
+            .max()
+            .unwrap_or(0);
+        if newest > recovered {
+            dis.push(format!(
+                "the SDM sessions recovered to different times ({:.6} s to {:.6} s): not coupled, their volumes are not consistent with each other",
+                recovered as f64 / 1e9,
+                newest as f64 / 1e9
+            ));
+        }
+    }
     if let Some(p) = sv.initial_copy_progress
         && p < 1.0
     {
@@ -391,6 +430,48 @@ pub fn site_views(
         ));
     }
     (sv, truth, dis)
+}
+
+/// The `zgm` lines of what the recovery site knows: the time XRECOVER recovered to, per
+/// SDM session its journal consistency time and journal, per storage-control session the
+/// latest time stamp read.
+fn zgm_human(o: &mut String, z: &models::world::zgm::ZgmRecovery, v: &SecondaryView) {
+    let s = |ns: u64| format!("{:.6} s", ns as f64 / 1e9);
+    let _ = writeln!(
+        o,
+        "    XRECOVER        master recoverable time {} ({}); {} record sets held and not applied",
+        s(z.master_time_ns),
+        if z.coupled {
+            "coupled: no session applies past it"
+        } else {
+            "not coupled: each session recovers to its own time"
+        },
+        v.entries_with_data
+    );
+    for x in &z.sessions {
+        let _ = writeln!(
+            o,
+            "    session {:<8} journal (consistency) time {}, volumes recovered to {}; journal {} groups, {} (peak {} of {})",
+            x.name,
+            s(x.consistency_time_ns),
+            s(x.recovered_to_ns),
+            x.journal_groups,
+            bytes(x.journal_bytes),
+            bytes(x.journal_peak_bytes),
+            bytes(x.journal_capacity_bytes)
+        );
+        for c in &x.storage_controls {
+            let _ = writeln!(
+                o,
+                "      {}/{} latest time stamp read {}, {} record sets read, residual count {}",
+                c.subsystem,
+                c.reader,
+                s(c.latest_time_stamp_read_ns),
+                c.record_sets_read,
+                c.residual_count
+            );
+        }
+    }
 }
 
 impl Report {
@@ -630,23 +711,27 @@ pub fn human(r: &Report, color: bool) -> String {
                 v.recovery_scope.join(", ")
             );
         }
-        let _ = writeln!(
-            o,
-            "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
-            v.consistency_seq,
-            v.highest_token_seq,
-            v.entries_with_data,
-            v.entries_without_data,
-            v.missing_tokens,
-            if v.entries_written_out_of_order > 0 {
-                format!(
-                    ", {} already written out of order",
-                    v.entries_written_out_of_order
-                )
-            } else {
-                String::new()
-            }
-        );
+        if let Some(z) = &v.zgm {
+            zgm_human(&mut o, z, v);
+        } else {
+            let _ = writeln!(
+                o,
+                "    A {}  B {}; after A: {} entries with data, {} without, {} tokens missing from its numbering{}",
+                v.consistency_seq,
+                v.highest_token_seq,
+                v.entries_with_data,
+                v.entries_without_data,
+                v.missing_tokens,
+                if v.entries_written_out_of_order > 0 {
+                    format!(
+                        ", {} already written out of order",
+                        v.entries_written_out_of_order
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         if !v.datasets_affected.is_empty() {
             let shown: Vec<String> = v
                 .datasets_affected
@@ -691,6 +776,26 @@ pub fn human(r: &Report, color: bool) -> String {
         }
     }
     let _ = writeln!(o);
+    for z in &r.zgm {
+        let mut d: Vec<(&String, &f64)> = z.delay.iter().filter(|(_, v)| **v > 0.0).collect();
+        d.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let d: Vec<String> = d
+            .iter()
+            .map(|(k, v)| format!("{} {:.0}%", k.to_uppercase(), **v * 100.0))
+            .collect();
+        let _ = writeln!(
+            o,
+            "zgm session {} at {}: delay (ANTX8117I-like) {}; journal peak {}",
+            z.name,
+            z.site,
+            if d.is_empty() {
+                "none".into()
+            } else {
+                d.join(", ")
+            },
+            bytes(z.journal_peak_bytes)
+        );
+    }
     let _ = writeln!(o, "{dim}trace hash {}{reset}", r.trace_hash);
     o
 }

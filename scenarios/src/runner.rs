@@ -896,8 +896,31 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
             .recovery_view(i)
             .expect("every site's recovery process has listed its holdings");
         let volsers: Vec<String> = cfg.volumes.iter().map(|v| v.volser.clone()).collect();
-        let (secondary_view, truth, disagreements) =
+        let (secondary_view, truth, mut disagreements) =
             site_views(view, &core, &volsers, &built.scope);
+        if let Some(z) = &secondary_view.zgm
+            && core.lost_writes > 0
+        {
+            // zgm: the truth's oldest lost write started before the time the site recovered
+            // to: the time stamps misled the SDM (hosts off the common time reference).
+            let reference = oracle
+                .disaster_at()
+                .map_or(cfg.run.length.as_nanos(), |t| t.as_nanos());
+            let first_lost = reference.saturating_sub(core.data_loss_window_ns);
+            let recovered = z
+                .sessions
+                .iter()
+                .map(|s| s.recovered_to_ns)
+                .max()
+                .unwrap_or(0);
+            if first_lost <= recovered {
+                disagreements.push(format!(
+                    "the site recovered to {:.6} s, but a write started at {:.6} s is not in its image: the time stamps did not follow the true order (a host off the common time reference?)",
+                    recovered as f64 / 1e9,
+                    first_lost as f64 / 1e9
+                ));
+            }
+        }
         sites.push(SiteOut {
             core,
             delay_attribution,
@@ -943,6 +966,7 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
         } else {
             0.0
         },
+        zgm: w.zgm_sessions(),
     }
 }
 

@@ -18,6 +18,7 @@
 use models::workload::{Layout, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use sim::SimDuration;
+use std::collections::BTreeMap;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -391,7 +392,7 @@ pub struct OutageSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CopySpec {
-    /// `xrc`, `xrc-prt`, `sync`, `naive` or `pit`.
+    /// `xrc`, `xrc-prt`, `sync`, `naive`, `pit` or `zgm`.
     pub mode: models::world::Mode,
     /// Primary data movers.
     pub movers: u32,
@@ -447,6 +448,92 @@ pub struct CopySpec {
     pub flow: FlowSpec,
     /// Explicit volume pairs (`[[copy.pairs]]`); others are created from `sites.volumes`.
     pub pairs: Vec<PairSpec>,
+    /// `zgm`: the System Data Mover (`[copy.zgm]`).
+    pub zgm: ZgmSpec,
+}
+
+/// `[copy.zgm]`: the System Data Mover of `copy.mode = "zgm"` (IBM XRC as shipped).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZgmSpec {
+    /// Where the SDM runs: `secondary` (reads over the link, paying its round trip) or
+    /// `primary` (local reads, record sets pushed over the link).
+    pub sdm: models::world::SdmPlace,
+    /// Readers per storage control (multiple reader), 1..=16.
+    pub readers: u32,
+    /// An idle reader reads again this long after its last read started.
+    pub read_interval: SimDuration,
+    /// The SDM forms a consistency group at most this often (default 0: whenever the group
+    /// time advances and the journal is free).
+    pub group_interval: SimDuration,
+    /// The journal (`[copy.zgm.journal]`).
+    pub journal: JournalSpec,
+    /// Host clock offsets from the common time reference, microseconds, by host name
+    /// (`{ SYSB = -5000 }`): a broken Sysplex Timer / STP.
+    pub clock_offset_us: BTreeMap<String, i64>,
+    /// SDM sessions (`[[copy.zgm.sessions]]`), each over some primary storage controls;
+    /// empty: one session over all of them.
+    pub sessions: Vec<ZgmSessionSpec>,
+    /// Coupled XRC: no session applies past the master recoverable time.
+    pub coupled: bool,
+}
+
+impl Default for ZgmSpec {
+    fn default() -> Self {
+        let d = models::world::ZgmConfig::default();
+        ZgmSpec {
+            sdm: d.sdm,
+            readers: d.readers,
+            read_interval: d.read_interval,
+            group_interval: d.group_interval,
+            journal: JournalSpec::default(),
+            clock_offset_us: BTreeMap::new(),
+            sessions: Vec::new(),
+            coupled: d.coupled,
+        }
+    }
+}
+
+/// `[copy.zgm.journal]`: the journal data sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalSpec {
+    /// Journal data sets a group is striped over (1..=16).
+    pub data_sets: u32,
+    /// Write rate of one journal data set, megabytes per second.
+    pub mbytes_per_s: f64,
+    /// Fixed time of one journal write.
+    pub latency: SimDuration,
+    /// Journal space, megabytes.
+    pub capacity_mb: u64,
+    /// A journal full for this long suspends the session.
+    pub full_timeout: SimDuration,
+}
+
+impl Default for JournalSpec {
+    fn default() -> Self {
+        let d = models::world::JournalConfig::default();
+        JournalSpec {
+            data_sets: d.data_sets,
+            mbytes_per_s: d.bandwidth as f64 / 1e6,
+            latency: d.latency,
+            capacity_mb: d.capacity >> 20,
+            full_timeout: d.full_timeout,
+        }
+    }
+}
+
+/// `[[copy.zgm.sessions]]`: one SDM session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZgmSessionSpec {
+    /// Session name.
+    pub name: String,
+    /// Names of its primary storage controls.
+    pub subsystems: Vec<String>,
+    /// Its readers' read interval (default: `copy.zgm.read_interval`).
+    #[serde(default)]
+    pub read_interval: Option<SimDuration>,
 }
 
 impl Default for CopySpec {
@@ -479,6 +566,7 @@ impl Default for CopySpec {
             initial_copy: d.initial_copy,
             flow: FlowSpec::None,
             pairs: Vec::new(),
+            zgm: ZgmSpec::default(),
         }
     }
 }

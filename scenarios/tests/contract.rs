@@ -59,7 +59,7 @@ fn check(name: &str, sets: &[&str]) -> scenarios::report::Report {
 #[test]
 fn outputs_agree_for_every_mode_with_a_disaster() {
     for mode in [
-        "xrc", "xrc-prt", "sync", "naive", "pit", "srdfa", "gm", "ur",
+        "xrc", "xrc-prt", "sync", "naive", "pit", "zgm", "srdfa", "gm", "ur",
     ] {
         let r = check(
             mode,

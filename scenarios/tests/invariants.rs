@@ -1,5 +1,6 @@
 //! The invariant suite of DESIGN.md over random small worlds: 1-3 hosts, 1-3 storage
-//! controls, 1-8 volumes, 1-2 sites, every mode, random link speeds, distances and
+//! controls, 1-8 volumes, 1-2 sites, every mode (`zgm` with random readers, placement,
+//! intervals and coupled sessions), random link speeds, distances and
 //! batching, random seeds and disaster instants. Each case runs the scenario to its
 //! recovery, writes the trace, image and report, and checks:
 //!
@@ -76,6 +77,7 @@ fn case() -> impl Strategy<Value = Case> {
             Just("sync"),
             Just("naive"),
             Just("pit"),
+            Just("zgm"),
             Just("srdfa"),
             Just("gm"),
             Just("ur")
@@ -143,6 +145,25 @@ fn scenario(c: &Case) -> String {
         c.movers,
         c.apply_parallel
     );
+    if c.mode == "zgm" {
+        // The System Data Mover's shape from the seed: readers, placement, read and group
+        // intervals, and (with two or more storage controls) two coupled sessions.
+        let b = c.seed >> 8;
+        s += &format!(
+            "[copy.zgm]\nreaders = {}\nsdm = \"{}\"\nread_interval = \"{}ms\"\ngroup_interval = \"{}ms\"\n",
+            1 + b % 3,
+            if b & 4 != 0 { "primary" } else { "secondary" },
+            5 + (b >> 3) % 300,
+            (b >> 12) % 100
+        );
+        if c.subsystems >= 2 && (b >> 20) & 1 == 1 {
+            let rest: Vec<String> = (1..c.subsystems).map(|k| format!("\"SS{k}\"")).collect();
+            s += &format!(
+                "[[copy.zgm.sessions]]\nname = \"A\"\nsubsystems = [\"SS0\"]\n[[copy.zgm.sessions]]\nname = \"B\"\nsubsystems = [{}]\n",
+                rest.join(", ")
+            );
+        }
+    }
     for k in 0..c.subsystems {
         s += &format!("[[subsystems]]\nname = \"SS{k}\"\n");
         if c.timing & 1 != 0 {
@@ -256,6 +277,21 @@ proptest! {
                 prop_assert!(a <= s["highest_token_seq"].as_u64().unwrap() || a == 0, "A above B: {}", s);
                 prop_assert_eq!(&s["mismatched_records"], &serde_json::json!(0));
                 prop_assert_eq!(&s["dependent_write_violations"], &serde_json::json!(0));
+                if c.mode == "zgm" && s["lost_writes"].as_u64().unwrap() > 0 {
+                    // The consistency time is respected: every write started at or before
+                    // the time the site recovered to is in the image (the oldest lost write
+                    // started after it).
+                    let disaster = rep["disaster_at_ns"].as_u64().unwrap();
+                    let first_lost = disaster - s["data_loss_window_ns"].as_u64().unwrap();
+                    let recovered = s["secondary_view"]["zgm"]["sessions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x["recovered_to_ns"].as_u64().unwrap())
+                        .max()
+                        .unwrap();
+                    prop_assert!(first_lost > recovered, "first lost {} recovered to {}: {}", first_lost, recovered, s);
+                }
             }
         }
         if c.seed % 4 == 0 {

@@ -1098,3 +1098,146 @@ fn ckd_mix_without_its_keys_is_the_old_model() {
         (0, 0, 0, 0, 0)
     );
 }
+
+// ----------------------------------------------------------------------------------------
+// zgm: IBM XRC as shipped (z/OS Global Mirror).
+
+/// The report's zgm view of site 0.
+fn zgm_view(r: &Report) -> &models::world::zgm::ZgmRecovery {
+    r.sites[0]
+        .secondary_view
+        .zgm
+        .as_ref()
+        .expect("a zgm run reports the SDM's view")
+}
+
+/// `zgm.toml`: a consistent image at the journal (consistency) time, a recovery point of
+/// about a second (IBM: "a few seconds"), every storage-control session read up to near the
+/// disaster, and the report in the product's terms.
+#[test]
+fn zgm_recovers_consistently_to_its_consistency_time_seconds_behind() {
+    let o = run_scenario("zgm.toml", &[], true);
+    let r = &o.report;
+    assert!(consistent(r), "{}", human(r, false));
+    let s = &r.sites[0];
+    let rpo = ms(s.core.rpo_ns.mean);
+    assert!((500.0..5000.0).contains(&rpo), "RPO mean {rpo} ms");
+    let z = zgm_view(r);
+    assert!(z.coupled);
+    assert_eq!(z.sessions.len(), 1);
+    let x = &z.sessions[0];
+    let disaster = r.disaster_at_ns.unwrap();
+    // The recovery point: behind the disaster by about the read interval.
+    assert!(x.consistency_time_ns < disaster);
+    assert!(disaster - x.consistency_time_ns < 3_000_000_000, "{x:?}");
+    assert_eq!(x.recovered_to_ns, x.consistency_time_ns);
+    assert_eq!(z.master_time_ns, x.consistency_time_ns);
+    assert_eq!(x.storage_controls.len(), 2);
+    for c in &x.storage_controls {
+        assert!(
+            c.latest_time_stamp_read_ns > disaster - 3_000_000_000,
+            "{c:?}"
+        );
+    }
+    // The truth: nothing stamped before the consistency time is lost (A + 1 is later).
+    let first_lost_at = disaster - s.core.data_loss_window_ns;
+    assert!(
+        first_lost_at > x.consistency_time_ns,
+        "{first_lost_at} {x:?}"
+    );
+    assert!(
+        s.disagreements
+            .iter()
+            .all(|d| !d.contains("different times"))
+    );
+    let text = human(r, false);
+    assert!(
+        text.contains("XRECOVER") && text.contains("latest time stamp read"),
+        "{text}"
+    );
+    assert_eq!(r.zgm.len(), 1);
+    assert!(r.zgm[0].delay.contains_key("primary"), "{:?}", r.zgm[0]);
+}
+
+/// `zgm-journal.toml`: the journal slower than the offload bounds the copy: the recovery
+/// point falls further behind the longer it runs, and the delay is the journal's; with a
+/// journal too small for the groups waiting on a slowed secondary, it stays full past its
+/// timeout and the session suspends.
+#[test]
+fn zgm_journal_slower_than_offload_is_the_bottleneck_and_a_full_journal_suspends() {
+    let fast = run_scenario("zgm.toml", &[], false).report;
+    let slow = run_scenario("zgm-journal.toml", &[], true).report;
+    assert!(consistent(&slow), "{}", human(&slow, false));
+    let (f, s) = (&fast.sites[0].core, &slow.sites[0].core);
+    assert!(
+        s.rpo_ns.mean > 5 * f.rpo_ns.mean,
+        "journal-bound RPO {} vs {}",
+        ms(s.rpo_ns.mean),
+        ms(f.rpo_ns.mean)
+    );
+    // Growing: struck at 30 s instead of 60 s, the recovery point is much nearer.
+    let early = run_scenario("zgm-journal.toml", &["disaster.at=30s"], false).report;
+    let e = &early.sites[0].core;
+    assert!(
+        s.rpo_ns.mean > e.rpo_ns.mean * 3 / 2,
+        "RPO at 60 s {} vs at 30 s {}",
+        ms(s.rpo_ns.mean),
+        ms(e.rpo_ns.mean)
+    );
+    let d = &slow.zgm[0].delay;
+    assert!(d["journal"] > 0.8, "{d:?}");
+    // Journal full for its timeout: suspension.
+    let full = run_scenario(
+        "zgm.toml",
+        &[
+            "copy.zgm.journal.capacity_mb=16",
+            "copy.zgm.journal.full_timeout=3s",
+            "faults=[{kind=\"secondary_slowdown\", site=\"S1\", at=\"20s\", until=\"50s\", factor=40}]",
+        ],
+        true,
+    )
+    .report;
+    let sus = &full.model.suspensions;
+    assert_eq!(sus.len(), 1, "{sus:?}");
+    assert_eq!(sus[0].1, "journal full for the timeout");
+    assert!(consistent(&full), "{}", human(&full, false));
+    // The consistency time stops at the suspension.
+    let ct = zgm_view(&full).sessions[0].consistency_time_ns;
+    assert!(ct <= sus[0].0, "{ct} after the suspension {}", sus[0].0);
+}
+
+/// `zgm-coupled.toml`: coupled, both sessions recover to the master recoverable time and
+/// the image is consistent; uncoupled, each recovers to its own time and dependent writes
+/// across the sessions break (the checker: violations, no consistent prefix).
+#[test]
+fn zgm_coupled_sessions_recover_to_one_time_and_uncoupled_ones_break_dependent_writes() {
+    let c = run_scenario("zgm-coupled.toml", &[], true).report;
+    assert!(consistent(&c), "{}", human(&c, false));
+    let z = zgm_view(&c);
+    assert_eq!(z.sessions.len(), 2);
+    for x in &z.sessions {
+        assert_eq!(x.recovered_to_ns, z.master_time_ns, "{x:?}");
+    }
+    let logs = &z.sessions[0];
+    assert!(
+        logs.consistency_time_ns > z.master_time_ns,
+        "LOGS journaled past the master time: {z:?}"
+    );
+    let u = run_scenario("zgm-coupled.toml", &["copy.zgm.coupled=false"], true).report;
+    let s = &u.sites[0];
+    assert!(!u.consistent());
+    assert!(s.core.dependent_write_violations > 0, "{:?}", s.core);
+    assert!(!s.core.prefix_consistent);
+    let zu = zgm_view(&u);
+    assert!(
+        zu.sessions[0].recovered_to_ns > zu.sessions[1].recovered_to_ns,
+        "{zu:?}"
+    );
+    assert!(
+        s.disagreements
+            .iter()
+            .any(|d| d.contains("different times")),
+        "{:?}",
+        s.disagreements
+    );
+}

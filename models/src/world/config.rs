@@ -22,6 +22,9 @@ pub enum Mode {
     Naive,
     /// Periodic point-in-time copies.
     Pit,
+    /// IBM XRC as shipped (z/OS Global Mirror): host time stamps, storage-control
+    /// sidefiles read by a System Data Mover, consistency groups hardened to a journal.
+    Zgm,
     /// EMC SRDF/A: delta-set cycles (capture, transmit; receive, apply), whole cycles
     /// applied at the secondary, write folding within a cycle.
     Srdfa,
@@ -42,18 +45,20 @@ impl Mode {
             Mode::Sync => "sync",
             Mode::Naive => "naive",
             Mode::Pit => "pit",
+            Mode::Zgm => "zgm",
             Mode::Srdfa => "srdfa",
             Mode::Gm => "gm",
             Mode::Ur => "ur",
         }
     }
     /// Every mode, in the order users see them.
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Xrc,
         Mode::XrcPrt,
         Mode::Sync,
         Mode::Naive,
         Mode::Pit,
+        Mode::Zgm,
         Mode::Srdfa,
         Mode::Gm,
         Mode::Ur,
@@ -259,6 +264,9 @@ pub struct CopyConfig {
     /// Send an initial copy of the duplexed data sets at session start (its traffic competes
     /// for the link; the secondary is not consistent until it completes).
     pub initial_copy: bool,
+    /// `zgm`: the System Data Mover, its readers, journal and sessions.
+    #[serde(default)]
+    pub zgm: ZgmConfig,
 }
 
 impl Default for CopyConfig {
@@ -291,6 +299,101 @@ impl Default for CopyConfig {
             ur_poll_interval: SimDuration::from_millis(10),
             ur_reads: 1,
             initial_copy: false,
+            zgm: ZgmConfig::default(),
+        }
+    }
+}
+
+/// `zgm`: where the System Data Mover runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SdmPlace {
+    /// At the recovery site (the usual layout): each read is a channel program over the
+    /// channel extension, paying the link's round trip; the record sets come back over the
+    /// link with its bandwidth.
+    Secondary,
+    /// At the primary site (the patent's layout): reads are local channel programs and the
+    /// record sets are pushed over the link as the movers' messages are.
+    Primary,
+}
+
+/// `zgm`: the journal data sets the SDM hardens each consistency group to before applying
+/// it to the secondary volumes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalConfig {
+    /// Journal data sets; a group is striped over all of them (IBM: 2 to 16).
+    pub data_sets: u32,
+    /// Sustained write rate of one journal data set, bytes per second.
+    pub bandwidth: u64,
+    /// Fixed time of one journal write (channel program, seek, rotation).
+    pub latency: SimDuration,
+    /// Journal space, bytes: groups hardened and not yet applied occupy it.
+    pub capacity: u64,
+    /// A journal full for this long suspends the session.
+    pub full_timeout: SimDuration,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            data_sets: 4,
+            bandwidth: 20_000_000,
+            latency: SimDuration::from_millis(2),
+            capacity: 2 << 30,
+            full_timeout: SimDuration::from_secs(30),
+        }
+    }
+}
+
+/// `zgm`: one SDM session over a subset of the primary storage controls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZgmSessionConfig {
+    /// Session name (as XSTART names it).
+    pub name: String,
+    /// Its primary storage controls.
+    pub subsystems: Vec<SubsystemId>,
+    /// Its readers' read interval, if not the SDM's.
+    #[serde(default)]
+    pub read_interval: Option<SimDuration>,
+}
+
+/// `zgm`: the System Data Mover.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZgmConfig {
+    /// Where the SDM runs.
+    pub sdm: SdmPlace,
+    /// Readers per storage control ("multiple reader"): each reads the record sets of
+    /// the storage control's volumes with `volume index % readers == reader`.
+    pub readers: u32,
+    /// An idle reader (its last read was not full) reads again this long after its last
+    /// read started.
+    pub read_interval: SimDuration,
+    /// The SDM forms a consistency group this often.
+    pub group_interval: SimDuration,
+    /// The journal.
+    pub journal: JournalConfig,
+    /// Per host (by index), the host's clock offset from the common time reference, ns
+    /// (0: a working Sysplex Timer / STP).
+    pub clock_offset_ns: Vec<i64>,
+    /// SDM sessions, each over a subset of the storage controls (empty: one session over
+    /// all of them).
+    pub sessions: Vec<ZgmSessionConfig>,
+    /// Coupled XRC: the sessions apply no further than the master recoverable time (the
+    /// minimum of their journal consistency times); `false`: each recovers to its own.
+    pub coupled: bool,
+}
+
+impl Default for ZgmConfig {
+    fn default() -> Self {
+        ZgmConfig {
+            sdm: SdmPlace::Secondary,
+            readers: 1,
+            read_interval: SimDuration::from_millis(500),
+            group_interval: SimDuration::ZERO,
+            journal: JournalConfig::default(),
+            clock_offset_ns: Vec::new(),
+            sessions: Vec::new(),
+            coupled: true,
         }
     }
 }

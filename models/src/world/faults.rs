@@ -126,7 +126,8 @@ impl World {
                 }
             }
             Fault::SessionResume { .. } => {
-                if self.primary_alive && self.session.resume() {
+                // `zgm` models no resynchronisation: a suspended zgm session stays so.
+                if self.primary_alive && self.mode() != Mode::Zgm && self.session.resume() {
                     ctx.schedule_in(
                         sim::SimDuration::ZERO,
                         self.serializer.comp(),
@@ -302,6 +303,9 @@ impl World {
             return;
         }
         self.observe(ctx.now(), Obs::RpoSample);
+        if self.zgm.is_some() {
+            self.zgm_sample();
+        }
         ctx.schedule_in(self.cfg.run.rpo_interval, self.me, Ev::RpoSample);
     }
 }
@@ -312,6 +316,10 @@ impl World {
     /// at an [`Obs::RpoSample`] about the write it knows to be A+1).
     pub fn stage_times(&self, site: usize, seq: u64, now: SimTime) -> [u64; super::STAGES.len()] {
         let mut out = [0u64; super::STAGES.len()];
+        if self.mode() == Mode::Zgm {
+            // zgm's pipeline has other stages: its delay causes are sampled by the SDM.
+            return out;
+        }
         let Some(e) = self.entry(seq) else { return out };
         // The instants at which each stage ended, in order; a stage not yet reached ends now.
         let msg = self

@@ -38,6 +38,7 @@ mod srdfa;
 pub(crate) mod storage;
 mod ur;
 mod writes;
+pub mod zgm;
 
 pub use config::*;
 
@@ -231,6 +232,31 @@ pub enum Ev {
     JournalPoll {
         /// Site.
         site: u8,
+    },
+    /// `zgm`: a reader of the System Data Mover polls its storage-control session.
+    ZgmKick {
+        /// Reader.
+        reader: u32,
+    },
+    /// `zgm`: a reader's read reaches its storage control.
+    ZgmRead {
+        /// Reader.
+        reader: u32,
+    },
+    /// `zgm`: a read's record sets are gathered and go over the link.
+    ZgmReadDone {
+        /// Reader.
+        reader: u32,
+    },
+    /// `zgm`: an SDM session tries again to form a consistency group.
+    ZgmForm {
+        /// SDM session.
+        sdm: u16,
+    },
+    /// `zgm`: an SDM session's journal write ended.
+    ZgmJournal {
+        /// SDM session.
+        sdm: u16,
     },
 }
 
@@ -643,6 +669,8 @@ pub struct World {
     pub(crate) obs: ObsBuf,
     /// Running totals.
     pub stats: WorldStats,
+    /// `zgm`: storage-control sessions, readers, SDM sessions and journals.
+    pub(crate) zgm: Option<zgm::Zgm>,
 }
 
 /// The volumes of `cfg` with their images and routing, and the site of each (`None`: the
@@ -835,6 +863,11 @@ impl World {
             interval: cfg.copy.cg_interval,
             max_drain: cfg.copy.max_drain_time,
         });
+        let zgm = if cfg.copy.mode == Mode::Zgm {
+            Some(zgm::Zgm::new(&cfg, reg.add("sdm").map_err(reg_err)?))
+        } else {
+            None
+        };
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -873,6 +906,7 @@ impl World {
             ccw_errors: None,
             obs: ObsBuf::default(),
             stats: WorldStats::default(),
+            zgm,
         };
         Ok((world, reg))
     }
@@ -927,6 +961,9 @@ impl World {
                 self.serializer.comp(),
                 Ev::CycleTimer,
             );
+        }
+        if self.zgm.is_some() {
+            self.zgm_start(ctx);
         }
         for s in 0..self.sites.len() {
             self.establish(s, ctx);
@@ -1179,6 +1216,11 @@ impl Model for World {
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),
             Ev::EndWorkload => self.on_end_workload(ctx),
             Ev::ResyncStart => self.on_resync_start(ctx),
+            Ev::ZgmKick { reader } => self.on_zgm_kick(reader, ctx),
+            Ev::ZgmRead { reader } => self.on_zgm_read(reader, ctx),
+            Ev::ZgmReadDone { reader } => self.on_zgm_read_done(reader, ctx),
+            Ev::ZgmForm { sdm } => self.on_zgm_form(sdm, ctx),
+            Ev::ZgmJournal { sdm } => self.on_zgm_journal(sdm, ctx),
         }
     }
 }

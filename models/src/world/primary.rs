@@ -36,6 +36,10 @@ impl World {
                 self.assign_seq(io, ctx);
             }
             Mode::Naive | Mode::Pit | Mode::Srdfa | Mode::Gm | Mode::Ur => self.assign_seq(io, ctx),
+            Mode::Zgm => {
+                self.assign_seq(io, ctx);
+                self.zgm_begin(io, ctx);
+            }
         }
     }
 
@@ -226,9 +230,10 @@ impl World {
                 let full = self.journal.add(bytes);
                 self.stats.journal_peak_bytes = self.journal.peak;
                 if full {
-                    self.suspend(ctx, SuspendReason::JournalFull);
+                    self.suspend(ctx, SuspendReason::MasterJournalFull);
                 }
             }
+            Mode::Zgm => self.zgm_capture(io, seq, ctx),
         }
     }
 

@@ -155,6 +155,8 @@ pub struct RecoveryView {
     /// receive set (complete or not) and incomplete point-in-time copies, discarded at
     /// recovery by design.
     pub discarded_writes: u64,
+    /// `zgm`: the SDM sessions' consistency times, journals and storage-control sessions.
+    pub zgm: Option<super::zgm::ZgmRecovery>,
 }
 
 /// The secondary side of one site.
@@ -565,6 +567,44 @@ impl Secondary {
                 .chain(self.copies.values().map(|c| c.1.len() as u64))
                 .sum::<u64>()
                 + self.gm_received.len() as u64,
+            zgm: None,
+        }
+    }
+
+    /// `zgm`'s recovery listing: A as the site knows it is the newest record set it wrote
+    /// (`applied`), B the newest it read (`read`); the entries are the record sets it held
+    /// and did not write (`held`, in time-stamp order).
+    pub(crate) fn zgm_view(
+        &self,
+        at: SimTime,
+        applied: u64,
+        read: u64,
+        held: &[super::zgm::sidefile::RecordSet],
+    ) -> RecoveryView {
+        let entries = held
+            .iter()
+            .map(|r| {
+                let ds = self
+                    .dataset_of(r.vol, r.span.first.track())
+                    .map(str::to_string);
+                super::zgm::held_entry(r, ds)
+            })
+            .collect();
+        RecoveryView {
+            at,
+            consistency_seq: applied,
+            highest_token_seq: read,
+            entries,
+            extents_known: self.extents.len(),
+            extents: self.extents.clone(),
+            initial_copy: (!self.initial_copies.is_empty()).then(|| {
+                self.initial_copies
+                    .values()
+                    .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
+            }),
+            ordered: true,
+            zgm: None,
+            discarded_writes: 0,
         }
     }
 
@@ -638,6 +678,7 @@ impl World {
                     );
                 }
             }
+            MsgKind::Data if self.mode() == Mode::Zgm => self.zgm_arrive(site, msg, ctx),
             MsgKind::Data => {
                 for &seq in &msg.tokens {
                     if let Some(w) = self.on_wire(site, seq) {
@@ -977,6 +1018,9 @@ impl World {
     /// An update was written at the secondary: retire in order (`apply` events), start
     /// more, acknowledge in `sync`, and check recovery or drain.
     pub(crate) fn apply_done(&mut self, site: u8, ord: u64, io: Io, ctx: &mut Ctx<'_, Ev>) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_apply_done(site, ord, io, ctx);
+        }
         let s = site as usize;
         let mut ccws = io.chain;
         ccws.clear();
@@ -1028,6 +1072,9 @@ impl World {
     /// After a disaster, once nothing more can arrive, recovery applies the complete
     /// entries up to the first incomplete one (point A).
     pub(crate) fn maybe_start_recovery(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_maybe_recover(site, ctx);
+        }
         if self.primary_alive || self.sites[site].recovering || !self.link_quiet(site) {
             return;
         }
@@ -1049,6 +1096,9 @@ impl World {
 
     /// Keeps what site `site`'s recovery process produced at `now`.
     fn record_view(&mut self, site: usize, now: SimTime) {
+        if self.mode() == Mode::Zgm {
+            return self.zgm_record_view(site, now);
+        }
         let ordered = self.mode() != Mode::Naive;
         let view = self.sites[site].recovery_view(now, ordered);
         self.sites[site].view = Some(view);
@@ -1080,7 +1130,12 @@ impl World {
             return;
         }
         for (i, s) in self.sites.iter().enumerate() {
-            if s.recovered || s.retired < self.out[i].ordinals() {
+            let behind = if self.mode() == Mode::Zgm {
+                !self.zgm_drained(i)
+            } else {
+                s.retired < self.out[i].ordinals()
+            };
+            if s.recovered || behind {
                 return;
             }
         }
