@@ -20,6 +20,9 @@ pub enum SuspendReason {
     SubsystemLost,
     /// The operator suspended the session.
     Operator,
+    /// `sync` with freeze: a pair's writes could not reach its secondary for the suspension
+    /// timeout, and every pair was suspended at once.
+    Freeze,
 }
 
 impl SuspendReason {
@@ -29,6 +32,33 @@ impl SuspendReason {
             SuspendReason::SidefileThreshold => "sidefile above threshold for the timeout",
             SuspendReason::SubsystemLost => "storage control lost",
             SuspendReason::Operator => "operator",
+            SuspendReason::Freeze => "freeze: a pair's writes could not reach the secondary",
+        }
+    }
+}
+
+/// The state of a volume pair at the primary, as XQUERY / CQUERY report it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairState {
+    /// Initial copy in progress (not yet a copy of the primary).
+    Pending,
+    /// Every update is copied.
+    Duplex,
+    /// Updates are only marked in the changed-track bitmap for resynchronisation.
+    Suspended,
+    /// Out of the session.
+    Ended,
+}
+
+impl PairState {
+    /// The state as reports word it.
+    pub fn text(self) -> &'static str {
+        match self {
+            PairState::Pending => "pending",
+            PairState::Duplex => "duplex",
+            PairState::Suspended => "suspended",
+            PairState::Ended => "ended",
         }
     }
 }
@@ -178,6 +208,13 @@ pub enum Obs {
     PairRemoved {
         /// Index of the pair in the configuration.
         pair: u32,
+    },
+    /// A volume pair changed state (`pending`, `duplex`, `suspended`, `ended`).
+    PairState {
+        /// Index of the pair in the configuration.
+        pair: u32,
+        /// Its new state.
+        state: PairState,
     },
     /// The session was suspended.
     Suspend {

@@ -978,6 +978,9 @@ fn build_copy(
     if c.pit_interval.is_zero() {
         return Err(l.error_at("copy.pit_interval", "must be longer than 0"));
     }
+    if c.sync.suspend_timeout.is_zero() {
+        return Err(l.error_at("copy.sync.suspend_timeout", "must be longer than 0"));
+    }
     let flow = match &c.flow {
         FlowSpec::None => FlowControl::None,
         FlowSpec::Pacing {
@@ -1043,6 +1046,12 @@ fn build_copy(
         secondary_paths: c.secondary_paths,
         pit_interval: c.pit_interval,
         initial_copy: c.initial_copy,
+        primary_cost: c.primary_cost,
+        sync: models::world::SyncPolicy {
+            critical: c.sync.critical == crate::schema::Critical::Yes,
+            freeze: c.sync.freeze,
+            suspend_timeout: c.sync.suspend_timeout,
+        },
     })
 }
 

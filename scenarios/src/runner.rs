@@ -943,6 +943,8 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
         } else {
             0.0
         },
+        volumes: crate::report::volumes(w),
+        storage_controls: crate::report::storage_controls(w),
     }
 }
 

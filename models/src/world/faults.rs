@@ -55,6 +55,7 @@ impl World {
                 },
             );
             self.link_cut(site, ctx.now());
+            self.sync_link_down(site, ctx);
             let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             return;
         }
@@ -66,6 +67,7 @@ impl World {
                 if self.dasd.storage[ss].site.is_none() {
                     self.dasd.storage[ss].dead = true;
                     self.observe(ctx.now(), Obs::SubsystemLost { ss: subsystem });
+                    self.copy_reads_lost_at(ss, ctx);
                     if self.mode().serialized() || self.mode() == Mode::Naive {
                         self.suspend(ctx, SuspendReason::SubsystemLost);
                     }
@@ -84,6 +86,7 @@ impl World {
                         ss / n
                     });
                     self.observe(ctx.now(), Obs::MoverCrash { mover: m as u16 });
+                    self.copy_read_abort(m, ctx);
                     ctx.schedule_in(restart, me, Ev::FaultEnd { index });
                 }
             }
@@ -96,6 +99,7 @@ impl World {
                         },
                     );
                     self.link_cut(site, ctx.now());
+                    self.sync_link_down(site, ctx);
                     let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
                 }
             }
@@ -157,6 +161,17 @@ impl World {
                 Obs::PairAdded { pair }
             } else {
                 Obs::PairRemoved { pair }
+            },
+        );
+        self.observe(
+            ctx.now(),
+            Obs::PairState {
+                pair,
+                state: if on {
+                    crate::obs::PairState::Pending
+                } else {
+                    crate::obs::PairState::Ended
+                },
             },
         );
         if on {

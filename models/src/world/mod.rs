@@ -23,11 +23,13 @@
 
 mod chan;
 mod config;
+mod copyread;
 mod faults;
 mod host;
 pub mod link;
 mod mover;
 mod outbound;
+mod pprc;
 mod primary;
 pub mod secondary;
 mod serializer;
@@ -37,6 +39,7 @@ pub(crate) mod storage;
 mod writes;
 
 pub use config::*;
+pub use pprc::{DelayCause, VolumeQuery};
 
 use crate::ccw::Ccw;
 use crate::content::{RecSpan, WriteId};
@@ -189,6 +192,22 @@ pub enum Ev {
     EndWorkload,
     /// A suspended session starts its resynchronisation.
     ResyncStart,
+    /// `copy.primary_cost`: a mover read's connect time is over (`done == false`: free its
+    /// storage path and channel path) or the whole read is (`done`).
+    CopyRead {
+        /// Mover index.
+        mover: u16,
+        /// The read's epoch (a lost read's events are ignored).
+        epoch: u32,
+        /// The read is over.
+        done: bool,
+    },
+    /// `sync`, CRIT(NO): writes to `site` have waited for the failed link long enough:
+    /// their pairs suspend.
+    SyncTimeout {
+        /// Site.
+        site: u8,
+    },
 }
 
 /// Who started an I/O, so its completion goes back to the right place.
@@ -618,6 +637,8 @@ fn build_storage(cfg: &WorldConfig, reg: &mut Registry) -> Result<Vec<StorageCon
             destage_delay: s.destage_delay,
             dead: false,
             write_miss_to_device: s.write_miss_to_device,
+            read_hits: 0,
+            read_misses: 0,
         });
     }
     Ok(storage)
@@ -685,6 +706,8 @@ impl World {
         let (out, sites) = build_sites(&cfg, &mut reg)?;
         let pair_active: Vec<bool> = cfg.copy.pairs.iter().map(|p| p.active).collect();
         let session = Session::new(cfg.copy.flow.clone());
+        let mover_comps: Vec<ComponentId> = movers.iter().map(Mover::comp).collect();
+        let copy = copyread::CopyReads::new(&cfg, &mover_comps);
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -694,6 +717,7 @@ impl World {
                 volumes,
                 ios: Slab::new(),
                 spare_effects: Vec::new(),
+                copy,
             },
             serializer,
             movers,
@@ -988,6 +1012,8 @@ impl Model for World {
             Ev::FaultEnd { index } => self.on_fault_end(index, ctx),
             Ev::EndWorkload => self.on_end_workload(ctx),
             Ev::ResyncStart => self.on_resync_start(ctx),
+            Ev::CopyRead { mover, epoch, done } => self.on_copy_read(mover, epoch, done, ctx),
+            Ev::SyncTimeout { site } => self.on_sync_timeout(site, ctx),
         }
     }
 }
