@@ -14,6 +14,12 @@
 //!    say so);
 //! 6. the same inputs give the same trace hash (every fourth case is run twice).
 //!
+//! Each case also draws whether the copy costs the primary (`copy.primary_cost`), the
+//! `sync` suspension options (CRIT(YES)/CRIT(NO), freeze, the timeout) and, in a third of
+//! the cases, a link outage. `sync` with CRIT(NO) and no freeze may suspend pairs one by
+//! one while the link comes back (a rolling disaster): like `naive`, its image is checked
+//! against the trace but not required to be consistent.
+//!
 //! Several link paths deliver messages out of order, so tokens (M1) and data (M2) reach the
 //! pending write queue in every interleaving; the apply order stays the sequence order.
 //!
@@ -44,6 +50,24 @@ struct Case {
     rate: u32,
     second_site_mask: u8,
     paths: u32,
+    primary_cost: bool,
+    sync_critical: bool,
+    sync_freeze: bool,
+    sync_timeout_ms: u32,
+    /// A link outage of the first site: (from, length) in ms.
+    outage: Option<(u32, u32)>,
+}
+
+impl Case {
+    /// Whether the recovered image must be consistent (every mode but `naive`, and `sync`
+    /// with CRIT(NO) and no freeze when the link fails).
+    fn must_be_consistent(&self) -> bool {
+        let rolling = self.mode == "sync"
+            && !self.sync_critical
+            && !self.sync_freeze
+            && self.outage.is_some();
+        self.mode != "naive" && !rolling
+    }
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -69,6 +93,16 @@ fn case() -> impl Strategy<Value = Case> {
             any::<u8>(),
             1u32..=4,
         ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            50u32..800,
+            prop_oneof![
+                2 => Just(None),
+                1 => (100u32..2000, 50u32..1500).prop_map(Some)
+            ],
+        ),
     )
         .prop_map(
             |(
@@ -77,7 +111,13 @@ fn case() -> impl Strategy<Value = Case> {
                 (distance_km, bandwidth_mbps),
                 (batch_bytes, batch_timer_ms, movers, apply_parallel),
                 (seed, disaster_ms, cut_link, rate, second_site_mask, paths),
+                (primary_cost, sync_critical, sync_freeze, sync_timeout_ms, outage),
             )| Case {
+                primary_cost,
+                sync_critical,
+                sync_freeze,
+                sync_timeout_ms,
+                outage,
                 hosts,
                 subsystems,
                 volumes,
@@ -113,6 +153,13 @@ fn scenario(c: &Case) -> String {
         c.batch_timer_ms,
         c.movers,
         c.apply_parallel
+    );
+    s += &format!(
+        "primary_cost = {}\n[copy.sync]\ncritical = \"{}\"\nfreeze = {}\nsuspend_timeout = \"{}ms\"\n",
+        c.primary_cost,
+        if c.sync_critical { "yes" } else { "no" },
+        c.sync_freeze,
+        c.sync_timeout_ms
     );
     for k in 0..c.subsystems {
         s += &format!("[[subsystems]]\nname = \"SS{k}\"\n");
@@ -150,6 +197,12 @@ fn scenario(c: &Case) -> String {
             }
             s += &format!("link = {{ distance_km = {} }}\n", c.distance_km / 2 + 1);
         }
+    }
+    if let Some((at, len)) = c.outage {
+        s += &format!(
+            "[[faults]]\nkind = \"link_cut\"\nsite = \"S1\"\nat = \"{at}ms\"\nuntil = \"{}ms\"\n",
+            at + len
+        );
     }
     s
 }
@@ -196,7 +249,7 @@ proptest! {
         prop_assert!(v.problems.is_empty(), "{:#?}\n{}", v.problems, scenario(&c));
         let rep: serde_json::Value = serde_json::from_str(&r).unwrap();
         for s in rep["sites"].as_array().unwrap() {
-            if c.mode != "naive" {
+            if c.must_be_consistent() {
                 prop_assert_eq!(&s["prefix_consistent"], &serde_json::json!(true), "{}\n{}", s, scenario(&c));
                 // The image is the primary's after writes 1..A (A: a write the site was
                 // sent); the largest such k can pass A by writes routed elsewhere, never

@@ -340,3 +340,35 @@ impl World {
         (c.reads_done[ss], c.path_ns[ss], c.held_tracks(ss))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::storage::TrackCache;
+
+    #[test]
+    fn tracks_held_for_the_copy_leave_less_room_for_host_data() {
+        let mut c = TrackCache::new(10);
+        for k in 0..10 {
+            c.insert(k);
+        }
+        assert_eq!(c.len(), 10);
+        c.set_reserved(4);
+        assert_eq!(
+            c.len(),
+            6,
+            "the four least recently used tracks are evicted"
+        );
+        assert!(!c.contains(0) && !c.contains(3) && c.contains(4) && c.contains(9));
+        c.insert(10);
+        assert_eq!(c.len(), 6, "inserting evicts down to the room left");
+        assert!(!c.contains(4));
+        c.set_reserved(100);
+        assert_eq!(c.len(), 1, "at least one track stays");
+        assert_eq!(c.reserved(), 9);
+        c.set_reserved(0);
+        for k in 20..30 {
+            c.insert(k);
+        }
+        assert_eq!(c.len(), 10, "the room comes back when the copy lets go");
+    }
+}

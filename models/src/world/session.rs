@@ -390,6 +390,40 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_suspends_on_its_own_and_a_resynchronisation_makes_it_duplex() {
+        let mut s = Session::new(FlowControl::None);
+        assert!(!s.vol_suspended(3));
+        assert!(s.suspend_vol(3, 8));
+        assert!(!s.suspend_vol(3, 8), "already suspended");
+        assert!(s.vol_suspended(3) && s.vol_suspended_alone(3) && !s.vol_suspended(2));
+        assert!(!s.suspended(), "the session is not");
+        s.mark_changed(10);
+        s.mark_changed(14);
+        s.mark_changed_sorted(12);
+        s.mark_changed_sorted(12);
+        assert_eq!(s.bitmap(), &[10, 12, 14], "in sequence order, once");
+        assert!(s.arm_sync(1) && !s.arm_sync(1), "armed once per site");
+        s.disarm_sync(1);
+        assert!(s.arm_sync(1));
+        assert!(s.resume(), "a pair suspended on its own may be resumed");
+        s.begin_resync();
+        assert!(!s.vol_suspended(3));
+        for q in s.take_bitmap() {
+            s.resynced(q);
+        }
+        assert_eq!(s.resynced_upto(|q| q <= 12), vec![10, 12]);
+        s.resynced_keep(|q| q > 12);
+        assert_eq!(s.resynced_upto(|_| true), vec![14]);
+        s.note_secured(2, 8, SimTime::ZERO + SimDuration::from_millis(5));
+        s.note_secured(2, 8, SimTime::ZERO + SimDuration::from_millis(3));
+        assert_eq!(
+            s.secured_upto(2),
+            Some(SimTime::ZERO + SimDuration::from_millis(5))
+        );
+        assert_eq!(s.secured_upto(1), None);
+    }
+
+    #[test]
     fn without_the_policy_nothing_suspends_or_resynchronises_by_itself() {
         let mut s = Session::new(FlowControl::None);
         for i in 0..100 {
