@@ -133,7 +133,7 @@ struct RunArgs {
     /// Exit with status 1 if any site's recovered image is not consistent.
     #[arg(long)]
     expect_consistent: bool,
-    /// Also print a report for a person: `volumes` lists every volume pair (state,
+    /// Also print a report for a person: volumes lists every volume pair (state,
     /// residual count, bitmap, pacing, last update, delay cause) as XQUERY does.
     #[arg(long, value_name = "WHAT", value_parser = ["volumes"])]
     query: Option<String>,

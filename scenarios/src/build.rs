@@ -1381,6 +1381,31 @@ pub fn describe(b: &Built) -> String {
             ", re-update accommodation OFF"
         }
     );
+    let _ = writeln!(
+        o,
+        "copy cost on the primary: {}{}",
+        if c.primary_cost {
+            "mover reads hold storage and channel paths, the sidefile holds cache"
+        } else {
+            "none (primary_cost = false)"
+        },
+        if c.mode == models::world::Mode::Sync {
+            format!(
+                "; sync when a link fails: {}",
+                if c.sync.critical {
+                    "CRIT(YES), writes wait".to_string()
+                } else {
+                    format!(
+                        "CRIT(NO), a pair suspends after {}{}",
+                        c.sync.suspend_timeout,
+                        if c.sync.freeze { ", freeze" } else { "" }
+                    )
+                }
+            )
+        } else {
+            String::new()
+        }
+    );
     for f in &w.faults {
         let site = |i: &usize| w.sites.get(*i).map_or("?", |s| s.name.as_str());
         let line = match f {

@@ -246,3 +246,13 @@ fn screens_at_80x24() {
     let after = render(&a, 80, 24);
     insta::assert_snapshot!("disaster_80x24", after);
 }
+
+/// Volume pairs that are not duplex show on the movers' line (XQUERY's SUS/PND).
+#[test]
+fn suspended_pairs_show_on_the_movers_line() {
+    let a = three_seconds(&[r#"faults=[{ kind = "suspend", at = "1s" }]"#]);
+    let text = render(&a, 160, 48);
+    assert!(text.contains("pairs 8 suspended"), "{text}");
+    let a = three_seconds(&[]);
+    assert!(!render(&a, 160, 48).contains("pairs "));
+}

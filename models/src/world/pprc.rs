@@ -289,3 +289,19 @@ impl World {
             .collect()
     }
 }
+
+impl World {
+    /// How many volume pairs are pending, duplex, suspended and ended now (for front ends).
+    pub fn pair_state_counts(&self) -> [u64; 4] {
+        let mut n = [0u64; 4];
+        for i in 0..self.cfg.copy.pairs.len() {
+            n[match self.pair_state(i) {
+                PairState::Pending => 0,
+                PairState::Duplex => 1,
+                PairState::Suspended => 2,
+                PairState::Ended => 3,
+            }] += 1;
+        }
+        n
+    }
+}
