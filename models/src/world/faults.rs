@@ -163,17 +163,15 @@ impl World {
                 Obs::PairRemoved { pair }
             },
         );
-        self.observe(
-            ctx.now(),
-            Obs::PairState {
-                pair,
-                state: if on {
-                    crate::obs::PairState::Pending
-                } else {
-                    crate::obs::PairState::Ended
+        if !on {
+            self.observe(
+                ctx.now(),
+                Obs::PairState {
+                    pair,
+                    state: crate::obs::PairState::Ended,
                 },
-            },
-        );
+            );
+        }
         if on {
             // The initial copy of the pair's extents (bytes over the link).
             let tracks: u64 = if p.extents.is_empty() {

@@ -135,6 +135,21 @@ impl World {
         }
     }
 
+    /// Observes `state` for every pair of `site` in the session.
+    pub(crate) fn observe_site_pairs(&mut self, site: usize, state: PairState, now: SimTime) {
+        for i in 0..self.cfg.copy.pairs.len() {
+            if self.pair_active[i] && self.cfg.copy.pairs[i].site == site {
+                self.observe(
+                    now,
+                    Obs::PairState {
+                        pair: i as u32,
+                        state,
+                    },
+                );
+            }
+        }
+    }
+
     /// Observes `state` for every pair in the session.
     pub(crate) fn observe_all_pairs(&mut self, state: PairState, now: SimTime) {
         for i in 0..self.cfg.copy.pairs.len() {
@@ -159,7 +174,9 @@ impl World {
             PairState::Ended
         } else if self.session.vol_suspended(p.primary.0 as usize) {
             PairState::Suspended
-        } else if self.cfg.copy.initial_copy && self.sites[p.site].initial_copy_done.is_none() {
+        } else if self.session.initial_copy_pending(p.site)
+            && self.sites[p.site].initial_copy_done.is_none()
+        {
             PairState::Pending
         } else {
             PairState::Duplex

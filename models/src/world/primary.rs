@@ -592,6 +592,8 @@ impl World {
         );
         self.link_enqueue(site, id, ctx);
         if let Some((copy, _)) = copy {
+            self.session.initial_copy_sent(site);
+            self.observe_site_pairs(site, crate::obs::PairState::Pending, ctx.now());
             self.send_initial_copy(site, copy, tracks, track_bytes, ctx);
         }
     }

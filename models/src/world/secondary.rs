@@ -605,6 +605,7 @@ impl World {
                             site: SiteId(site as u8),
                         },
                     );
+                    self.observe_site_pairs(site, crate::obs::PairState::Duplex, ctx.now());
                 }
             }
             MsgKind::Data => {

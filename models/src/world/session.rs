@@ -40,6 +40,9 @@ pub(crate) struct Session {
     vol_suspended: Vec<bool>,
     /// `sync`: the suspension timeout of each site's failed link is armed.
     sync_armed: u8,
+    /// Sites sent an initial copy at establishment (their pairs are pending until the site
+    /// has it all).
+    initial_copy_sites: u8,
     /// Per primary volume: host time of the latest write every site has secured (as the
     /// acknowledgments tell the primary); empty until the first.
     secured_upto: Vec<SimTime>,
@@ -61,6 +64,7 @@ impl Session {
             residual: 0,
             vol_suspended: Vec::new(),
             sync_armed: 0,
+            initial_copy_sites: 0,
             secured_upto: Vec::new(),
             resynced: Vec::new(),
         }
@@ -148,6 +152,16 @@ impl Session {
         let was = self.sync_armed & bit != 0;
         self.sync_armed |= bit;
         !was
+    }
+
+    /// An initial copy was sent to `site` at establishment.
+    pub fn initial_copy_sent(&mut self, site: usize) {
+        self.initial_copy_sites |= 1u8 << site;
+    }
+
+    /// Whether an initial copy was sent to `site` at establishment.
+    pub fn initial_copy_pending(&self, site: usize) -> bool {
+        self.initial_copy_sites & (1u8 << site) != 0
     }
 
     /// `sync`: the timeout of `site` fired.
