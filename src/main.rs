@@ -133,6 +133,10 @@ struct RunArgs {
     /// Exit with status 1 if any site's recovered image is not consistent.
     #[arg(long)]
     expect_consistent: bool,
+    /// Also print a report for a person: volumes lists every volume pair (state,
+    /// residual count, bitmap, pacing, last update, delay cause) as XQUERY does.
+    #[arg(long, value_name = "WHAT", value_parser = ["volumes"])]
+    query: Option<String>,
     /// No progress line on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -611,6 +615,13 @@ fn cmd_run(a: RunArgs, strict: bool) -> ExitCode {
                 color_stdout()
             },
         )
+    };
+    let text = match a.query.as_deref() {
+        Some("volumes") if !a.json => format!(
+            "{text}\nvolumes\n{}",
+            scenarios::report::volumes_table(&out.report)
+        ),
+        _ => text,
     };
     if stdout_taken {
         eprint!("{text}");

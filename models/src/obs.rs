@@ -24,6 +24,9 @@ pub enum SuspendReason {
     MasterJournalFull,
     /// `zgm`: the journal stayed full for its timeout.
     JournalFull,
+    /// `sync` with freeze: a pair's writes could not reach its secondary for the suspension
+    /// timeout, and every pair was suspended at once.
+    Freeze,
 }
 
 impl SuspendReason {
@@ -35,6 +38,33 @@ impl SuspendReason {
             SuspendReason::Operator => "operator",
             SuspendReason::MasterJournalFull => "master journal full",
             SuspendReason::JournalFull => "journal full for the timeout",
+            SuspendReason::Freeze => "freeze: a pair's writes could not reach the secondary",
+        }
+    }
+}
+
+/// The state of a volume pair at the primary, as XQUERY / CQUERY report it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairState {
+    /// Initial copy in progress (not yet a copy of the primary).
+    Pending,
+    /// Every update is copied.
+    Duplex,
+    /// Updates are only marked in the changed-track bitmap for resynchronisation.
+    Suspended,
+    /// Out of the session.
+    Ended,
+}
+
+impl PairState {
+    /// The state as reports word it.
+    pub fn text(self) -> &'static str {
+        match self {
+            PairState::Pending => "pending",
+            PairState::Duplex => "duplex",
+            PairState::Suspended => "suspended",
+            PairState::Ended => "ended",
         }
     }
 }
@@ -184,6 +214,13 @@ pub enum Obs {
     PairRemoved {
         /// Index of the pair in the configuration.
         pair: u32,
+    },
+    /// A volume pair changed state (`pending`, `duplex`, `suspended`, `ended`).
+    PairState {
+        /// Index of the pair in the configuration.
+        pair: u32,
+        /// Its new state.
+        state: PairState,
     },
     /// The session was suspended.
     Suspend {

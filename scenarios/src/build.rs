@@ -1049,6 +1049,9 @@ fn build_copy(
     if c.max_drain_time.is_zero() {
         return Err(l.error_at("copy.max_drain_time", "must be longer than 0"));
     }
+    if c.sync.suspend_timeout.is_zero() {
+        return Err(l.error_at("copy.sync.suspend_timeout", "must be longer than 0"));
+    }
     let flow = match &c.flow {
         FlowSpec::None => FlowControl::None,
         FlowSpec::Pacing {
@@ -1124,6 +1127,12 @@ fn build_copy(
         ur_reads: c.ur_reads,
         initial_copy: c.initial_copy,
         zgm: models::world::ZgmConfig::default(),
+        primary_cost: c.primary_cost,
+        sync: models::world::SyncPolicy {
+            critical: c.sync.critical == crate::schema::Critical::Yes,
+            freeze: c.sync.freeze,
+            suspend_timeout: c.sync.suspend_timeout,
+        },
     })
 }
 
@@ -1618,6 +1627,31 @@ pub fn describe(b: &Built) -> String {
             ""
         } else {
             ", re-update accommodation OFF"
+        }
+    );
+    let _ = writeln!(
+        o,
+        "copy cost on the primary: {}{}",
+        if c.primary_cost {
+            "mover reads hold storage and channel paths, the sidefile holds cache"
+        } else {
+            "none (primary_cost = false)"
+        },
+        if c.mode == models::world::Mode::Sync {
+            format!(
+                "; sync when a link fails: {}",
+                if c.sync.critical {
+                    "CRIT(YES), writes wait".to_string()
+                } else {
+                    format!(
+                        "CRIT(NO), a pair suspends after {}{}",
+                        c.sync.suspend_timeout,
+                        if c.sync.freeze { ", freeze" } else { "" }
+                    )
+                }
+            )
+        } else {
+            String::new()
         }
     );
     for f in &w.faults {

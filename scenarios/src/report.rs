@@ -55,6 +55,145 @@ pub struct Report {
     /// cause held it back (ANTX8117I-like delay attribution).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zgm: Vec<models::world::zgm::ZgmLive>,
+    /// Extension: every volume pair at the end of the run, as an XQUERY volume report
+    /// lists it (`xrcsim run --query volumes` prints it as a table).
+    #[serde(default)]
+    pub volumes: Vec<VolumeOut>,
+    /// Extension: every storage control's cache and the copy's cost on it.
+    #[serde(default)]
+    pub storage_controls: Vec<StorageControlOut>,
+}
+
+/// One volume pair in the report's `volumes` section (what the primary knows at the end of
+/// the run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeOut {
+    /// Primary VOLSER.
+    pub volser: String,
+    /// Secondary VOLSER.
+    pub secondary: String,
+    /// Site name.
+    pub site: String,
+    /// `pending` (initial copy), `duplex`, `suspended` or `ended`.
+    pub state: String,
+    /// Record sets of the volume in the sidefile not yet read by a mover.
+    pub residual: u32,
+    /// Writes marked in the changed-track bitmap, not yet resynchronised.
+    pub bitmap_writes: u64,
+    /// Write-pacing delay a write to the volume would get now, ns (0: none).
+    pub pacing_delay_ns: u64,
+    /// Host time of the latest write of the volume every site has acknowledged as
+    /// secured, ns (null: none).
+    pub last_update_ns: Option<u64>,
+    /// The volume's consistency time, ns, in modes that keep one (null otherwise).
+    #[serde(default)]
+    pub consistency_time_ns: Option<u64>,
+    /// Why the copy is behind, if it is and the primary can tell: `suspended`,
+    /// `device_blocked`, `write_pacing`, `link`, `buffers`, `primary_reads` (null: not
+    /// behind).
+    pub delay_cause: Option<String>,
+}
+
+/// One storage control in the report's `storage_controls` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StorageControlOut {
+    /// Name (SSID).
+    pub name: String,
+    /// `primary` or the site's name.
+    pub site: String,
+    /// Host reads that found their tracks in cache.
+    pub read_hits: u64,
+    /// Host reads that went to the device.
+    pub read_misses: u64,
+    /// read_hits / (read_hits + read_misses) (null: no reads).
+    pub read_hit_ratio: Option<f64>,
+    /// Cache capacity, tracks.
+    pub cache_tracks: u64,
+    /// Cache tracks held by the copy's record sets at the end of the run
+    /// (`copy.primary_cost`).
+    pub copy_cache_tracks: u64,
+    /// Mover reads that went through its paths (`copy.primary_cost`).
+    pub copy_reads: u64,
+    /// Storage-path time those reads held, ns.
+    pub copy_path_busy_ns: u64,
+}
+
+/// The `volumes` section from the world at the end of the run.
+pub fn volumes(w: &models::world::World) -> Vec<VolumeOut> {
+    let cfg = w.config();
+    w.volume_query()
+        .into_iter()
+        .map(|q| VolumeOut {
+            volser: cfg.volumes[q.vol.0 as usize].volser.clone(),
+            secondary: cfg.volumes[cfg.copy.pairs[q.pair].secondary.0 as usize]
+                .volser
+                .clone(),
+            site: cfg.sites[q.site].name.clone(),
+            state: q.state.text().into(),
+            residual: q.residual,
+            bitmap_writes: q.bitmap_writes,
+            pacing_delay_ns: q.pacing_delay.as_nanos(),
+            last_update_ns: q.secured_upto.map(|t| t.as_nanos()),
+            consistency_time_ns: None,
+            delay_cause: q.delay_cause.map(|c| c.text().into()),
+        })
+        .collect()
+}
+
+/// The `storage_controls` section from the world at the end of the run.
+pub fn storage_controls(w: &models::world::World) -> Vec<StorageControlOut> {
+    let cfg = w.config();
+    cfg.subsystems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let g = w.storage_gauges(i);
+            let (reads, path_ns, _) = w.copy_cost(i);
+            let n = g.read_hits + g.read_misses;
+            StorageControlOut {
+                name: s.name.clone(),
+                site: s
+                    .site
+                    .map_or("primary".into(), |x| cfg.sites[x].name.clone()),
+                read_hits: g.read_hits,
+                read_misses: g.read_misses,
+                read_hit_ratio: (n > 0).then(|| g.read_hits as f64 / n as f64),
+                cache_tracks: g.cache_capacity,
+                copy_cache_tracks: g.copy_tracks,
+                copy_reads: reads,
+                copy_path_busy_ns: path_ns,
+            }
+        })
+        .collect()
+}
+
+/// The `volumes` section as a table for a person (`xrcsim run --query volumes`).
+pub fn volumes_table(r: &Report) -> String {
+    let mut o = String::new();
+    o.push_str(
+        "VOLSER   SECOND   SITE   STATE      RESIDUAL   BITMAP     PACING    LAST UPDATE  DELAY\n",
+    );
+    for v in &r.volumes {
+        let _ = writeln!(
+            o,
+            "{:<8} {:<8} {:<6} {:<10} {:>8} {:>8} {:>10} {:>14}  {}",
+            v.volser,
+            v.secondary,
+            v.site,
+            v.state.to_uppercase(),
+            v.residual,
+            v.bitmap_writes,
+            if v.pacing_delay_ns == 0 {
+                "-".to_string()
+            } else {
+                ms(v.pacing_delay_ns)
+            },
+            v.last_update_ns
+                .map_or("-".to_string(), |t| format!("{:.6} s", t as f64 / 1e9)),
+            v.delay_cause.as_deref().unwrap_or("-")
+        );
+    }
+    o
 }
 
 /// `primary`.
@@ -606,6 +745,41 @@ pub fn human(r: &Report, color: bool) -> String {
             o,
             "device blocking   {} writes held",
             r.model.blocked_writes
+        );
+    }
+    for sc in r.storage_controls.iter().filter(|s| s.site == "primary") {
+        let Some(h) = sc.read_hit_ratio else { continue };
+        let _ = writeln!(
+            o,
+            "cache {:<11} read hit ratio {:.3}{}",
+            sc.name,
+            h,
+            if sc.copy_reads > 0 {
+                format!(
+                    "; copy: {} mover reads held a storage path {}, {} tracks held at the end",
+                    sc.copy_reads,
+                    ms(sc.copy_path_busy_ns),
+                    sc.copy_cache_tracks
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    let not_duplex: Vec<String> = ["pending", "suspended", "ended"]
+        .iter()
+        .filter_map(|st| {
+            let n = r.volumes.iter().filter(|v| v.state == *st).count();
+            (n > 0).then(|| format!("{n} {st}"))
+        })
+        .collect();
+    if !not_duplex.is_empty() {
+        let _ = writeln!(
+            o,
+            "volume pairs      {} of {} not duplex at the end: {} (--query volumes lists them)",
+            r.volumes.len() - r.volumes.iter().filter(|v| v.state == "duplex").count(),
+            r.volumes.len(),
+            not_duplex.join(", ")
         );
     }
     for (t, why) in &r.model.suspensions {

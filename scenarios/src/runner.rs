@@ -967,6 +967,8 @@ pub fn make_report(drv: &Driver, built: &Built, wall_s: f64) -> Report {
             0.0
         },
         zgm: w.zgm_sessions(),
+        volumes: crate::report::volumes(w),
+        storage_controls: crate::report::storage_controls(w),
     }
 }
 

@@ -444,6 +444,11 @@ pub struct CopySpec {
     pub ur_reads: u32,
     /// Send an initial copy of the duplexed data sets at session start.
     pub initial_copy: bool,
+    /// The copy costs the primary: mover reads hold storage paths and channel paths, and
+    /// the sidefile (the `xrc-prt` work list) holds cache.
+    pub primary_cost: bool,
+    /// `sync`: what happens when a secondary cannot be reached (`[copy.sync]`).
+    pub sync: SyncSpec,
     /// Flow control (`{ policy = "pacing", threshold = 1000, level = 10 }`).
     pub flow: FlowSpec,
     /// Explicit volume pairs (`[[copy.pairs]]`); others are created from `sites.volumes`.
@@ -564,9 +569,51 @@ impl Default for CopySpec {
             ur_poll_interval: d.ur_poll_interval,
             ur_reads: d.ur_reads,
             initial_copy: d.initial_copy,
+            primary_cost: PRIMARY_COST_DEFAULT,
+            sync: SyncSpec::default(),
             flow: FlowSpec::None,
             pairs: Vec::new(),
             zgm: ZgmSpec::default(),
+        }
+    }
+}
+
+/// The default of `copy.primary_cost`.
+pub const PRIMARY_COST_DEFAULT: bool = true;
+
+/// PPRC's CRIT option.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Critical {
+    /// CRIT(NO): the pair suspends after the timeout and writes complete at the primary.
+    No,
+    /// CRIT(YES): writes wait for the secondary.
+    Yes,
+}
+
+/// `[copy.sync]`: synchronous copy when a secondary cannot be reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncSpec {
+    /// `"no"` (default): suspend the pair after `suspend_timeout`; `"yes"`: hold writes.
+    pub critical: Critical,
+    /// Suspend every pair at once when the first one suspends.
+    pub freeze: bool,
+    /// How long a write waits for a failed link before its pair suspends (default 2 s).
+    pub suspend_timeout: SimDuration,
+}
+
+impl Default for SyncSpec {
+    fn default() -> Self {
+        let d = models::world::SyncPolicy::default();
+        SyncSpec {
+            critical: if d.critical {
+                Critical::Yes
+            } else {
+                Critical::No
+            },
+            freeze: d.freeze,
+            suspend_timeout: d.suspend_timeout,
         }
     }
 }

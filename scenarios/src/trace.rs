@@ -141,6 +141,12 @@ struct Reason<'a> {
 }
 
 #[derive(Serialize)]
+struct PairStateLine {
+    pair: u32,
+    state: &'static str,
+}
+
+#[derive(Serialize)]
 struct Range {
     from_seq: u64,
     to_seq: u64,
@@ -349,6 +355,14 @@ impl TraceWriter {
                     )
                 }
             }
+            Obs::PairState { pair, state } => self.line(
+                t,
+                "pair_state",
+                PairStateLine {
+                    pair,
+                    state: state.text(),
+                },
+            ),
             Obs::Suspend { reason } => self.line(
                 t,
                 "suspend",

@@ -9,11 +9,12 @@ const LENGTH_S: f64 = 60.0;
 
 /// `volumes` 3390-3 volumes behind one storage control with `paths` storage paths, a
 /// Poisson write workload of `rate` writes per second of `records` 4 KiB records spread
-/// uniformly over them, no remote copy traffic to speak of (a 10 Gbit/s link), plus
-/// `extra` lines for the storage control.
+/// uniformly over them, no remote copy traffic to speak of (a 10 Gbit/s link, and the
+/// copy's reads do not use the storage paths: `copy.primary_cost = false`), plus `extra`
+/// lines for the storage control.
 fn world(volumes: usize, paths: u32, rate: f64, records: u32, extra: &str) -> String {
     let mut t = format!(
-        "name = \"timing\"\n[run]\nlength = \"{LENGTH_S}s\"\nseed = 5\n[link]\nbandwidth_mbps = 10000\n[[subsystems]]\nname = \"SS0\"\nstorage_paths = {paths}\n{extra}\n"
+        "name = \"timing\"\n[run]\nlength = \"{LENGTH_S}s\"\nseed = 5\n[link]\nbandwidth_mbps = 10000\n[copy]\nprimary_cost = false\n[[subsystems]]\nname = \"SS0\"\nstorage_paths = {paths}\n{extra}\n"
     );
     for v in 0..volumes {
         t += &format!(

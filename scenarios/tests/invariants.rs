@@ -21,6 +21,12 @@
 //! and random storage-control timing options (RPS miss, destage threshold, control-unit
 //! busy): the invariants hold whatever programs ran and whichever ended in unit check.
 //!
+//! Each case also draws whether the copy costs the primary (`copy.primary_cost`), the
+//! `sync` suspension options (CRIT(YES)/CRIT(NO), freeze, the timeout) and, in a third of
+//! the cases, a link outage. `sync` with CRIT(NO) and no freeze may suspend pairs one by
+//! one while the link comes back (a rolling disaster): like `naive`, its image is checked
+//! against the trace but not required to be consistent.
+//!
 //! Several link paths deliver messages out of order, so tokens (M1) and data (M2) reach the
 //! pending write queue in every interleaving; the apply order stays the sequence order.
 //!
@@ -57,6 +63,24 @@ struct Case {
     ccw_errors: bool,
     /// Storage-control timing options: bit 0 RPS miss, 1 destage threshold, 2 CU busy.
     timing: u8,
+    primary_cost: bool,
+    sync_critical: bool,
+    sync_freeze: bool,
+    sync_timeout_ms: u32,
+    /// A link outage of the first site: (from, length) in ms.
+    outage: Option<(u32, u32)>,
+}
+
+impl Case {
+    /// Whether the recovered image must be consistent (every mode but `naive`, and `sync`
+    /// with CRIT(NO) and no freeze when the link fails).
+    fn must_be_consistent(&self) -> bool {
+        let rolling = self.mode == "sync"
+            && !self.sync_critical
+            && !self.sync_freeze
+            && self.outage.is_some();
+        self.mode != "naive" && !rolling
+    }
 }
 
 /// Program mixes drawn by the cases (the first: the default, ECKD update writes only).
@@ -96,6 +120,16 @@ fn case() -> impl Strategy<Value = Case> {
             1u32..=4,
         ),
         (0usize..MIXES.len(), any::<bool>(), 0u8..8),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            50u32..800,
+            prop_oneof![
+                2 => Just(None),
+                1 => (100u32..2000, 50u32..1500).prop_map(Some)
+            ],
+        ),
     )
         .prop_map(
             |(
@@ -105,7 +139,13 @@ fn case() -> impl Strategy<Value = Case> {
                 (batch_bytes, batch_timer_ms, movers, apply_parallel),
                 (seed, disaster_ms, cut_link, rate, second_site_mask, paths),
                 (programs, ccw_errors, timing),
+                (primary_cost, sync_critical, sync_freeze, sync_timeout_ms, outage),
             )| Case {
+                primary_cost,
+                sync_critical,
+                sync_freeze,
+                sync_timeout_ms,
+                outage,
                 hosts,
                 subsystems,
                 volumes,
@@ -144,6 +184,13 @@ fn scenario(c: &Case) -> String {
         c.batch_timer_ms,
         c.movers,
         c.apply_parallel
+    );
+    s += &format!(
+        "primary_cost = {}\n[copy.sync]\ncritical = \"{}\"\nfreeze = {}\nsuspend_timeout = \"{}ms\"\n",
+        c.primary_cost,
+        if c.sync_critical { "yes" } else { "no" },
+        c.sync_freeze,
+        c.sync_timeout_ms
     );
     if c.mode == "zgm" {
         // The System Data Mover's shape from the seed: readers, placement, read and group
@@ -219,6 +266,12 @@ fn scenario(c: &Case) -> String {
             s += &format!("link = {{ distance_km = {} }}\n", c.distance_km / 2 + 1);
         }
     }
+    if let Some((at, len)) = c.outage {
+        s += &format!(
+            "[[faults]]\nkind = \"link_cut\"\nsite = \"S1\"\nat = \"{at}ms\"\nuntil = \"{}ms\"\n",
+            at + len
+        );
+    }
     s
 }
 
@@ -264,7 +317,7 @@ proptest! {
         prop_assert!(v.problems.is_empty(), "{:#?}\n{}", v.problems, scenario(&c));
         let rep: serde_json::Value = serde_json::from_str(&r).unwrap();
         for s in rep["sites"].as_array().unwrap() {
-            if c.mode != "naive" {
+            if c.must_be_consistent() {
                 prop_assert_eq!(&s["prefix_consistent"], &serde_json::json!(true), "{}\n{}", s, scenario(&c));
                 // The image is the primary's after writes 1..A (A: a write the site was
                 // sent); the largest such k can pass A by writes routed elsewhere, never

@@ -1241,3 +1241,84 @@ fn zgm_coupled_sessions_recover_to_one_time_and_uncoupled_ones_break_dependent_w
         s.disagreements
     );
 }
+
+/// The read hit ratio of the primary storage control `name`.
+fn hit_ratio(r: &Report, name: &str) -> f64 {
+    r.storage_controls
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.read_hit_ratio)
+        .expect("the storage control served reads")
+}
+
+#[test]
+fn copy_cost_raises_write_response_and_takes_cache_from_reads() {
+    let cost = run_scenario("copy-cost.toml", &[], true).report;
+    let free = run_scenario("copy-cost.toml", &["copy.primary_cost=false"], false).report;
+    let (rc, rf) = (
+        ms(cost.primary.write_response_ns.mean),
+        ms(free.primary.write_response_ns.mean),
+    );
+    assert!(
+        rc > rf * 1.5,
+        "write response {rc:.3} ms with the cost, {rf:.3} ms without"
+    );
+    let (hc, hf) = (hit_ratio(&cost, "SSA1"), hit_ratio(&free, "SSA1"));
+    assert!(
+        hc < hf - 0.05,
+        "read hit ratio {hc:.3} with the cost, {hf:.3} without"
+    );
+    let sc = &cost.storage_controls[0];
+    assert!(sc.copy_reads > 0 && sc.copy_path_busy_ns > 0, "{sc:?}");
+    assert_eq!(free.storage_controls[0].copy_reads, 0);
+    // xrc holds record sets only until read: less cache than xrc-prt's work list.
+    let xrc = run_scenario("copy-cost.toml", &["copy.mode=xrc"], false).report;
+    assert!(
+        hit_ratio(&xrc, "SSA1") > hc,
+        "xrc {:.3} vs xrc-prt {hc:.3}",
+        hit_ratio(&xrc, "SSA1")
+    );
+    assert!(
+        consistent(&cost),
+        "the cost changes timing, not consistency"
+    );
+}
+
+#[test]
+fn pprc_freeze_keeps_the_secondary_consistent_and_crit_no_alone_does_not() {
+    let rolling = run_scenario("pprc-freeze.toml", &[], true).report;
+    let freeze = run_scenario("pprc-freeze.toml", &["copy.sync.freeze=true"], true).report;
+    let hold = run_scenario("pprc-freeze.toml", &["copy.sync.critical=yes"], false).report;
+    // Without freeze: a data write reached the secondary after its log write's pair had
+    // suspended: a dependent write without its predecessor.
+    let s = &rolling.sites[0];
+    assert!(s.core.dependent_write_violations > 0, "{:?}", s.core);
+    assert!(!rolling.consistent());
+    assert!(
+        rolling.volumes.iter().any(|v| v.state == "suspended")
+            && rolling.volumes.iter().any(|v| v.state == "duplex"),
+        "some pairs suspended, others still duplex: {:?}",
+        rolling.volumes
+    );
+    // Freeze: every pair suspended at once, the image consistent; writes went on locally.
+    assert!(consistent(&freeze));
+    assert!(freeze.volumes.iter().all(|v| v.state == "suspended"));
+    assert_eq!(freeze.model.suspensions.len(), 1);
+    let f = &freeze.sites[0].core;
+    assert!(
+        f.acknowledged_writes_lost > 0,
+        "CRIT(NO) trades data for availability"
+    );
+    // Both CRIT(NO) variants bound the response by the timeout; CRIT(YES) waits for the cut.
+    for r in [&rolling, &freeze] {
+        let max = ms(r.primary.write_response_ns.max);
+        assert!((2000.0..2100.0).contains(&max), "max response {max} ms");
+    }
+    let max = ms(hold.primary.write_response_ns.max);
+    assert!(
+        (3000.0..3100.0).contains(&max),
+        "CRIT(YES) max response {max} ms"
+    );
+    assert!(consistent(&hold));
+    assert_eq!(hold.sites[0].core.acknowledged_writes_lost, 0);
+}

@@ -171,6 +171,7 @@ pub fn describe(t: SimTime, o: &Obs, n: &Names) -> Option<String> {
         Obs::PairAdded { pair } => ("pair_added", format!("pair {pair}")),
         Obs::PairRemoved { pair } => ("pair_removed", format!("pair {pair}")),
         Obs::Suspend { reason } => ("suspend", format!("reason {}", reason.text())),
+        Obs::PairState { pair, state } => ("pair_state", format!("pair {pair} {}", state.text())),
         Obs::Resync { from, to } => ("resync", format!("from_seq {from}  to_seq {to}")),
         Obs::ResyncDone { site } => ("resync_done", format!("site {}", n.site(site))),
         Obs::InitialCopyDone { site } => ("initial_copy_done", format!("site {}", n.site(site))),

@@ -670,12 +670,40 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         rate(m.rate(now, |t| t.mover_reads)),
         rate(m.rate(now, |t| t.messages)),
     );
+    // The volume pairs' states, when any is not duplex (XQUERY's PND/SUS).
+    let pairs = w.pair_state_counts();
+    let pair_note = if pairs[0] + pairs[2] + pairs[3] > 0 {
+        let mut parts = Vec::new();
+        for (n, what) in pairs
+            .iter()
+            .zip(["pending", "duplex", "suspended", "ended"])
+        {
+            if *n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        format!("  pairs {}", parts.join(", "))
+    } else {
+        String::new()
+    };
     lines.push(fit_line(
         vec![
             Line::from(vec![
                 label("↓ movers", L, th),
                 Span::raw(format!(
-                    "{movers} mover(s)  queue {}  sidefile {}  reads {reads}  messages {msgs}",
+                    "{movers} mover(s)  queue {}  sidefile {}  reads {reads}  messages {msgs}{pair_note}",
+                    g.mover_queue, g.sidefile,
+                )),
+            ]),
+
+            Line::from(vec![
+                label(
+                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
+                    L,
+                    th,
+                ),
+                Span::raw(format!(
+                    "queue {}  sidefile {}  msgs {msgs}{pair_note}",
                     g.mover_queue, g.sidefile,
                 )),
             ]),
@@ -686,17 +714,9 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
                     th,
                 ),
                 Span::raw(format!(
-                    "queue {}  sidefile {}  msgs {msgs}",
-                    g.mover_queue, g.sidefile,
+                    "queue {}  sidefile {}{pair_note}",
+                    g.mover_queue, g.sidefile
                 )),
-            ]),
-            Line::from(vec![
-                label(
-                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
-                    L,
-                    th,
-                ),
-                Span::raw(format!("queue {}  sidefile {}", g.mover_queue, g.sidefile)),
             ]),
         ],
         iw,

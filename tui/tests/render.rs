@@ -279,3 +279,13 @@ fn unit_checks_are_counted_on_the_hosts_line() {
     let plain = render(&three_seconds(&[]), 160, 48);
     assert!(!plain.contains("unit checks"), "{plain}");
 }
+
+/// Volume pairs that are not duplex show on the movers' line (XQUERY's SUS/PND).
+#[test]
+fn suspended_pairs_show_on_the_movers_line() {
+    let a = three_seconds(&[r#"faults=[{ kind = "suspend", at = "1s" }]"#]);
+    let text = render(&a, 160, 48);
+    assert!(text.contains("pairs 8 suspended"), "{text}");
+    let a = three_seconds(&[]);
+    assert!(!render(&a, 160, 48).contains("pairs "));
+}

@@ -267,6 +267,40 @@ pub struct CopyConfig {
     /// `zgm`: the System Data Mover, its readers, journal and sessions.
     #[serde(default)]
     pub zgm: ZgmConfig,
+    /// The copy costs the primary: each mover read of record sets holds a storage path of
+    /// the storage control and a channel path of the mover's host for its connect time (at
+    /// the storage control's [`ChannelTiming`]), queueing with host I/O; the sidefile (and
+    /// in `xrc-prt` the persistent work list) holds the record sets' data in cache, so the
+    /// track cache has that many fewer tracks for host reads. Off: the copy is free.
+    #[serde(default)]
+    pub primary_cost: bool,
+    /// `sync`: what the primary does when a write cannot reach a secondary.
+    #[serde(default)]
+    pub sync: SyncPolicy,
+}
+
+/// `sync` mode when the link to a secondary fails (PPRC's CRIT and freeze options).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncPolicy {
+    /// CRIT(YES): writes wait for the secondary however long the link is down. CRIT(NO)
+    /// (`false`): after `suspend_timeout` the pair suspends, its writes complete at the
+    /// primary and are marked in the changed-track bitmap for resynchronisation.
+    pub critical: bool,
+    /// Freeze: the first pair to suspend suspends every pair at once (the secondary stays
+    /// consistent); without it each pair suspends on its own timeout.
+    pub freeze: bool,
+    /// How long a write waits for a secondary whose link is down before its pair suspends.
+    pub suspend_timeout: SimDuration,
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            critical: false,
+            freeze: false,
+            suspend_timeout: SimDuration::from_secs(2),
+        }
+    }
 }
 
 impl Default for CopyConfig {
@@ -300,6 +334,8 @@ impl Default for CopyConfig {
             ur_reads: 1,
             initial_copy: false,
             zgm: ZgmConfig::default(),
+            primary_cost: false,
+            sync: SyncPolicy::default(),
         }
     }
 }

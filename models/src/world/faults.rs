@@ -56,6 +56,7 @@ impl World {
                 },
             );
             self.link_cut(site, ctx.now());
+            self.sync_link_down(site, ctx);
             let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
             return;
         }
@@ -67,6 +68,7 @@ impl World {
                 if self.dasd.storage[ss].site.is_none() {
                     self.dasd.storage[ss].dead = true;
                     self.observe(ctx.now(), Obs::SubsystemLost { ss: subsystem });
+                    self.copy_reads_lost_at(ss, ctx);
                     if self.mode().serialized() || self.mode() == Mode::Naive {
                         self.suspend(ctx, SuspendReason::SubsystemLost);
                     }
@@ -85,6 +87,7 @@ impl World {
                         ss / n
                     });
                     self.observe(ctx.now(), Obs::MoverCrash { mover: m as u16 });
+                    self.copy_read_abort(m, ctx);
                     ctx.schedule_in(restart, me, Ev::FaultEnd { index });
                 }
             }
@@ -97,6 +100,7 @@ impl World {
                         },
                     );
                     self.link_cut(site, ctx.now());
+                    self.sync_link_down(site, ctx);
                     let _ = ctx.schedule_at(until.max(ctx.now()), me, Ev::FaultEnd { index });
                 }
             }
@@ -181,6 +185,15 @@ impl World {
                 Obs::PairRemoved { pair }
             },
         );
+        if !on {
+            self.observe(
+                ctx.now(),
+                Obs::PairState {
+                    pair,
+                    state: crate::obs::PairState::Ended,
+                },
+            );
+        }
         if on {
             // The initial copy of the pair's extents (bytes over the link).
             let tracks: u64 = if p.extents.is_empty() {

@@ -23,12 +23,14 @@
 
 mod chan;
 mod config;
+mod copyread;
 mod faults;
 mod gm;
 mod host;
 pub mod link;
 mod mover;
 mod outbound;
+mod pprc;
 mod primary;
 pub mod secondary;
 mod serializer;
@@ -41,6 +43,7 @@ mod writes;
 pub mod zgm;
 
 pub use config::*;
+pub use pprc::{DelayCause, VolumeQuery};
 
 use crate::ccw::Ccw;
 use crate::content::{RecSpan, WriteId};
@@ -257,6 +260,22 @@ pub enum Ev {
     ZgmJournal {
         /// SDM session.
         sdm: u16,
+    },
+    /// `copy.primary_cost`: a mover read's connect time is over (`done == false`: free its
+    /// storage path and channel path) or the whole read is (`done`).
+    CopyRead {
+        /// Mover index.
+        mover: u16,
+        /// The read's epoch (a lost read's events are ignored).
+        epoch: u32,
+        /// The read is over.
+        done: bool,
+    },
+    /// `sync`, CRIT(NO): writes to `site` have waited for the failed link long enough:
+    /// their pairs suspend.
+    SyncTimeout {
+        /// Site.
+        site: u8,
     },
 }
 
@@ -790,6 +809,8 @@ fn build_storage(cfg: &WorldConfig, reg: &mut Registry) -> Result<Vec<StorageCon
             rps_miss: s.rps_miss,
             destage_threshold: s.destage_threshold,
             cu_busy_retry: s.cu_busy_retry,
+            read_hits: 0,
+            read_misses: 0,
         });
     }
     Ok(storage)
@@ -868,6 +889,8 @@ impl World {
         } else {
             None
         };
+        let mover_comps: Vec<ComponentId> = movers.iter().map(Mover::comp).collect();
+        let copy = copyread::CopyReads::new(&cfg, &mover_comps);
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,
@@ -877,6 +900,7 @@ impl World {
                 volumes,
                 ios: Slab::new(),
                 spare_effects: Vec::new(),
+                copy,
             },
             serializer,
             movers,
@@ -1221,6 +1245,8 @@ impl Model for World {
             Ev::ZgmReadDone { reader } => self.on_zgm_read_done(reader, ctx),
             Ev::ZgmForm { sdm } => self.on_zgm_form(sdm, ctx),
             Ev::ZgmJournal { sdm } => self.on_zgm_journal(sdm, ctx),
+            Ev::CopyRead { mover, epoch, done } => self.on_copy_read(mover, epoch, done, ctx),
+            Ev::SyncTimeout { site } => self.on_sync_timeout(site, ctx),
         }
     }
 }

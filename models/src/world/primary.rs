@@ -16,7 +16,8 @@ impl World {
     /// A write to a duplexed extent starts its data phase: send the token to the
     /// serializer (xrc modes) or number it now (the other modes).
     pub(crate) fn write_started(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        if self.session.suspended() {
+        let vol = self.dasd.ios[io as usize].vol.0 as usize;
+        if self.session.vol_suspended(vol) {
             // Suspended session: the write is numbered for the record (and the checker)
             // but only marked in the changed-track bitmap; nothing waits for the copy.
             self.assign_seq(io, ctx);
@@ -103,8 +104,13 @@ impl World {
             .routing
             .sites(span.first.track());
         let mut ords = [0u64; MAX_SITES];
-        for s in sites.iter() {
-            ords[s.0 as usize] = self.out[s.0 as usize].next_ordinal();
+        // A pair suspended on its own (`sync`, CRIT(NO)) sends nothing: its writes take no
+        // place in the sites' order (they get one if resynchronised).
+        let suspended = self.session.vol_suspended(vol.0 as usize);
+        if !self.session.vol_suspended_alone(vol.0 as usize) {
+            for s in sites.iter() {
+                ords[s.0 as usize] = self.out[s.0 as usize].next_ordinal();
+            }
         }
         self.wt.push(
             seq,
@@ -145,7 +151,7 @@ impl World {
             },
         );
         let mode = self.mode();
-        if self.session.suspended() {
+        if suspended {
             self.entry_mut(seq).expect("just pushed").bitmap = true;
             self.session.mark_changed(seq);
             if data_done {
@@ -189,9 +195,9 @@ impl World {
     /// The numbered write's data is in the subsystem: readable by the movers (the
     /// sidefile), sent at once in `sync`.
     pub(crate) fn write_data_ready(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
-        let (seq, vol) = {
+        let (seq, vol, bytes) = {
             let i = &self.dasd.ios[io as usize];
-            (i.seq, i.vol)
+            (i.seq, i.vol, i.bytes)
         };
         let mode = self.mode();
         let Some(e) = self.entry_mut(seq) else { return };
@@ -216,6 +222,7 @@ impl World {
                 v.residual += 1;
                 self.stats.residual_peak = self.stats.residual_peak.max(v.residual as u64);
                 self.session.residual_add();
+                self.copy_cache_in(vol, bytes);
                 let m = self.mover_of(vol);
                 self.mover_kick(m, ctx);
             }
@@ -383,9 +390,10 @@ impl World {
         }
         let rate = self.dasd.storage[ss].timing.rate;
         let d = self.cfg.copy.mover_read_overhead + SimDuration::for_bytes(bytes, rate);
+        let records = batch.len() as u64;
         self.movers[m].start_read(batch, d);
         self.stats.mover_reads += 1;
-        ctx.schedule_in(d, self.movers[m].comp(), Ev::MoverDone { mover: m as u16 });
+        self.copy_read_start(m, ss, records, bytes, d, ctx);
     }
 
     /// A mover's read finished: token+data into the next message of each routed site, and
@@ -402,7 +410,8 @@ impl World {
             };
             e.read = true;
             e.t_read_done = ctx.now();
-            let (vol, sites) = (e.vol, e.sites);
+            let (vol, sites, bytes) = (e.vol, e.sites, e.bytes);
+            self.copy_cache_out(vol, bytes, true);
             let v = &mut self.dasd.volumes[vol.0 as usize];
             v.residual = v.residual.saturating_sub(1);
             self.session.residual_read();
@@ -442,6 +451,7 @@ impl World {
             .suspensions
             .push((ctx.now().as_nanos(), reason.text().to_string()));
         self.observe(ctx.now(), Obs::Suspend { reason });
+        self.observe_all_pairs(crate::obs::PairState::Suspended, ctx.now());
     }
 
     /// Adds a token (M1, `data == false`) or token+data (M2) of `seq` to the message being
@@ -554,6 +564,7 @@ impl World {
         self.stats.messages += 1;
         self.stats.message_bytes += bytes;
         self.link_enqueue(site, id, ctx);
+        self.sync_watch(site, ctx);
     }
 
     /// Session establishment: the extent list (and the initial copy, if configured).
@@ -603,6 +614,8 @@ impl World {
         );
         self.link_enqueue(site, id, ctx);
         if let Some((copy, _)) = copy {
+            self.session.initial_copy_sent(site);
+            self.observe_site_pairs(site, crate::obs::PairState::Pending, ctx.now());
             self.send_initial_copy(site, copy, tracks, track_bytes, ctx);
         }
     }
@@ -662,9 +675,28 @@ impl World {
             return;
         };
         let mode = self.mode();
-        for q in from..=seq {
-            let Some(e) = self.entry_mut(q) else { break };
-            if !e.sites.contains(s) || e.secured.contains(s) {
+        // The acknowledgment covers the site's ordinals up to that of `seq`: writes given
+        // an ordinal by a resynchronisation (after newer writes) are secured by it too.
+        let ack_ord = self.entry(seq).map(|e| e.ords[site as usize]);
+        let late: Vec<u64> = match ack_ord {
+            Some(o) => self.session.resynced_upto(|q| {
+                self.wt
+                    .get(q)
+                    .is_none_or(|e| !e.sites.contains(s) || e.ords[site as usize] <= o)
+            }),
+            None => Vec::new(),
+        };
+        for q in (from..=seq).chain(late) {
+            let Some(e) = self.entry_mut(q) else {
+                if q > seq {
+                    continue;
+                }
+                break;
+            };
+            // A write marked in the bitmap never went to the site (or went before its
+            // pair suspended, and is copied again by the resynchronisation): a cumulative
+            // acknowledgment does not cover it.
+            if !e.sites.contains(s) || e.secured.contains(s) || e.bitmap {
                 continue;
             }
             e.secured = e.secured.with(s);
@@ -675,9 +707,16 @@ impl World {
                 self.journal.free(bytes);
             }
             let Some(e) = self.entry_mut(q) else { break };
+            let (svol, st) = (e.vol.0 as usize, e.t_seq);
             if all && e.sidefile {
                 e.sidefile = false;
+                let (vol, bytes) = (e.vol, e.bytes);
                 self.session.sidefile_secured();
+                self.copy_cache_out(vol, bytes, false);
+            }
+            if all {
+                let n = self.dasd.volumes.len();
+                self.session.note_secured(svol, n, st);
             }
             if mode == Mode::Sync
                 && let Some(io) = io
@@ -690,6 +729,11 @@ impl World {
             }
         }
         self.session.sidefile_checked();
+        let wt = &self.wt;
+        self.session.resynced_keep(|q| {
+            wt.get(q)
+                .is_some_and(|e| e.secured.0 & e.sites.0 != e.sites.0)
+        });
         self.retire_writes();
         // Secured data leaves the movers' buffer: they may read again.
         for m in 0..self.movers.len() {
@@ -736,8 +780,26 @@ impl World {
         let (Some(&from), Some(&to)) = (covered.first(), covered.last()) else {
             return;
         };
+        // Writes of pairs suspended on their own took no place in the sites' order: the
+        // resynchronisation gives them one now; each is secured by the acknowledgment of
+        // its new ordinal.
+        for &q in &covered {
+            if let Some(e) = self.entry_mut(q) {
+                e.bitmap = false;
+            }
+            self.session.resynced(q);
+            let Some(e) = self.entry(q) else { continue };
+            let sites = e.sites;
+            for s in sites.iter() {
+                if self.entry(q).is_some_and(|e| e.ords[s.0 as usize] == 0) {
+                    let o = self.out[s.0 as usize].next_ordinal();
+                    self.entry_mut(q).expect("in table").ords[s.0 as usize] = o;
+                }
+            }
+        }
         let per_seq = self.set_latest_content(&covered) / covered.len() as u64;
         self.observe(ctx.now(), Obs::Resync { from, to });
+        self.observe_all_pairs(crate::obs::PairState::Duplex, ctx.now());
         self.stats.resyncs.push((ctx.now().as_nanos(), from, to));
         let copy = self.next_copy_id();
         for site in 0..self.out.len() {

@@ -676,6 +676,7 @@ impl World {
                             site: SiteId(site as u8),
                         },
                     );
+                    self.observe_site_pairs(site, crate::obs::PairState::Duplex, ctx.now());
                 }
             }
             MsgKind::Data if self.mode() == Mode::Zgm => self.zgm_arrive(site, msg, ctx),

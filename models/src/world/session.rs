@@ -35,6 +35,20 @@ pub(crate) struct Session {
     sidefile: u64,
     /// Of those, not yet read by a mover (the sum of the volumes' residual counts).
     residual: u64,
+    /// `sync`: primary volumes whose pairs are suspended on their own (PPRC CRIT(NO)
+    /// without freeze), by volume index; empty until the first such suspension.
+    vol_suspended: Vec<bool>,
+    /// `sync`: the suspension timeout of each site's failed link is armed.
+    sync_armed: u8,
+    /// Sites sent an initial copy at establishment (their pairs are pending until the site
+    /// has it all).
+    initial_copy_sites: u8,
+    /// Per primary volume: host time of the latest write every site has secured (as the
+    /// acknowledgments tell the primary); empty until the first.
+    secured_upto: Vec<SimTime>,
+    /// Writes copied by a resynchronisation whose acknowledgment may come out of sequence
+    /// order (their ordinal is newer than their number), in sequence order.
+    resynced: Vec<u64>,
 }
 
 impl Session {
@@ -48,6 +62,118 @@ impl Session {
             over_threshold_since: None,
             sidefile: 0,
             residual: 0,
+            vol_suspended: Vec::new(),
+            sync_armed: 0,
+            initial_copy_sites: 0,
+            secured_upto: Vec::new(),
+            resynced: Vec::new(),
+        }
+    }
+
+    /// Write `seq` is copied by a resynchronisation.
+    pub fn resynced(&mut self, seq: u64) {
+        self.resynced.push(seq);
+    }
+
+    /// The resynchronised writes `covered` says an acknowledgment covers, in order (they
+    /// stay listed until [`Session::resynced_keep`] drops them). Nothing allocates while
+    /// the list is empty.
+    pub fn resynced_upto(&self, covered: impl Fn(u64) -> bool) -> Vec<u64> {
+        if self.resynced.is_empty() {
+            return Vec::new();
+        }
+        self.resynced
+            .iter()
+            .copied()
+            .filter(|&q| covered(q))
+            .collect()
+    }
+
+    /// Keeps listed only the resynchronised writes `keep` says are not yet secured
+    /// everywhere.
+    pub fn resynced_keep(&mut self, keep: impl Fn(u64) -> bool) {
+        if !self.resynced.is_empty() {
+            self.resynced.retain(|&q| keep(q));
+        }
+    }
+
+    /// Every site has secured a write of volume `vol` (of `n`) made at `t`.
+    pub fn note_secured(&mut self, vol: usize, n: usize, t: SimTime) {
+        if self.secured_upto.len() < n {
+            self.secured_upto.resize(n, SimTime::ZERO);
+        }
+        let s = &mut self.secured_upto[vol];
+        *s = (*s).max(t);
+    }
+
+    /// Host time of the latest write of `vol` every site has secured.
+    pub fn secured_upto(&self, vol: usize) -> Option<SimTime> {
+        self.secured_upto
+            .get(vol)
+            .copied()
+            .filter(|&t| t > SimTime::ZERO)
+    }
+
+    /// Whether the pairs of primary volume `vol` are suspended (the session's suspension,
+    /// or their own).
+    #[inline]
+    pub fn vol_suspended(&self, vol: usize) -> bool {
+        self.suspended || self.vol_suspended.get(vol).copied().unwrap_or(false)
+    }
+
+    /// Whether the pairs of `vol` are suspended on their own (not the whole session).
+    #[inline]
+    pub fn vol_suspended_alone(&self, vol: usize) -> bool {
+        self.vol_suspended.get(vol).copied().unwrap_or(false)
+    }
+
+    /// Suspends the pairs of primary volume `vol` (of `n` volumes) on their own; whether
+    /// they were duplex.
+    pub fn suspend_vol(&mut self, vol: usize, n: usize) -> bool {
+        if self.vol_suspended(vol) {
+            return false;
+        }
+        if self.vol_suspended.len() < n {
+            self.vol_suspended.resize(n, false);
+        }
+        self.vol_suspended[vol] = true;
+        true
+    }
+
+    /// Whether any volume's pairs are suspended on their own.
+    pub fn any_vol_suspended(&self) -> bool {
+        self.vol_suspended.iter().any(|&b| b)
+    }
+
+    /// `sync`: arms the suspension timeout of `site`'s failed link; whether it was not
+    /// armed yet.
+    pub fn arm_sync(&mut self, site: usize) -> bool {
+        let bit = 1u8 << site;
+        let was = self.sync_armed & bit != 0;
+        self.sync_armed |= bit;
+        !was
+    }
+
+    /// An initial copy was sent to `site` at establishment.
+    pub fn initial_copy_sent(&mut self, site: usize) {
+        self.initial_copy_sites |= 1u8 << site;
+    }
+
+    /// Whether an initial copy was sent to `site` at establishment.
+    pub fn initial_copy_pending(&self, site: usize) -> bool {
+        self.initial_copy_sites & (1u8 << site) != 0
+    }
+
+    /// `sync`: the timeout of `site` fired.
+    pub fn disarm_sync(&mut self, site: usize) {
+        self.sync_armed &= !(1u8 << site);
+    }
+
+    /// Marks write `seq`, made before the suspension but completed by it, in the
+    /// changed-track bitmap (kept in sequence order).
+    pub fn mark_changed_sorted(&mut self, seq: u64) {
+        if let Err(i) = self.bitmap.binary_search(&seq) {
+            self.bitmap.insert(i, seq);
         }
     }
 
@@ -166,16 +292,17 @@ impl Session {
     /// The operator resumes the session: whether a resynchronisation is to be scheduled
     /// now (suspended and none pending).
     pub fn resume(&mut self) -> bool {
-        if self.suspended && !self.resync_scheduled {
+        if (self.suspended || self.any_vol_suspended()) && !self.resync_scheduled {
             self.resync_scheduled = true;
             return true;
         }
         false
     }
 
-    /// The resynchronisation starts: the session is duplex again.
+    /// The resynchronisation starts: the session and every pair are duplex again.
     pub fn begin_resync(&mut self) {
         self.suspended = false;
+        self.vol_suspended.clear();
         self.resync_scheduled = false;
         self.over_threshold_since = None;
     }
@@ -274,6 +401,40 @@ mod tests {
         );
         assert!(!blocking.unblocks(5));
         assert!(blocking.unblocks(4));
+    }
+
+    #[test]
+    fn a_pair_suspends_on_its_own_and_a_resynchronisation_makes_it_duplex() {
+        let mut s = Session::new(FlowControl::None);
+        assert!(!s.vol_suspended(3));
+        assert!(s.suspend_vol(3, 8));
+        assert!(!s.suspend_vol(3, 8), "already suspended");
+        assert!(s.vol_suspended(3) && s.vol_suspended_alone(3) && !s.vol_suspended(2));
+        assert!(!s.suspended(), "the session is not");
+        s.mark_changed(10);
+        s.mark_changed(14);
+        s.mark_changed_sorted(12);
+        s.mark_changed_sorted(12);
+        assert_eq!(s.bitmap(), &[10, 12, 14], "in sequence order, once");
+        assert!(s.arm_sync(1) && !s.arm_sync(1), "armed once per site");
+        s.disarm_sync(1);
+        assert!(s.arm_sync(1));
+        assert!(s.resume(), "a pair suspended on its own may be resumed");
+        s.begin_resync();
+        assert!(!s.vol_suspended(3));
+        for q in s.take_bitmap() {
+            s.resynced(q);
+        }
+        assert_eq!(s.resynced_upto(|q| q <= 12), vec![10, 12]);
+        s.resynced_keep(|q| q > 12);
+        assert_eq!(s.resynced_upto(|_| true), vec![14]);
+        s.note_secured(2, 8, SimTime::ZERO + SimDuration::from_millis(5));
+        s.note_secured(2, 8, SimTime::ZERO + SimDuration::from_millis(3));
+        assert_eq!(
+            s.secured_upto(2),
+            Some(SimTime::ZERO + SimDuration::from_millis(5))
+        );
+        assert_eq!(s.secured_upto(1), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! the secondary has the data).
 
 use super::chan;
+use super::copyread::COPY_READ_TAG;
 use super::session::Admit;
 use super::session::Session;
 use super::{Ev, Io, Mode, Origin, Phase, Volume, World, WorldStats};
@@ -25,6 +26,9 @@ use std::collections::VecDeque;
 #[derive(Clone, Debug)]
 pub(crate) struct TrackCache {
     cap: usize,
+    /// Tracks' worth of cache held by something else (the copy's record sets): the cache
+    /// holds at most `cap - reserved` tracks (at least one).
+    reserved: usize,
     map: super::FastMap<u64, u32>,
     nodes: Vec<Node>,
     head: u32,
@@ -46,6 +50,7 @@ impl TrackCache {
     pub fn new(cap: usize) -> Self {
         TrackCache {
             cap: cap.max(1),
+            reserved: 0,
             map: Default::default(),
             nodes: Vec::new(),
             head: NIL,
@@ -103,17 +108,37 @@ impl TrackCache {
     pub fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)
     }
+    /// Tracks it may hold now (capacity less the reserved tracks, at least one).
+    fn room(&self) -> usize {
+        self.cap.saturating_sub(self.reserved).max(1)
+    }
+    /// Evicts the least recently used track.
+    fn evict(&mut self) {
+        let t = self.tail;
+        let old = self.nodes[t as usize].key;
+        self.unlink(t);
+        self.map.remove(&old);
+        self.free.push(t);
+    }
+    /// Sets how many tracks' worth of the cache something else holds, evicting the least
+    /// recently used tracks down to the room left.
+    pub fn set_reserved(&mut self, tracks: usize) {
+        self.reserved = tracks;
+        while self.map.len() > self.room() {
+            self.evict();
+        }
+    }
+    /// Tracks' worth of the cache held by something else.
+    pub fn reserved(&self) -> usize {
+        self.reserved.min(self.cap - 1)
+    }
     /// Inserts `key` as most recently used, evicting the least recently used track when full.
     pub fn insert(&mut self, key: u64) {
         if self.touch(key) {
             return;
         }
-        if self.map.len() >= self.cap {
-            let t = self.tail;
-            let old = self.nodes[t as usize].key;
-            self.unlink(t);
-            self.map.remove(&old);
-            self.free.push(t);
+        while self.map.len() >= self.room() {
+            self.evict();
         }
         let i = match self.free.pop() {
             Some(i) => {
@@ -164,6 +189,10 @@ pub(crate) struct StorageControl {
     pub cu_busy_retry: Option<SimDuration>,
     /// Lost (subsystem-loss fault): its I/Os never end.
     pub dead: bool,
+    /// Host reads that found every track in cache.
+    pub read_hits: u64,
+    /// Host reads that went to the device.
+    pub read_misses: u64,
 }
 
 /// A cache-track key: volume and track.
@@ -185,6 +214,12 @@ pub struct StorageGauges {
     pub nvs_bytes: u64,
     /// I/Os waiting for a path.
     pub path_wait: u64,
+    /// Host reads that found their tracks in cache.
+    pub read_hits: u64,
+    /// Host reads that went to the device.
+    pub read_misses: u64,
+    /// Cache tracks held by the copy's record sets (`copy.primary_cost`).
+    pub copy_tracks: u64,
 }
 
 /// Modified tracks kept inline per volume before spilling to the heap.
@@ -272,6 +307,9 @@ pub(crate) struct Dasd {
     /// Boxed: they move in and out of `Volume::effects`, which holds a pointer.
     #[allow(clippy::vec_box)]
     pub(crate) spare_effects: Vec<Box<crate::ccw::ChainEffects>>,
+    /// The copy's mover reads on the paths and its record sets in cache
+    /// (`copy.primary_cost`, `copyread.rs`).
+    pub(crate) copy: super::copyread::CopyReads,
 }
 
 /// What the I/O path needs from the rest of the world: the kernel's context (time,
@@ -378,7 +416,7 @@ impl Dasd {
 
     /// Gives freed paths to waiting I/Os, first come first served among those whose
     /// channel group has a free channel path.
-    fn release_path(&mut self, ss: usize, group: usize, env: &mut IoEnv<'_, '_>) {
+    pub(crate) fn release_path(&mut self, ss: usize, group: usize, env: &mut IoEnv<'_, '_>) {
         let sc = &mut self.storage[ss];
         sc.paths_free += 1;
         sc.chan_free[group] += 1;
@@ -387,16 +425,29 @@ impl Dasd {
             if sc.paths_free == 0 {
                 return;
             }
+            let (ios, copy) = (&self.ios, &self.copy);
+            // A mover read waits under a tagged id (copyread.rs).
+            let group_of = |w: u32| {
+                if w & COPY_READ_TAG != 0 {
+                    copy.group(w)
+                } else {
+                    ios[w as usize].group as usize
+                }
+            };
             let pos = sc
                 .path_wait
                 .iter()
-                .position(|&w| sc.chan_free[self.ios[w as usize].group as usize] > 0);
+                .position(|&w| sc.chan_free[group_of(w)] > 0);
             let Some(pos) = pos else { return };
             let io = sc.path_wait.remove(pos).expect("position is valid");
-            let g = self.ios[io as usize].group as usize;
+            let g = group_of(io);
             sc.paths_free -= 1;
             sc.chan_free[g] -= 1;
-            self.path_granted(io, env);
+            if io & COPY_READ_TAG != 0 {
+                self.copy_read_granted((io & !COPY_READ_TAG) as usize, env);
+            } else {
+                self.path_granted(io, env);
+            }
         }
     }
 
@@ -657,8 +708,10 @@ impl Dasd {
             }
         } else if miss {
             env.stats.read_misses += 1;
+            self.storage[ss].read_misses += 1;
         } else {
             env.stats.read_hits += 1;
+            self.storage[ss].read_hits += 1;
         }
         let i = &mut self.ios[io as usize];
         i.data_done = true;
@@ -784,13 +837,19 @@ impl Dasd {
             nvs_used: s.nvs_used,
             nvs_bytes: s.nvs_bytes,
             path_wait: s.path_wait.len() as u64,
+            read_hits: s.read_hits,
+            read_misses: s.read_misses,
+            copy_tracks: s.cache.reserved() as u64,
         }
     }
 }
 
 impl World {
     /// The I/O path with what it needs from the world.
-    fn io<'a, 'b>(&'a mut self, ctx: &'a mut Ctx<'b, Ev>) -> (&'a mut Dasd, IoEnv<'a, 'b>) {
+    pub(crate) fn io<'a, 'b>(
+        &'a mut self,
+        ctx: &'a mut Ctx<'b, Ev>,
+    ) -> (&'a mut Dasd, IoEnv<'a, 'b>) {
         let env = IoEnv {
             ctx,
             stats: &mut self.stats,
