@@ -27,6 +27,8 @@ pub enum SuspendReason {
     /// `sync` with freeze: a pair's writes could not reach its secondary for the suspension
     /// timeout, and every pair was suspended at once.
     Freeze,
+    /// `srdfa`: the delta sets outgrew their cache limit: the session dropped.
+    DeltaSetCacheFull,
 }
 
 impl SuspendReason {
@@ -39,6 +41,9 @@ impl SuspendReason {
             SuspendReason::MasterJournalFull => "master journal full",
             SuspendReason::JournalFull => "journal full for the timeout",
             SuspendReason::Freeze => "freeze: a pair's writes could not reach the secondary",
+            SuspendReason::DeltaSetCacheFull => {
+                "SRDF/A delta sets over their cache limit: the session dropped"
+            }
         }
     }
 }

@@ -1117,6 +1117,7 @@ fn build_copy(
         secondary_paths: c.secondary_paths,
         pit_interval: c.pit_interval,
         min_cycle_time: c.min_cycle_time,
+        srdfa_cache_limit: c.srdfa_cache_limit,
         cg_interval: c.cg_interval,
         max_drain_time: c.max_drain_time,
         flashcopy_time: c.flashcopy_time,

@@ -423,6 +423,9 @@ pub struct CopySpec {
     pub pit_interval: SimDuration,
     /// `srdfa`: minimum cycle time between delta-set cycle switches (default 15 s).
     pub min_cycle_time: SimDuration,
+    /// `srdfa`: most bytes the delta sets may hold in cache before the session drops
+    /// (default 0: no limit).
+    pub srdfa_cache_limit: u64,
     /// `gm`: consistency group interval (default 0 s: the next group starts as soon as the
     /// previous one is formed).
     pub cg_interval: SimDuration,
@@ -560,6 +563,7 @@ impl Default for CopySpec {
             ack_interval: d.ack_interval,
             pit_interval: d.pit_interval,
             min_cycle_time: d.min_cycle_time,
+            srdfa_cache_limit: d.srdfa_cache_limit,
             cg_interval: d.cg_interval,
             max_drain_time: d.max_drain_time,
             flashcopy_time: d.flashcopy_time,

@@ -139,3 +139,46 @@ fn min_cycle_time_zero_is_refused_at_its_key() {
     assert!(e.contains("copy.min_cycle_time"), "{e}");
     assert!(e.contains("longer than 0"), "{e}");
 }
+
+#[test]
+fn the_delta_sets_take_cache_and_a_full_limit_drops_the_session() {
+    // Two cycles of 100 writes/s of 4 KiB: about 1.6 MB held at the peak.
+    let r = run_toml(&scenario("[disaster]\nat = \"60s\"\n"), &["run.length=60s"]);
+    let peak = r.model.delta_set_peak_bytes;
+    assert!(
+        (1_000_000..3_000_000).contains(&peak),
+        "delta sets peak {peak} bytes"
+    );
+    assert!(r.model.suspensions.is_empty());
+    // A limit below one cycle's data: the session drops at the first cycle's end, the
+    // secondary keeps a consistent image.
+    let dropped = run_toml(
+        &scenario("[disaster]\nat = \"60s\"\n"),
+        &["run.length=60s", "copy.srdfa_cache_limit=500000"],
+    );
+    let reasons: Vec<&str> = dropped
+        .model
+        .suspensions
+        .iter()
+        .map(|(_, w)| w.as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["SRDF/A delta sets over their cache limit: the session dropped"]
+    );
+    assert!(dropped.sites[0].core.prefix_consistent);
+    assert!(dropped.sites[0].core.data_loss_window_ns > 55_000_000_000);
+    // Without the copy's cost nothing is held in cache for the copy.
+    let free = run_toml(
+        &scenario("[disaster]\nat = \"60s\"\n"),
+        &["run.length=60s", "copy.primary_cost=false"],
+    );
+    let held = |r: &Report| {
+        r.storage_controls
+            .iter()
+            .map(|s| s.copy_cache_tracks)
+            .sum::<u64>()
+    };
+    assert_eq!(held(&free), 0);
+    assert!(held(&r) > 0, "the capture set holds tracks at the end");
+}

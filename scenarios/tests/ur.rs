@@ -113,3 +113,30 @@ fn bad_ur_keys_are_refused_at_their_key() {
         assert!(e.to_string().contains(key), "{set}: {e}");
     }
 }
+
+#[test]
+fn the_master_journal_takes_cache_until_restored() {
+    // A 10 s cut: the journal's data accumulates in the primary's cache.
+    let cut = baseline(&[
+        "copy.mode=ur",
+        "link.outages=[{ at = \"50s\", until = \"60s\" }]",
+    ]);
+    let held: u64 = cut
+        .storage_controls
+        .iter()
+        .map(|s| s.copy_cache_tracks)
+        .sum();
+    // 10 s of 3.7 MB/s of writes: about 37 MB, 650 tracks of 56,664 bytes.
+    assert!((500..800).contains(&held), "{held} tracks held at the disaster");
+    let free = baseline(&[
+        "copy.mode=ur",
+        "link.outages=[{ at = \"50s\", until = \"60s\" }]",
+        "copy.primary_cost=false",
+    ]);
+    let none: u64 = free
+        .storage_controls
+        .iter()
+        .map(|s| s.copy_cache_tracks)
+        .sum();
+    assert_eq!(none, 0);
+}

@@ -243,6 +243,9 @@ pub struct CopyConfig {
     /// `srdfa`: minimum cycle time (a cycle switch waits at least this long after the
     /// previous one, and longer while the transmit set is not yet received).
     pub min_cycle_time: SimDuration,
+    /// `srdfa`: most bytes the capture and transmit delta sets may hold in the primary's
+    /// cache; more drops the session (0: no limit).
+    pub srdfa_cache_limit: u64,
     /// `gm`: consistency group interval (from a group's completion to the next start).
     pub cg_interval: SimDuration,
     /// `gm`: maximum drain time; a consistency group whose drain takes longer fails.
@@ -324,6 +327,7 @@ impl Default for CopyConfig {
             secondary_paths: 8,
             pit_interval: SimDuration::from_secs(3600),
             min_cycle_time: SimDuration::from_secs(15),
+            srdfa_cache_limit: 0,
             cg_interval: SimDuration::ZERO,
             max_drain_time: SimDuration::from_secs(30),
             flashcopy_time: SimDuration::from_secs(1),

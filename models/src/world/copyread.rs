@@ -330,6 +330,15 @@ impl World {
         }
     }
 
+    /// Copy data of `vol` (`bytes`) leaves the cache whatever the mode (`srdfa`'s transmit
+    /// set received, `ur`'s journal entry restored).
+    pub(crate) fn copy_cache_free(&mut self, vol: crate::types::VolumeId, bytes: u32) {
+        if self.dasd.copy.on() {
+            let ss = self.dasd.volumes[vol.0 as usize].ss.0 as usize;
+            self.dasd.copy_hold(ss, bytes as u64, false);
+        }
+    }
+
     /// Mover reads of storage control `ss`, their path occupancy (ns) and the cache tracks
     /// the copy holds there now.
     pub fn copy_cost(&self, ss: usize) -> (u64, u64, u64) {

@@ -587,6 +587,9 @@ pub struct WorldStats {
     /// `srdfa`: the longest cycle, ns.
     #[serde(default)]
     pub cycle_time_max_ns: u64,
+    /// `srdfa`: most bytes the capture and transmit delta sets held.
+    #[serde(default)]
+    pub delta_set_peak_bytes: u64,
     /// `gm`: consistency groups formed (FlashCopy complete at every site).
     #[serde(default)]
     pub consistency_groups: u64,
@@ -675,6 +678,8 @@ pub struct World {
     pub(crate) pit_copies: u32,
     /// `srdfa`: the primary's delta-set cycles.
     pub(crate) cycles: srdfa::Cycles,
+    /// `srdfa`: bytes the capture and transmit delta sets hold.
+    pub(crate) delta_set_bytes: u64,
     /// `gm`: the primary's Global Copy and consistency groups.
     pub(crate) gm: gm::GlobalMirror,
     /// `gm`: per site, the highest ordinal sent (what a FlashCopy request waits for).
@@ -923,6 +928,7 @@ impl World {
             pit_last: 0,
             pit_copies: 0,
             cycles,
+            delta_set_bytes: 0,
             gm,
             gm_ord_sent: [0; MAX_SITES],
             journal,

@@ -231,9 +231,25 @@ impl World {
                     self.send_single(s.0 as usize, seq, ctx);
                 }
             }
-            Mode::Pit | Mode::Srdfa | Mode::Gm => {}
+            Mode::Pit | Mode::Gm => {}
+            Mode::Srdfa => {
+                // The capture set holds the write's data in cache until its cycle has been
+                // received at every site.
+                let bytes = self.entry(seq).map_or(0, |e| e.bytes);
+                self.copy_cache_in(vol, bytes);
+                self.delta_set_bytes += bytes as u64;
+                self.stats.delta_set_peak_bytes =
+                    self.stats.delta_set_peak_bytes.max(self.delta_set_bytes);
+                let limit = self.cfg.copy.srdfa_cache_limit;
+                if limit > 0 && self.delta_set_bytes > limit && !self.session.suspended() {
+                    self.suspend(ctx, SuspendReason::DeltaSetCacheFull);
+                }
+            }
             Mode::Ur => {
-                let bytes = self.entry(seq).map_or(0, |e| e.bytes as u64);
+                // The journal's data stays in cache until the secondary has restored it.
+                let bytes = self.entry(seq).map_or(0, |e| e.bytes);
+                self.copy_cache_in(vol, bytes);
+                let bytes = bytes as u64;
                 let full = self.journal.add(bytes);
                 self.stats.journal_peak_bytes = self.journal.peak;
                 if full {
@@ -703,8 +719,9 @@ impl World {
             let all = e.secured.0 & e.sites.0 == e.sites.0;
             let io = e.io;
             if all && mode == Mode::Ur && !e.bitmap {
-                let bytes = e.bytes as u64;
-                self.journal.free(bytes);
+                let (vol, bytes) = (e.vol, e.bytes);
+                self.journal.free(bytes as u64);
+                self.copy_cache_free(vol, bytes);
             }
             let Some(e) = self.entry_mut(q) else { break };
             let (svol, st) = (e.vol.0 as usize, e.t_seq);
@@ -971,7 +988,20 @@ impl World {
         if !self.primary_alive {
             return;
         }
-        if self.cycles.received(site as usize, cycle) {
+        let r = self.cycles.received(site as usize, cycle);
+        if let Some((from, upto)) = r.gone {
+            // The transmit set's cache slots are free.
+            for q in from..=upto {
+                if let Some(e) = self.entry(q)
+                    && !e.bitmap
+                {
+                    let (vol, bytes) = (e.vol, e.bytes);
+                    self.delta_set_bytes = self.delta_set_bytes.saturating_sub(bytes as u64);
+                    self.copy_cache_free(vol, bytes);
+                }
+            }
+        }
+        if r.switch {
             self.cycle_switch(ctx);
         }
     }

@@ -33,6 +33,15 @@ pub(crate) struct Switch {
     pub upto: u64,
 }
 
+/// What a receipt confirmation changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Received {
+    /// The transmit set is gone: its sequence numbers (`from..=upto`).
+    pub gone: Option<(u64, u64)>,
+    /// Switch now.
+    pub switch: bool,
+}
+
 /// The primary's cycle state.
 #[derive(Clone, Debug)]
 pub(crate) struct Cycles {
@@ -42,9 +51,9 @@ pub(crate) struct Cycles {
     capture: u32,
     /// First sequence number of the capture set.
     capture_from: u64,
-    /// The transmit set's cycle and the sites that have not confirmed its receipt (a bit
-    /// per site), if one is out.
-    transmit: Option<(u32, u32)>,
+    /// The transmit set's cycle, the sites that have not confirmed its receipt (a bit per
+    /// site) and its sequence numbers, if one is out.
+    transmit: Option<(u32, u32, u64, u64)>,
     /// When the last switch happened.
     last_switch: SimTime,
     /// The minimum cycle time ran out while the transmit set was out: switch on receipt.
@@ -112,26 +121,30 @@ impl Cycles {
         self.overdue = false;
         self.capture += 1;
         self.capture_from = self.capture_from.max(upto + 1);
-        self.transmit = (sites != 0).then_some((s.cycle, sites));
+        self.transmit = (sites != 0).then_some((s.cycle, sites, s.from, upto));
         s
     }
 
-    /// Site `site` confirmed that it received all of cycle `cycle`: whether the switch is
-    /// due now (the minimum cycle time ran out while the transmit set was out).
-    pub(crate) fn received(&mut self, site: usize, cycle: u32) -> bool {
-        let Some((c, waiting)) = self.transmit else {
-            return false;
+    /// Site `site` confirmed that it received all of cycle `cycle`: once every site has,
+    /// the transmit set is gone (its sequence numbers are returned: its cache slots are
+    /// free), and the switch is due now if the minimum cycle time ran out meanwhile.
+    pub(crate) fn received(&mut self, site: usize, cycle: u32) -> Received {
+        let Some((c, waiting, from, upto)) = self.transmit else {
+            return Received::default();
         };
         if c != cycle {
-            return false;
+            return Received::default();
         }
         let left = waiting & !(1u32 << site);
         if left == 0 {
             self.transmit = None;
-            self.overdue
+            Received {
+                gone: Some((from, upto)),
+                switch: self.overdue,
+            }
         } else {
-            self.transmit = Some((c, left));
-            false
+            self.transmit = Some((c, left, from, upto));
+            Received::default()
         }
     }
 
@@ -164,7 +177,13 @@ mod tests {
         );
         assert!(c.transmitting());
         // Receipt before the timer: the next switch waits for the timer.
-        assert!(!c.received(0, 1));
+        assert_eq!(
+            c.received(0, 1),
+            Received {
+                gone: Some((1, 40)),
+                switch: false
+            }
+        );
         assert!(!c.transmitting());
         assert!(c.timer(t(30)));
         let s = c.switch(t(30), 55, 0b1);
@@ -177,12 +196,19 @@ mod tests {
         let mut c = Cycles::new(SimDuration::from_secs(15));
         c.switch(t(15), 10, 0b11);
         assert!(!c.timer(t(30)), "transmit set still out");
-        assert!(!c.received(0, 1), "site 1 has not confirmed yet");
-        assert!(
-            !c.received(0, 0),
-            "a confirmation of another cycle is ignored"
+        assert_eq!(
+            c.received(0, 1),
+            Received::default(),
+            "site 1 has not confirmed"
         );
-        assert!(c.received(1, 1), "overdue: switch on the last confirmation");
+        assert_eq!(
+            c.received(0, 0),
+            Received::default(),
+            "another cycle is ignored"
+        );
+        let r = c.received(1, 1);
+        assert!(r.switch, "overdue: switch on the last confirmation");
+        assert_eq!(r.gone, Some((1, 10)));
         let s = c.switch(t(42), 10, 0b11);
         assert_eq!((s.cycle, s.from, s.upto), (2, 11, 10), "an empty cycle");
         assert_eq!(c.cycle_ns_max, 27_000_000_000);
