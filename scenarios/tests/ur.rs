@@ -127,7 +127,10 @@ fn the_master_journal_takes_cache_until_restored() {
         .map(|s| s.copy_cache_tracks)
         .sum();
     // 10 s of 3.7 MB/s of writes: about 37 MB, 650 tracks of 56,664 bytes.
-    assert!((500..800).contains(&held), "{held} tracks held at the disaster");
+    assert!(
+        (500..800).contains(&held),
+        "{held} tracks held at the disaster"
+    );
     let free = baseline(&[
         "copy.mode=ur",
         "link.outages=[{ at = \"50s\", until = \"60s\" }]",

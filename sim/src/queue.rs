@@ -103,14 +103,27 @@ impl<E> MinHeap<E> {
     }
     #[inline(always)]
     fn push(&mut self, e: Entry<E>) {
-        let key = e.key();
-        let mut i = self.v.len();
+        let i = self.v.len();
         self.v.push(e);
-        let p = self.v.as_mut_ptr();
-        // SAFETY: every index used is below the length (i < len; parents are smaller), and
-        // the entry held out during the sift is written back exactly once.
+        // SAFETY: `i` is the index of the entry just pushed, below the length; the entry is
+        // read out once and written back once by `sift_up`.
         unsafe {
-            let hole = std::ptr::read(p.add(i));
+            let p = self.v.as_mut_ptr();
+            let e = std::ptr::read(p.add(i));
+            Self::sift_up(p, i, e);
+        }
+    }
+
+    /// Moves the hole at `i` up past every parent with a larger key and writes `e` there.
+    ///
+    /// # Safety
+    /// `i` and every parent index are below the length of the vector `p` points into, and
+    /// slot `i` holds no live entry (it was read out or moved away).
+    #[inline(always)]
+    unsafe fn sift_up(p: *mut Entry<E>, mut i: usize, e: Entry<E>) {
+        let key = e.key();
+        // SAFETY: the caller's guarantee; parents of `i` are smaller indices.
+        unsafe {
             while i > 0 {
                 let parent = (i - 1) / 2;
                 if (*p.add(parent)).key() <= key {
@@ -119,7 +132,7 @@ impl<E> MinHeap<E> {
                 std::ptr::copy_nonoverlapping(p.add(parent), p.add(i), 1);
                 i = parent;
             }
-            std::ptr::write(p.add(i), hole);
+            std::ptr::write(p.add(i), e);
         }
     }
     #[inline(always)]
@@ -146,16 +159,7 @@ impl<E> MinHeap<E> {
                 std::ptr::copy_nonoverlapping(p.add(child), p.add(i), 1);
                 i = child;
             }
-            let key = last.key();
-            while i > 0 {
-                let parent = (i - 1) / 2;
-                if (*p.add(parent)).key() <= key {
-                    break;
-                }
-                std::ptr::copy_nonoverlapping(p.add(parent), p.add(i), 1);
-                i = parent;
-            }
-            std::ptr::write(p.add(i), last);
+            Self::sift_up(p, i, last);
             Some(top)
         }
     }

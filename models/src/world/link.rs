@@ -417,72 +417,43 @@ impl World {
         self.out[site].link.sender_dies(cut, now, &mut self.msgs);
     }
 
+    /// Sends `ev` from the secondary of `site` back to the primary over the link's reverse
+    /// channel (an acknowledgment, a receipt or a read-journal command: one small message
+    /// after the reverse channel's queue, transmission and propagation); nothing while the
+    /// link is down, or once the primary is gone (nothing there would act on it).
+    fn send_back(&mut self, site: usize, ev: Ev, ctx: &mut Ctx<'_, Ev>) {
+        if !self.primary_alive {
+            return;
+        }
+        let comp = self.out[site].comp();
+        if let Some(at) = self.out[site].link.ack(ctx.now()) {
+            let _ = ctx.schedule_at(at, comp, ev);
+        }
+    }
+
     /// Sends an acknowledgment of `seq` from `site` back to the primary.
     pub(crate) fn send_ack(&mut self, site: usize, seq: u64, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive {
-            return;
-        }
-        let comp = self.out[site].comp();
-        if let Some(at) = self.out[site].link.ack(ctx.now()) {
-            let _ = ctx.schedule_at(
-                at,
-                comp,
-                Ev::AckArrive {
-                    site: site as u8,
-                    seq,
-                },
-            );
-        }
+        let site8 = site as u8;
+        self.send_back(site, Ev::AckArrive { site: site8, seq }, ctx);
     }
 
-    /// `srdfa`: the secondary of `site` confirms over the reverse channel that it received
-    /// the whole of `cycle`.
+    /// `srdfa`: the secondary of `site` confirms that it received the whole of `cycle`.
     pub(crate) fn send_cycle_receipt(&mut self, site: usize, cycle: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive {
-            return;
-        }
-        let comp = self.out[site].comp();
-        if let Some(at) = self.out[site].link.ack(ctx.now()) {
-            let _ = ctx.schedule_at(
-                at,
-                comp,
-                Ev::CycleReceived {
-                    site: site as u8,
-                    cycle,
-                },
-            );
-        }
+        let site8 = site as u8;
+        self.send_back(site, Ev::CycleReceived { site: site8, cycle }, ctx);
     }
 
-    /// `gm`: the secondary of `site` reports over the reverse channel that its FlashCopy of
-    /// consistency group `cg` is complete.
+    /// `gm`: the secondary of `site` reports its FlashCopy of consistency group `cg`
+    /// complete.
     pub(crate) fn send_cg_formed(&mut self, site: usize, cg: u32, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive {
-            return;
-        }
-        let comp = self.out[site].comp();
-        if let Some(at) = self.out[site].link.ack(ctx.now()) {
-            let _ = ctx.schedule_at(
-                at,
-                comp,
-                Ev::CgFormed {
-                    site: site as u8,
-                    cg,
-                },
-            );
-        }
+        let site8 = site as u8;
+        self.send_back(site, Ev::CgFormed { site: site8, cg }, ctx);
     }
 
-    /// `ur`: the secondary of `site` sends a read-journal command to the primary over the
-    /// reverse channel.
+    /// `ur`: the secondary of `site` sends a read-journal command to the primary.
     pub(crate) fn send_journal_read(&mut self, site: usize, ctx: &mut Ctx<'_, Ev>) {
-        if !self.primary_alive {
-            return;
-        }
-        let comp = self.out[site].comp();
-        if let Some(at) = self.out[site].link.ack(ctx.now()) {
-            let _ = ctx.schedule_at(at, comp, Ev::JournalRead { site: site as u8 });
-        }
+        let site8 = site as u8;
+        self.send_back(site, Ev::JournalRead { site: site8 }, ctx);
     }
 
     /// Whether the link to `site` has nothing on the wire.
