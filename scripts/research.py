@@ -169,6 +169,7 @@ def study_plots():
 
 PLOTS = {}
 OUT = "out/research"
+BIN = "target/release/xrcsim"
 
 
 def fig(img_dir, name):
@@ -1145,6 +1146,10 @@ def sec_family(out, img):
             (m, int(float(k))): ms(rows, "sites.0.rpo_ns.mean").mean for (m, k), rows in g.items()
         }
     b = res["family-baseline"]
+    base = Sweep(out, "family-baseline")
+    at_s = float(base.spec["set"]["disaster.at"].rstrip("s"))
+    wrote_mbps = Stat(base.rows, "primary.bytes").mean * 8 / at_s / 1e6
+    plan_rows, need = family_bandwidth(BIN)
     shows = (
         "On the baseline at 300 km the sequence-number designs lag by milliseconds (xrc %s ms, ur %s ms, "
         "sync %s ms with its response paid at the host), SRDF/A by about one and a half cycles (%s s with 15 s "
@@ -1152,7 +1157,8 @@ def sec_family(out, img):
         "drains cannot keep up). At 3,000 km xrc's lag grows by the propagation (%s ms), ur's by a round trip per "
         "pull (%s ms), while SRDF/A's and Global Mirror's are set by their cycles, not the distance. Every "
         "design recovers a consistent image; they differ in how old it is, what the link carries and what the host "
-        "pays."
+        "pays. For an RPO p99 under 60 s, xrc, SRDF/A and UR need about the bandwidth the primary writes (%s, %s and %s "
+        "Mbit/s for %s written), Global Mirror's whole tracks %s Mbit/s."
         % (
             g3(b[("xrc", 300)]),
             g3(b[("ur", 300)]),
@@ -1161,9 +1167,40 @@ def sec_family(out, img):
             g3(b[("gm", 300)] / 1e3),
             g3(b[("xrc", 3000)]),
             g3(b[("ur", 3000)]),
+            g3(need["xrc"]),
+            g3(need["srdfa"]),
+            g3(need["ur"]),
+            g3(wrote_mbps),
+            g3(need["gm"]),
         )
     )
+    parts.append(
+        "**Link bandwidth each design needs** for an RPO p99 of at most 60 s over 600 s of the baseline's workload "
+        "(T3-class link at 300 km, no disaster): `xrcsim plan scenarios/baseline.toml --set copy.mode=MODE --until 600s "
+        "--disaster-at none --rpo-p99 60s` (bisection to 2%%, one seed). The primary writes %s Mbit/s of data on average "
+        "(the family-baseline rows: bytes written up to the disaster at %s)."
+        % (g3(wrote_mbps), base.spec["set"]["disaster.at"])
+    )
+    parts.append(table(["design", "bandwidth needed (Mbit/s)", "runs"], plan_rows))
+    res["need"] = need
     return "**What it shows.** " + shows + "\n\n" + "\n\n".join(parts), res
+
+
+def family_bandwidth(binary):
+    """The smallest link bandwidth per design for RPO p99 <= 60 s (xrcsim plan)."""
+    rows, need = [], {}
+    for mode in ("xrc", "srdfa", "gm", "ur"):
+        out = subprocess.run(
+            [binary, "plan", "scenarios/baseline.toml", "--set", "copy.mode=" + mode, "--until", "600s",
+             "--disaster-at", "none", "--rpo-p99", "60s"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        m = re.search(r"answer: ([0-9.]+) Mbit/s per path \((\d+) runs\)", out)
+        if not m:
+            raise SystemExit("xrcsim plan (%s) gave no answer:\n%s" % (mode, out))
+        need[mode] = float(m.group(1))
+        rows.append(["`%s`" % mode, m.group(1), m.group(2)])
+    return rows, need
 
 
 def fill(doc, name, content):
@@ -1194,6 +1231,8 @@ def cmd_report(a):
     doc = fill(doc, "write-rate", sec_write_rate(a.out, a.img))
     modes, mres = sec_modes(a.out, a.img, a.bin)
     doc = fill(doc, "modes", modes)
+    global BIN
+    BIN = a.bin
     family, fres = sec_family(a.out, a.img)
     doc = fill(doc, "family", family)
     so, wa = val_res["mm1_vals"]
