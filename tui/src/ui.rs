@@ -686,12 +686,21 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
     } else {
         String::new()
     };
+    // zgm: the session's consistency time (the earliest of its SDM sessions').
+    let zgm_note = w
+        .zgm_sessions()
+        .iter()
+        .map(|x| x.consistency_time_ns)
+        .min()
+        .map_or(String::new(), |t| {
+            format!("  consistency time {:.3} s", t as f64 / 1e9)
+        });
     lines.push(fit_line(
         vec![
             Line::from(vec![
                 label("↓ movers", L, th),
                 Span::raw(format!(
-                    "{movers} mover(s)  queue {}  sidefile {}  reads {reads}  messages {msgs}{pair_note}",
+                    "{movers} mover(s)  queue {}  sidefile {}  reads {reads}  messages {msgs}{pair_note}{zgm_note}",
                     g.mover_queue, g.sidefile,
                 )),
             ]),
@@ -703,7 +712,7 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
                     th,
                 ),
                 Span::raw(format!(
-                    "queue {}  sidefile {}  msgs {msgs}{pair_note}",
+                    "queue {}  sidefile {}  msgs {msgs}{pair_note}{zgm_note}",
                     g.mover_queue, g.sidefile,
                 )),
             ]),

@@ -289,3 +289,24 @@ fn suspended_pairs_show_on_the_movers_line() {
     let a = three_seconds(&[]);
     assert!(!render(&a, 160, 48).contains("pairs "));
 }
+
+/// In `zgm` the movers' line gives the session's consistency time (XQUERY's), which runs
+/// behind the simulated time; other modes show none.
+#[test]
+fn zgm_shows_its_consistency_time_on_the_movers_line() {
+    let a = three_seconds(&["copy.mode=zgm"]);
+    let text = render(&a, 160, 48);
+    let at = text
+        .find("consistency time ")
+        .unwrap_or_else(|| panic!("{text}"));
+    let secs: f64 = text[at + "consistency time ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        (0.5..3.0).contains(&secs),
+        "consistency time {secs} s at 3 s"
+    );
+    assert!(!render(&three_seconds(&[]), 160, 48).contains("consistency time"));
+}
