@@ -1322,3 +1322,21 @@ fn pprc_freeze_keeps_the_secondary_consistent_and_crit_no_alone_does_not() {
     assert!(consistent(&hold));
     assert_eq!(hold.sites[0].core.acknowledged_writes_lost, 0);
 }
+
+/// zgm's storage-control sidefiles hold their record sets' data in the primary's cache
+/// until the SDM reads them (`copy.primary_cost`), none without the copy's cost.
+#[test]
+fn zgm_sidefile_holds_cache_until_read() {
+    let held = |sets: &[&str]| {
+        run_scenario("zgm.toml", sets, false)
+            .report
+            .storage_controls
+            .iter()
+            .map(|s| s.copy_cache_tracks)
+            .sum::<u64>()
+    };
+    // A 2 s read interval: about a second of writes waits in the sidefiles on average.
+    let waiting = held(&["copy.zgm.read_interval=2s"]);
+    assert!(waiting > 20, "{waiting} tracks");
+    assert_eq!(held(&["copy.primary_cost=false"]), 0);
+}

@@ -347,6 +347,8 @@ impl World {
                 continue;
             }
             self.zm().scs[p as usize].capture(rs);
+            // The record set's data holds cache until the SDM reads it (`copy.primary_cost`).
+            self.copy_cache_in(vol, bytes);
             let vv = &mut self.dasd.volumes[v];
             vv.residual += 1;
             self.stats.residual_peak = self.stats.residual_peak.max(vv.residual as u64);
@@ -412,6 +414,7 @@ impl World {
         let mut bytes = 0u64;
         for rs in &resp {
             bytes += rs.bytes as u64;
+            self.copy_cache_free(rs.vol, rs.bytes);
             let v = rs.vol.0 as usize;
             let vv = &mut self.dasd.volumes[v];
             vv.residual = vv.residual.saturating_sub(1);
