@@ -695,6 +695,7 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
         .map_or(String::new(), |t| {
             format!("  consistency time {:.3} s", t as f64 / 1e9)
         });
+    let short = format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" });
     lines.push(fit_line(
         vec![
             Line::from(vec![
@@ -704,24 +705,15 @@ fn topology(f: &mut Frame, r: Rect, app: &App, th: &Theme) {
                     g.mover_queue, g.sidefile,
                 )),
             ]),
-
             Line::from(vec![
-                label(
-                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
-                    L,
-                    th,
-                ),
+                label(&short, L, th),
                 Span::raw(format!(
                     "queue {}  sidefile {}  msgs {msgs}{pair_note}{zgm_note}",
                     g.mover_queue, g.sidefile,
                 )),
             ]),
             Line::from(vec![
-                label(
-                    &format!("↓ {movers} mover{}", if movers == 1 { "" } else { "s" }),
-                    L,
-                    th,
-                ),
+                label(&short, L, th),
                 Span::raw(format!(
                     "queue {}  sidefile {}{pair_note}",
                     g.mover_queue, g.sidefile
