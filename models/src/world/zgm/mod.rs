@@ -255,6 +255,17 @@ impl Zgm {
         }
     }
 
+    /// Gives each reader a read slot in the copy's path accounting (`copyread.rs`): its
+    /// reads hold a channel path of the SDM's channel group, its site's (`hosts + site`).
+    pub(crate) fn add_read_slots(&self, copy: &mut super::copyread::CopyReads, hosts: usize) {
+        let groups: Vec<u16> = self
+            .readers
+            .iter()
+            .map(|r| (hosts + r.site as usize) as u16)
+            .collect();
+        copy.add_zgm_readers(self.comp, &groups);
+    }
+
     /// The storage-control session of volume `vol` (index `v`) on storage control `ss`
     /// for `site`.
     fn part_of(&self, site: usize, ss: usize, v: usize) -> u32 {
@@ -426,10 +437,16 @@ impl World {
         let d = self.cfg.copy.mover_read_overhead
             + SimDuration::for_bytes(bytes, self.dasd.storage[ss].timing.rate);
         self.stats.mover_reads += 1;
+        let records = resp.len() as u64;
         let z = self.zm();
         z.readers[r as usize].resp = resp;
         let comp = z.comp;
-        ctx.schedule_in(d, comp, Ev::ZgmReadDone { reader: r });
+        // With `copy.primary_cost` the read is a channel program on the storage control's
+        // paths (copyread.rs): it queues with host I/O and holds a storage path and a
+        // channel path for its connect time.
+        if !self.zgm_read_paths(r as usize, ss, records, bytes, d, ctx) {
+            ctx.schedule_in(d, comp, Ev::ZgmReadDone { reader: r });
+        }
     }
 
     /// Device blocking: a volume whose residual count fell to the resume level is
