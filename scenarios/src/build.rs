@@ -1255,6 +1255,7 @@ fn build_zgm(
         clock_offset_ns: offsets,
         sessions,
         coupled: z.coupled,
+        auto_resync: z.auto_resync,
     })
 }
 

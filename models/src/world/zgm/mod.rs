@@ -11,6 +11,7 @@
 //! them, the storage controls, the link and the secondary volumes.
 
 pub(crate) mod journal;
+pub(crate) mod resync;
 pub(crate) mod sdm;
 pub(crate) mod sidefile;
 
@@ -104,8 +105,11 @@ pub(crate) struct Zgm {
     /// Delay causes sampled, per SDM session: cause -> samples.
     pub delays: Vec<BTreeMap<&'static str, u64>>,
     /// When the session was suspended (ns): the storage-control sessions report no time
-    /// past it (later writes are only marked in the changed-track bitmap).
+    /// past it (later writes are only marked in the changed-track bitmap). It stays set
+    /// while the session resynchronises.
     suspended_at: Option<u64>,
+    /// The resynchronisation copy (`copy.zgm.auto_resync`).
+    resync: resync::Resync,
 }
 
 /// What the recovery site's SDM knows after XRECOVER, in the product's terms.
@@ -252,6 +256,7 @@ impl Zgm {
             in_transit: 0,
             recovering: vec![false; n_sites],
             suspended_at: None,
+            resync: resync::Resync::default(),
         }
     }
 
@@ -299,6 +304,22 @@ impl World {
 
     fn zm(&mut self) -> &mut Zgm {
         self.zgm.as_mut().expect("zgm state in zgm mode")
+    }
+
+    /// `zgm`: the consistency time of the pair of primary volume `vol` at `site` (its SDM
+    /// session's journal consistency time; `None` outside zgm or before the first group is
+    /// hardened). A suspended session's consistency time stops at the suspension (its
+    /// storage-control sessions report no time past it), and stays there while the session
+    /// resynchronises.
+    pub(crate) fn zgm_pair_consistency(&self, site: usize, vol: usize) -> Option<u64> {
+        let z = self.zgm.as_ref()?;
+        let ss = self.dasd.volumes[vol].ss.0 as usize;
+        let p = z.part_of(site, ss, vol);
+        if p == NONE {
+            return None;
+        }
+        let t = z.sdms[z.readers[p as usize].sdm as usize].consistency_time;
+        (t > 0).then_some(t)
     }
 
     /// `zgm` at time zero: every reader makes its first read.
@@ -529,6 +550,9 @@ impl World {
 
     /// A read's answer reaches the SDM.
     pub(crate) fn zgm_arrive(&mut self, site: usize, msg: &SimMessage, ctx: &mut Ctx<'_, Ev>) {
+        if self.zgm_resync_arrive(site, msg, ctx) {
+            return;
+        }
         let Some(resp) = self.zm().responses.remove(&(site as u8, msg.msg_no)) else {
             return;
         };
@@ -571,6 +595,7 @@ impl World {
             }
         }
         self.zgm_form(x, ctx);
+        self.zgm_maybe_resync(ctx);
     }
 
     /// The SDM tries to form its next consistency group.
@@ -613,7 +638,13 @@ impl World {
     /// bitmap, and the consistency time stops here.
     fn zgm_suspend(&mut self, reason: SuspendReason, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now().as_nanos();
-        self.zm().suspended_at.get_or_insert(now);
+        let z = self.zm();
+        if z.resync.active {
+            // The copy goes on; the consistency time will stop here once it is whole.
+            z.resync.again.get_or_insert(now);
+        } else {
+            z.suspended_at.get_or_insert(now);
+        }
         self.suspend(ctx, reason);
     }
 
@@ -716,6 +747,7 @@ impl World {
                 break;
             }
         }
+        self.zgm_maybe_resync(ctx);
     }
 
     /// Writes record set `rs` to its secondary volume: a channel program through the
@@ -765,9 +797,15 @@ impl World {
     pub(crate) fn zgm_apply_done(&mut self, site: u8, ord: u64, io: Io, ctx: &mut Ctx<'_, Ev>) {
         let x = (ord >> 40) as usize;
         let gid = ord & ((1 << 40) - 1);
+        let seq = io.seq;
         let mut ccws = io.chain;
         ccws.clear();
         self.spare_ccws.push(ccws);
+        if gid == 0 {
+            self.zgm_resync_written(site as usize, seq, ctx);
+            self.check_drained(ctx);
+            return;
+        }
         self.zm().sdms[x].written(gid);
         self.zgm_apply(x, ctx);
         self.zgm_check_recovered(site as usize, ctx);
@@ -781,6 +819,7 @@ impl World {
             return;
         }
         self.zm().recovering[site] = true;
+        self.zm().resync.recovering(site);
         for x in self.z().sdms_of(site) {
             self.zm().sdms[x].recovering = true;
         }
@@ -794,7 +833,9 @@ impl World {
         if !self.z().recovering[site] || self.sites[site].recovered {
             return;
         }
-        if !self.z().sdms_of(site).all(|x| self.z().sdms[x].quiet()) {
+        if !self.z().sdms_of(site).all(|x| self.z().sdms[x].quiet())
+            || self.z().resync.inflight(site) > 0
+        {
             return;
         }
         self.sites[site].recovered = true;
@@ -814,6 +855,7 @@ impl World {
         // forming (empty) groups as idle sessions report their time, so groups themselves
         // may remain.
         z.in_transit == 0
+            && !z.resync.active
             && z.readers
                 .iter()
                 .enumerate()
