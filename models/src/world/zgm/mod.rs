@@ -737,7 +737,7 @@ impl World {
             });
             let mut started = false;
             while let Some((gid, rs)) = self.zm().sdms[x].next_write(limit) {
-                self.zgm_write(site, x, gid, rs, ctx);
+                self.zgm_write(site, x, gid, rs, None, ctx);
                 started = true;
             }
             if freed {
@@ -752,7 +752,17 @@ impl World {
 
     /// Writes record set `rs` to its secondary volume: a channel program through the
     /// site's storage control.
-    fn zgm_write(&mut self, site: usize, x: usize, gid: u64, rs: RecordSet, ctx: &mut Ctx<'_, Ev>) {
+    /// `ws`: per record of the span, the write whose content it gets (the
+    /// resynchronisation's latest content); `None`: the record set's own.
+    fn zgm_write(
+        &mut self,
+        site: usize,
+        x: usize,
+        gid: u64,
+        rs: RecordSet,
+        ws: Option<&[crate::content::WriteId]>,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         let (pvol, span, bytes, own) = (rs.vol, rs.span, rs.bytes, rs.writer);
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("record sets are read only for volumes paired at the site")
@@ -772,7 +782,10 @@ impl World {
             span,
             key_len,
             data_len,
-            |a| digest_of(pvol, a, own),
+            |a| {
+                let w = ws.map_or(own, |ws| ws[span.iter().position(|b| b == a).unwrap_or(0)]);
+                digest_of(pvol, a, w)
+            },
         );
         let io = self.dasd.ios.insert(Io::new(
             Origin::Apply {

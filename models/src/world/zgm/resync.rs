@@ -20,6 +20,7 @@
 
 use super::super::{Ev, MsgKind, SimMessage, World, sizes};
 use super::sidefile::RecordSet;
+use crate::content::WriteId;
 use crate::obs::{Obs, PairState, ShippedRef};
 use crate::types::SiteId;
 use sim::Ctx;
@@ -48,6 +49,9 @@ pub(crate) struct Resync {
     msgs: BTreeMap<(u8, u32), Vec<RecordSet>>,
     /// The session suspended again during the copy, at this time (ns).
     pub again: Option<u64>,
+    /// Per write of the copy whose records do not all get its own content: per record of
+    /// its span, the latest write of the bitmap that wrote it.
+    pub writers: BTreeMap<u64, Box<[WriteId]>>,
 }
 
 impl Resync {
@@ -184,8 +188,15 @@ impl World {
         let now = ctx.now();
         let n_sites = self.out.len();
         let mut per_site: Vec<Vec<RecordSet>> = vec![Vec::new(); n_sites];
+        // Each changed record is copied with its current content (the latest write of the
+        // bitmap that wrote it), whichever write's span the copy takes it with.
+        self.set_latest_content(&covered);
+        let mut writers = BTreeMap::new();
         for &q in &covered {
             let Some(e) = self.entry_mut(q) else { continue };
+            if let Some(ws) = e.shipped.take() {
+                writers.insert(q, ws);
+            }
             // The copy secures the write (the journal never held it).
             e.bitmap = false;
             e.secured = e.sites;
@@ -231,6 +242,7 @@ impl World {
         }
         let counts: Vec<u32> = msgs.iter().map(|m| m.len() as u32).collect();
         self.zm().resync.start(&counts);
+        self.zm().resync.writers = writers;
         if let (Some(&from), Some(&to)) = (covered.first(), covered.last()) {
             self.observe(now, Obs::Resync { from, to });
             self.stats.resyncs.push((now.as_nanos(), from, to));
@@ -273,20 +285,26 @@ impl World {
         };
         let now = ctx.now();
         let sid = SiteId(site as u8);
+        let zgm = self.zgm.as_ref().expect("zgm");
+        let obs = &mut self.obs;
         for r in &recs {
-            self.observe(
+            obs.push(
                 now,
                 Obs::TokenRx {
                     site: sid,
                     seq: r.seq,
                 },
             );
-            self.observe(
+            let shipped = match zgm.resync.writers.get(&r.seq) {
+                Some(ws) => obs.shipped(ws),
+                None => ShippedRef::Own,
+            };
+            obs.push(
                 now,
                 Obs::DataRx {
                     site: sid,
                     seq: r.seq,
-                    shipped: ShippedRef::Own,
+                    shipped,
                 },
             );
         }
@@ -303,7 +321,8 @@ impl World {
         let x = site * self.z().sessions;
         while let Some(rs) = self.zm().resync.next_write(site, limit) {
             // Group number 0: a write of the copy, in no consistency group.
-            self.zgm_write(site, x, 0, rs, ctx);
+            let ws = self.z().resync.writers.get(&rs.seq).cloned();
+            self.zgm_write(site, x, 0, rs, ws.as_deref(), ctx);
         }
         self.zgm_resync_check(site, ctx);
     }
@@ -345,6 +364,7 @@ impl World {
         }
         let z = self.zm();
         z.resync.active = false;
+        z.resync.writers.clear();
         match z.resync.again.take() {
             // Suspended again during the copy: the secondary is consistent up to then.
             Some(t) => z.suspended_at = Some(t),
