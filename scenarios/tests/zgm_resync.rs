@@ -222,3 +222,58 @@ fn a_bad_auto_resync_is_refused_naming_the_key() {
     .to_string();
     assert!(e.contains("auto_resync"), "{e}");
 }
+
+/// The other cause: a journal full for its timeout (a secondary 40 times slower from 20 s
+/// to 40 s, a 16 MB journal) suspends the session; once the secondary is back to speed and
+/// the journal has drained, the session resynchronises and the image at 80 s is consistent.
+#[test]
+fn a_journal_full_suspension_resynchronises_once_the_journal_drains() {
+    let path = file("zgm.toml");
+    let src = read_file(&path).unwrap();
+    let sets: Vec<String> = [
+        "copy.zgm.journal.capacity_mb=16",
+        "copy.zgm.journal.full_timeout=3s",
+        "faults=[{kind=\"secondary_slowdown\", site=\"S1\", at=\"20s\", until=\"40s\", factor=40}]",
+        "copy.zgm.auto_resync=true",
+        "disaster.at=80s",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let b = prepare(&src, &sets, path.parent().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let dir =
+        std::env::temp_dir().join(format!("xrcsim-zgm-resync-{}-journal", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let opts = RunOptions {
+        trace: Some(dir.join("t.jsonl")),
+        image: Some(dir.join("i.csv")),
+        ..RunOptions::default()
+    };
+    let out = run(&b, &opts).expect("run");
+    let trace = std::fs::read_to_string(dir.join("t.jsonl")).unwrap();
+    let image = std::fs::read_to_string(dir.join("i.csv")).unwrap();
+    let v = verify(
+        &trace,
+        &image,
+        &serde_json::to_string(&out.report).unwrap(),
+        b.world.run.length.as_nanos(),
+    );
+    assert!(v.problems.is_empty(), "{:#?}", v.problems);
+    std::fs::remove_dir_all(&dir).ok();
+    let events: Vec<Value> = trace
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let r = out.report;
+    assert_eq!(r.model.suspensions.len(), 1);
+    assert_eq!(r.model.suspensions[0].1, "journal full for the timeout");
+    let resync = times(&events, "resync");
+    let done = times(&events, "resync_done");
+    assert_eq!(resync.len(), 1, "{resync:?}");
+    assert!(resync[0] > 40 * S, "after the slowdown: {resync:?}");
+    assert_eq!(done.len(), 1);
+    assert!(r.consistent(), "{:?}", r.sites[0].disagreements);
+    let ct = r.sites[0].secondary_view.zgm.as_ref().unwrap().sessions[0].consistency_time_ns;
+    assert!(ct > done[0] && ct > 78 * S, "advancing again: {ct}");
+}

@@ -142,10 +142,12 @@ impl World {
     fn zgm_caught_up(&self) -> bool {
         let z = self.z();
         // The consistency time has reached the suspension (the time the resynchronisation
-        // keeps frozen).
+        // keeps frozen), in every SDM session that reads a storage control.
         let cap = z.suspended_at.map_or(0, |t| t.saturating_sub(1));
         self.out.iter().all(|o| o.link.is_up())
-            && z.sdms.iter().all(|s| s.consistency_time >= cap)
+            && z.sdms
+                .iter()
+                .all(|s| s.horizons.is_empty() || s.consistency_time >= cap)
             && z.in_transit == 0
             && z.readers.iter().all(|r| r.resp.is_empty())
             && z.scs.iter().all(|s| s.residual() == 0 && s.idle())
