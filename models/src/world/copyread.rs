@@ -416,6 +416,24 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::super::storage::TrackCache;
+    use super::*;
+
+    /// zgm's readers get read slots after the movers', on the SDM's component and their
+    /// site's channel group; a slot below them is a mover's.
+    #[test]
+    fn zgm_readers_take_the_slots_after_the_movers() {
+        let cfg = WorldConfig::demo(Mode::Zgm, 2, 4, 100.0, 100.0);
+        let movers = [ComponentId::default(); 2];
+        let mut c = CopyReads::new(&cfg, &movers);
+        let sdm = ComponentId::default();
+        c.add_zgm_readers(sdm, &[3, 4, 3]);
+        assert_eq!(c.reads.len(), 5);
+        assert_eq!(c.zgm_reader(1), None, "a mover");
+        assert_eq!(c.zgm_reader(2), Some(0));
+        assert_eq!(c.zgm_reader(4), Some(2));
+        assert_eq!(c.group(COPY_READ_TAG | 3), 4, "reader 1's channel group");
+        assert_eq!(c.group(COPY_READ_TAG | 2), 3);
+    }
 
     #[test]
     fn tracks_held_for_the_copy_leave_less_room_for_host_data() {
