@@ -1255,6 +1255,7 @@ fn build_zgm(
         clock_offset_ns: offsets,
         sessions,
         coupled: z.coupled,
+        auto_resync: z.auto_resync,
     })
 }
 
@@ -1633,7 +1634,9 @@ pub fn describe(b: &Built) -> String {
     let _ = writeln!(
         o,
         "copy cost on the primary: {}{}",
-        if c.primary_cost {
+        if c.primary_cost && c.mode == models::world::Mode::Zgm {
+            "the SDM's reads hold storage and channel paths, the sidefiles hold cache"
+        } else if c.primary_cost {
             "mover reads hold storage and channel paths, the sidefile holds cache"
         } else {
             "none (primary_cost = false)"

@@ -134,7 +134,7 @@ pub fn volumes(w: &models::world::World) -> Vec<VolumeOut> {
             bitmap_writes: q.bitmap_writes,
             pacing_delay_ns: q.pacing_delay.as_nanos(),
             last_update_ns: q.secured_upto.map(|t| t.as_nanos()),
-            consistency_time_ns: None,
+            consistency_time_ns: q.consistency_time,
             delay_cause: q.delay_cause.map(|c| c.text().into()),
         })
         .collect()
@@ -171,12 +171,12 @@ pub fn storage_controls(w: &models::world::World) -> Vec<StorageControlOut> {
 pub fn volumes_table(r: &Report) -> String {
     let mut o = String::new();
     o.push_str(
-        "VOLSER   SECOND   SITE   STATE      RESIDUAL   BITMAP     PACING    LAST UPDATE  DELAY\n",
+        "VOLSER   SECOND   SITE   STATE      RESIDUAL   BITMAP     PACING    LAST UPDATE     CONSISTENT  DELAY\n",
     );
     for v in &r.volumes {
         let _ = writeln!(
             o,
-            "{:<8} {:<8} {:<6} {:<10} {:>8} {:>8} {:>10} {:>14}  {}",
+            "{:<8} {:<8} {:<6} {:<10} {:>8} {:>8} {:>10} {:>14} {:>14}  {}",
             v.volser,
             v.secondary,
             v.site,
@@ -189,6 +189,8 @@ pub fn volumes_table(r: &Report) -> String {
                 ms(v.pacing_delay_ns)
             },
             v.last_update_ns
+                .map_or("-".to_string(), |t| format!("{:.6} s", t as f64 / 1e9)),
+            v.consistency_time_ns
                 .map_or("-".to_string(), |t| format!("{:.6} s", t as f64 / 1e9)),
             v.delay_cause.as_deref().unwrap_or("-")
         );

@@ -484,6 +484,10 @@ pub struct ZgmSpec {
     pub sessions: Vec<ZgmSessionSpec>,
     /// Coupled XRC: no session applies past the master recoverable time.
     pub coupled: bool,
+    /// A suspended session resynchronises by itself once its cause has cleared (every
+    /// link up, everything read before the suspension applied): the changed tracks are
+    /// copied, then the pairs are duplex again (default false: it stays suspended).
+    pub auto_resync: bool,
 }
 
 impl Default for ZgmSpec {
@@ -498,6 +502,7 @@ impl Default for ZgmSpec {
             clock_offset_us: BTreeMap::new(),
             sessions: Vec::new(),
             coupled: d.coupled,
+            auto_resync: d.auto_resync,
         }
     }
 }

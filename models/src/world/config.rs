@@ -421,6 +421,12 @@ pub struct ZgmConfig {
     /// Coupled XRC: the sessions apply no further than the master recoverable time (the
     /// minimum of their journal consistency times); `false`: each recovers to its own.
     pub coupled: bool,
+    /// A suspended session resynchronises once the cause of its suspension has cleared
+    /// (every link up; everything read before the suspension applied): the writes marked
+    /// in the changed-track bitmap are copied to the secondary volumes (the pairs pending,
+    /// the consistency time frozen), then the pairs are duplex and consistency groups
+    /// resume. `false`: a suspended session stays suspended.
+    pub auto_resync: bool,
 }
 
 impl Default for ZgmConfig {
@@ -434,6 +440,7 @@ impl Default for ZgmConfig {
             clock_offset_ns: Vec::new(),
             sessions: Vec::new(),
             coupled: true,
+            auto_resync: false,
         }
     }
 }

@@ -16,8 +16,19 @@
 //!   are taken from the track cache's capacity (LRU tracks are evicted), so host reads hit
 //!   less often.
 //!
+//! - **zgm's SDM reads.** In `zgm` each reader of the System Data Mover is a path-queue
+//!   client like a mover (read slot `movers + reader`): its read of a storage-control
+//!   session (the record sets in the sidefile when the read reaches the storage control)
+//!   waits for a storage path of that storage control and a channel path of the SDM's
+//!   channel group (its site's, `hosts + site`, with `copy.secondary_paths` paths), holds
+//!   them for the connect time above and ends at the later of that and the reader's own
+//!   read time. An SDM at the recovery site pays the channel extension's round trip
+//!   outside the connect time: the request crosses the link before the read queues for its
+//!   paths, and the answer crosses it after the paths are freed (the extenders answer the
+//!   channel protocol locally, so the storage path is not held while data is in flight).
+//!
 //! A read waiting for its paths is in `path_wait` under a tagged id ([`COPY_READ_TAG`] |
-//! mover); storage.rs's path release hands a freed path to it through
+//! read slot); storage.rs's path release hands a freed path to it through
 //! [`Dasd::copy_read_granted`]. Each read carries a epoch: a crash or a lost storage
 //! control aborts it, and its later events are ignored.
 
@@ -25,8 +36,8 @@ use super::storage::{Dasd, IoEnv};
 use super::{Ev, Mode, World, WorldConfig};
 use sim::{ComponentId, Ctx, SimDuration};
 
-/// Ids in a storage control's path queue with this bit set are mover reads (the low bits
-/// are the mover), not I/O slots.
+/// Ids in a storage control's path queue with this bit set are copy reads (the low bits
+/// are the read slot: a mover, or `movers + reader` for a zgm SDM reader), not I/O slots.
 pub(crate) const COPY_READ_TAG: u32 = 1 << 31;
 
 /// Where a mover read is.
@@ -69,6 +80,8 @@ pub(crate) struct CopyReads {
     pub(crate) reads_done: Vec<u64>,
     /// Path occupancy of mover reads per storage control, ns.
     pub(crate) path_ns: Vec<u64>,
+    /// The first read slot of zgm's SDM readers (the movers' count).
+    zgm_base: usize,
 }
 
 impl CopyReads {
@@ -99,7 +112,25 @@ impl CopyReads {
             track_bytes,
             reads_done: vec![0; n],
             path_ns: vec![0; n],
+            zgm_base: comps.len(),
         }
+    }
+
+    /// `zgm`: a read slot for each SDM reader, in reader order, its events on `comp`, over
+    /// channel group `groups[reader]` (the SDM's site's group).
+    pub(crate) fn add_zgm_readers(&mut self, comp: ComponentId, groups: &[u16]) {
+        self.zgm_base = self.reads.len();
+        self.reads.extend(groups.iter().map(|&group| CopyRead {
+            comp,
+            group,
+            ..Default::default()
+        }));
+    }
+
+    /// The zgm reader of read slot `m`, if it is one.
+    #[inline]
+    fn zgm_reader(&self, m: usize) -> Option<usize> {
+        m.checked_sub(self.zgm_base)
     }
 
     /// Whether the copy costs the primary in this world.
@@ -270,8 +301,32 @@ impl World {
             d.copy_read_release(m, false, &mut env);
         }
         if done {
-            self.on_mover_done(mover, ctx);
+            match self.dasd.copy.zgm_reader(m) {
+                Some(r) => self.on_zgm_read_done(r as u32, ctx),
+                None => self.on_mover_done(mover, ctx),
+            }
         }
+    }
+
+    /// `zgm`: SDM reader `r`'s read of `records` record sets (`bytes` in all) at storage
+    /// control `ss`, whose own read time is `read`, goes through the paths; `false` when the
+    /// copy does not cost the primary (the caller ends the read on its own).
+    pub(crate) fn zgm_read_paths(
+        &mut self,
+        r: usize,
+        ss: usize,
+        records: u64,
+        bytes: u64,
+        read: SimDuration,
+        ctx: &mut Ctx<'_, Ev>,
+    ) -> bool {
+        if !self.dasd.copy.on() {
+            return false;
+        }
+        let m = self.dasd.copy.zgm_base + r;
+        let (d, mut env) = self.io(ctx);
+        d.copy_read_request(m, ss, records, bytes, read, &mut env);
+        true
     }
 
     /// Mover `m`'s read is lost (the mover crashed): it leaves the paths.
@@ -284,10 +339,18 @@ impl World {
     }
 
     /// Storage control `ss` is lost: a mover read waiting for or holding its paths is lost
-    /// too (its record sets go back to the mover's queue, which the mover then drops).
+    /// too (its record sets go back to the mover's queue, which the mover then drops); a
+    /// zgm reader's read leaves the paths and never ends (its session reports no more).
     pub(crate) fn copy_reads_lost_at(&mut self, ss: usize, ctx: &mut Ctx<'_, Ev>) {
         if !self.dasd.copy.on() {
             return;
+        }
+        for m in self.dasd.copy.zgm_base..self.dasd.copy.reads.len() {
+            let r = self.dasd.copy.reads[m];
+            if r.stage != Stage::Idle && r.ss as usize == ss {
+                let (d, mut env) = self.io(ctx);
+                d.copy_read_release(m, true, &mut env);
+            }
         }
         for m in 0..self.movers.len() {
             let r = self.dasd.copy.reads[m];
@@ -353,6 +416,24 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::super::storage::TrackCache;
+    use super::*;
+
+    /// zgm's readers get read slots after the movers', on the SDM's component and their
+    /// site's channel group; a slot below them is a mover's.
+    #[test]
+    fn zgm_readers_take_the_slots_after_the_movers() {
+        let cfg = WorldConfig::demo(Mode::Zgm, 2, 4, 100.0, 100.0);
+        let movers = [ComponentId::default(); 2];
+        let mut c = CopyReads::new(&cfg, &movers);
+        let sdm = ComponentId::default();
+        c.add_zgm_readers(sdm, &[3, 4, 3]);
+        assert_eq!(c.reads.len(), 5);
+        assert_eq!(c.zgm_reader(1), None, "a mover");
+        assert_eq!(c.zgm_reader(2), Some(0));
+        assert_eq!(c.zgm_reader(4), Some(2));
+        assert_eq!(c.group(COPY_READ_TAG | 3), 4, "reader 1's channel group");
+        assert_eq!(c.group(COPY_READ_TAG | 2), 3);
+    }
 
     #[test]
     fn tracks_held_for_the_copy_leave_less_room_for_host_data() {

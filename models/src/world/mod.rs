@@ -895,7 +895,10 @@ impl World {
             None
         };
         let mover_comps: Vec<ComponentId> = movers.iter().map(Mover::comp).collect();
-        let copy = copyread::CopyReads::new(&cfg, &mover_comps);
+        let mut copy = copyread::CopyReads::new(&cfg, &mover_comps);
+        if let Some(z) = &zgm {
+            z.add_read_slots(&mut copy, cfg.hosts.len());
+        }
         let world = World {
             cfg: std::sync::Arc::new(cfg),
             me,

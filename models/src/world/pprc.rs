@@ -174,6 +174,9 @@ impl World {
             PairState::Ended
         } else if self.session.vol_suspended(p.primary.0 as usize) {
             PairState::Suspended
+        } else if self.zgm_resyncing() {
+            // zgm: the resynchronisation copy is under way.
+            PairState::Pending
         } else if self.session.initial_copy_pending(p.site)
             && self.sites[p.site].initial_copy_done.is_none()
         {
@@ -252,6 +255,11 @@ pub struct VolumeQuery {
     /// Host time of the latest write of the volume every site has acknowledged as secured
     /// (`None`: none yet).
     pub secured_upto: Option<SimTime>,
+    /// `zgm`: the time stamp (ns on the common time reference) up to which the pair's
+    /// secondary volume is consistent: its SDM session's consistency time, frozen while the
+    /// session is suspended or resynchronising (`None`: another mode, or no consistency
+    /// group hardened yet).
+    pub consistency_time: Option<u64>,
     /// Why the copy is behind, if it is and the primary can tell.
     pub delay_cause: Option<DelayCause>,
 }
@@ -300,6 +308,7 @@ impl World {
                     bitmap_writes: self.bitmap_writes(v),
                     pacing_delay,
                     secured_upto: self.session.secured_upto(v),
+                    consistency_time: self.zgm_pair_consistency(p.site, v),
                     delay_cause,
                 }
             })

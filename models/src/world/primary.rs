@@ -851,7 +851,7 @@ impl World {
 
     /// Marks the writes `covered` (in sequence order) as shipping, for each record, the
     /// content of the latest of them that wrote it; returns the bytes of distinct records.
-    fn set_latest_content(&mut self, covered: &[u64]) -> u64 {
+    pub(crate) fn set_latest_content(&mut self, covered: &[u64]) -> u64 {
         let mut latest: super::FastMap<u64, WriteId> = Default::default();
         for &q in covered {
             let e = self

@@ -11,6 +11,7 @@
 //! them, the storage controls, the link and the secondary volumes.
 
 pub(crate) mod journal;
+pub(crate) mod resync;
 pub(crate) mod sdm;
 pub(crate) mod sidefile;
 
@@ -104,8 +105,11 @@ pub(crate) struct Zgm {
     /// Delay causes sampled, per SDM session: cause -> samples.
     pub delays: Vec<BTreeMap<&'static str, u64>>,
     /// When the session was suspended (ns): the storage-control sessions report no time
-    /// past it (later writes are only marked in the changed-track bitmap).
+    /// past it (later writes are only marked in the changed-track bitmap). It stays set
+    /// while the session resynchronises.
     suspended_at: Option<u64>,
+    /// The resynchronisation copy (`copy.zgm.auto_resync`).
+    resync: resync::Resync,
 }
 
 /// What the recovery site's SDM knows after XRECOVER, in the product's terms.
@@ -252,7 +256,19 @@ impl Zgm {
             in_transit: 0,
             recovering: vec![false; n_sites],
             suspended_at: None,
+            resync: resync::Resync::default(),
         }
+    }
+
+    /// Gives each reader a read slot in the copy's path accounting (`copyread.rs`): its
+    /// reads hold a channel path of the SDM's channel group, its site's (`hosts + site`).
+    pub(crate) fn add_read_slots(&self, copy: &mut super::copyread::CopyReads, hosts: usize) {
+        let groups: Vec<u16> = self
+            .readers
+            .iter()
+            .map(|r| (hosts + r.site as usize) as u16)
+            .collect();
+        copy.add_zgm_readers(self.comp, &groups);
     }
 
     /// The storage-control session of volume `vol` (index `v`) on storage control `ss`
@@ -288,6 +304,22 @@ impl World {
 
     fn zm(&mut self) -> &mut Zgm {
         self.zgm.as_mut().expect("zgm state in zgm mode")
+    }
+
+    /// `zgm`: the consistency time of the pair of primary volume `vol` at `site` (its SDM
+    /// session's journal consistency time; `None` outside zgm or before the first group is
+    /// hardened). A suspended session's consistency time stops at the suspension (its
+    /// storage-control sessions report no time past it), and stays there while the session
+    /// resynchronises.
+    pub(crate) fn zgm_pair_consistency(&self, site: usize, vol: usize) -> Option<u64> {
+        let z = self.zgm.as_ref()?;
+        let ss = self.dasd.volumes[vol].ss.0 as usize;
+        let p = z.part_of(site, ss, vol);
+        if p == NONE {
+            return None;
+        }
+        let t = z.sdms[z.readers[p as usize].sdm as usize].consistency_time;
+        (t > 0).then_some(t)
     }
 
     /// `zgm` at time zero: every reader makes its first read.
@@ -426,10 +458,16 @@ impl World {
         let d = self.cfg.copy.mover_read_overhead
             + SimDuration::for_bytes(bytes, self.dasd.storage[ss].timing.rate);
         self.stats.mover_reads += 1;
+        let records = resp.len() as u64;
         let z = self.zm();
         z.readers[r as usize].resp = resp;
         let comp = z.comp;
-        ctx.schedule_in(d, comp, Ev::ZgmReadDone { reader: r });
+        // With `copy.primary_cost` the read is a channel program on the storage control's
+        // paths (copyread.rs): it queues with host I/O and holds a storage path and a
+        // channel path for its connect time.
+        if !self.zgm_read_paths(r as usize, ss, records, bytes, d, ctx) {
+            ctx.schedule_in(d, comp, Ev::ZgmReadDone { reader: r });
+        }
     }
 
     /// Device blocking: a volume whose residual count fell to the resume level is
@@ -512,6 +550,9 @@ impl World {
 
     /// A read's answer reaches the SDM.
     pub(crate) fn zgm_arrive(&mut self, site: usize, msg: &SimMessage, ctx: &mut Ctx<'_, Ev>) {
+        if self.zgm_resync_arrive(site, msg, ctx) {
+            return;
+        }
         let Some(resp) = self.zm().responses.remove(&(site as u8, msg.msg_no)) else {
             return;
         };
@@ -554,6 +595,7 @@ impl World {
             }
         }
         self.zgm_form(x, ctx);
+        self.zgm_maybe_resync(ctx);
     }
 
     /// The SDM tries to form its next consistency group.
@@ -596,7 +638,13 @@ impl World {
     /// bitmap, and the consistency time stops here.
     fn zgm_suspend(&mut self, reason: SuspendReason, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now().as_nanos();
-        self.zm().suspended_at.get_or_insert(now);
+        let z = self.zm();
+        if z.resync.active {
+            // The copy goes on; the consistency time will stop here once it is whole.
+            z.resync.again.get_or_insert(now);
+        } else {
+            z.suspended_at.get_or_insert(now);
+        }
         self.suspend(ctx, reason);
     }
 
@@ -689,7 +737,7 @@ impl World {
             });
             let mut started = false;
             while let Some((gid, rs)) = self.zm().sdms[x].next_write(limit) {
-                self.zgm_write(site, x, gid, rs, ctx);
+                self.zgm_write(site, x, gid, rs, None, ctx);
                 started = true;
             }
             if freed {
@@ -699,11 +747,22 @@ impl World {
                 break;
             }
         }
+        self.zgm_maybe_resync(ctx);
     }
 
     /// Writes record set `rs` to its secondary volume: a channel program through the
     /// site's storage control.
-    fn zgm_write(&mut self, site: usize, x: usize, gid: u64, rs: RecordSet, ctx: &mut Ctx<'_, Ev>) {
+    /// `ws`: per record of the span, the write whose content it gets (the
+    /// resynchronisation's latest content); `None`: the record set's own.
+    fn zgm_write(
+        &mut self,
+        site: usize,
+        x: usize,
+        gid: u64,
+        rs: RecordSet,
+        ws: Option<&[crate::content::WriteId]>,
+        ctx: &mut Ctx<'_, Ev>,
+    ) {
         let (pvol, span, bytes, own) = (rs.vol, rs.span, rs.bytes, rs.writer);
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("record sets are read only for volumes paired at the site")
@@ -723,7 +782,10 @@ impl World {
             span,
             key_len,
             data_len,
-            |a| digest_of(pvol, a, own),
+            |a| {
+                let w = ws.map_or(own, |ws| ws[span.iter().position(|b| b == a).unwrap_or(0)]);
+                digest_of(pvol, a, w)
+            },
         );
         let io = self.dasd.ios.insert(Io::new(
             Origin::Apply {
@@ -748,9 +810,15 @@ impl World {
     pub(crate) fn zgm_apply_done(&mut self, site: u8, ord: u64, io: Io, ctx: &mut Ctx<'_, Ev>) {
         let x = (ord >> 40) as usize;
         let gid = ord & ((1 << 40) - 1);
+        let seq = io.seq;
         let mut ccws = io.chain;
         ccws.clear();
         self.spare_ccws.push(ccws);
+        if gid == 0 {
+            self.zgm_resync_written(site as usize, seq, ctx);
+            self.check_drained(ctx);
+            return;
+        }
         self.zm().sdms[x].written(gid);
         self.zgm_apply(x, ctx);
         self.zgm_check_recovered(site as usize, ctx);
@@ -764,6 +832,7 @@ impl World {
             return;
         }
         self.zm().recovering[site] = true;
+        self.zm().resync.recovering(site);
         for x in self.z().sdms_of(site) {
             self.zm().sdms[x].recovering = true;
         }
@@ -777,7 +846,9 @@ impl World {
         if !self.z().recovering[site] || self.sites[site].recovered {
             return;
         }
-        if !self.z().sdms_of(site).all(|x| self.z().sdms[x].quiet()) {
+        if !self.z().sdms_of(site).all(|x| self.z().sdms[x].quiet())
+            || self.z().resync.inflight(site) > 0
+        {
             return;
         }
         self.sites[site].recovered = true;
@@ -797,6 +868,7 @@ impl World {
         // forming (empty) groups as idle sessions report their time, so groups themselves
         // may remain.
         z.in_transit == 0
+            && !z.resync.active
             && z.readers
                 .iter()
                 .enumerate()

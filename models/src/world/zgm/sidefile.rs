@@ -55,6 +55,11 @@ impl ScSession {
         self.sidefile.insert((rs.stamp, rs.seq), rs);
     }
 
+    /// No write of its volumes is in its data phase.
+    pub fn idle(&self) -> bool {
+        self.in_progress.is_empty()
+    }
+
     /// The residual count: record sets in the sidefile not yet read.
     pub fn residual(&self) -> u64 {
         self.sidefile.len() as u64
