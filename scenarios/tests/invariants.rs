@@ -25,7 +25,11 @@
 //! `sync` suspension options (CRIT(YES)/CRIT(NO), freeze, the timeout) and, in a third of
 //! the cases, a link outage. `sync` with CRIT(NO) and no freeze may suspend pairs one by
 //! one while the link comes back (a rolling disaster): like `naive`, its image is checked
-//! against the trace but not required to be consistent.
+//! against the trace but not required to be consistent; every `sync` case checks that each
+//! volume is consistent with itself (no write applied before a resynchronisation without
+//! its predecessor on the same volume). A quarter of the cases (by seed) resynchronise the
+//! suspended pairs once the link is back (`copy.sync.resync_after`); a run that started a
+//! resynchronisation is checked against its trace only (the copy is written as it comes).
 //!
 //! Several link paths deliver messages out of order, so tokens (M1) and data (M2) reach the
 //! pending write queue in every interleaving; the apply order stays the sequence order.
