@@ -268,6 +268,14 @@ pub enum Obs {
         /// Retried (else the request failed).
         retry: bool,
     },
+    /// `sync`: a site discarded the update `seq` it held but had not applied, because the
+    /// primary gave it up when its pair suspended (the primary's skip notice).
+    Skip {
+        /// Site.
+        site: SiteId,
+        /// Sequence number.
+        seq: u64,
+    },
 }
 
 /// Observations not yet drained, in the order they happened, with their instants.

@@ -1133,6 +1133,7 @@ fn build_copy(
             critical: c.sync.critical == crate::schema::Critical::Yes,
             freeze: c.sync.freeze,
             suspend_timeout: c.sync.suspend_timeout,
+            resync_after: c.sync.resync_after,
         },
     })
 }
@@ -1648,9 +1649,13 @@ pub fn describe(b: &Built) -> String {
                     "CRIT(YES), writes wait".to_string()
                 } else {
                     format!(
-                        "CRIT(NO), a pair suspends after {}{}",
+                        "CRIT(NO), a pair suspends after {}{}{}",
                         c.sync.suspend_timeout,
-                        if c.sync.freeze { ", freeze" } else { "" }
+                        if c.sync.freeze { ", freeze" } else { "" },
+                        c.sync
+                            .resync_after
+                            .map(|d| format!(", resynchronised {d} after the link is back"))
+                            .unwrap_or_default()
                     )
                 }
             )

@@ -610,6 +610,10 @@ pub struct SyncSpec {
     pub freeze: bool,
     /// How long a write waits for a failed link before its pair suspends (default 2 s).
     pub suspend_timeout: SimDuration,
+    /// Once every link is back, the suspended pairs resynchronise after this delay (the
+    /// automation's or operator's CESTPAIR MODE(RESYNC)); default: none, they stay
+    /// suspended until a `resume` fault.
+    pub resync_after: Option<SimDuration>,
 }
 
 impl Default for SyncSpec {
@@ -623,6 +627,7 @@ impl Default for SyncSpec {
             },
             freeze: d.freeze,
             suspend_timeout: d.suspend_timeout,
+            resync_after: d.resync_after,
         }
     }
 }

@@ -403,6 +403,7 @@ impl TraceWriter {
                     action: if retry { "retry" } else { "fail" },
                 },
             ),
+            Obs::Skip { site: s, seq } => self.line(t, "skip", SiteSeq { site: site(s), seq }),
         }
         self.names = names;
     }

@@ -29,6 +29,15 @@ struct SiteLog {
     held: BTreeSet<u64>,
     data: BTreeMap<u64, Vec<String>>,
     applied: Vec<u64>,
+    /// The applies that write content, in order: a write applied again (a `sync`
+    /// resynchronisation copying a write whose acknowledgment was lost) with no `data_rx`
+    /// since carries the latest content of its records, written by a later apply too, and
+    /// is left out.
+    writing: Vec<u64>,
+    /// Writes whose data arrived since their last apply.
+    fresh: BTreeSet<u64>,
+    /// Writes applied at least once.
+    seen: BTreeSet<u64>,
     /// Applies outside resynchronisations (which must be in sequence order).
     ordered: Vec<u64>,
     recovered: Option<(u64, u64, u64)>,
@@ -206,11 +215,13 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                 sites.entry(site).or_default().held.insert(seq);
             }
             "data_rx" => {
-                sites
-                    .entry(site)
-                    .or_default()
-                    .data
-                    .insert(seq, strs(&e["digests"]));
+                let s = sites.entry(site).or_default();
+                s.data.insert(seq, strs(&e["digests"]));
+                s.fresh.insert(seq);
+            }
+            "skip" => {
+                // The site discarded the data it held: the primary gave the write up.
+                sites.entry(site).or_default().data.remove(&seq);
             }
             "apply" => {
                 let s = sites.entry(site.clone()).or_default();
@@ -227,6 +238,10 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
                         problems.push(format!("site {site}: apply {seq} after {last}: not in sequence order (invariant 1)"));
                     }
                     s.ordered.push(seq);
+                }
+                let first = s.seen.insert(seq);
+                if s.fresh.remove(&seq) || first {
+                    s.writing.push(seq);
                 }
                 s.applied.push(seq);
             }
@@ -327,7 +342,7 @@ pub fn verify(trace: &str, image: &str, report: &str, end_ns: u64) -> Verdict {
         // The secondary image the applies build.
         let mut sec: BTreeMap<(String, u64, u64, u64), String> = BTreeMap::new();
         let applied: BTreeSet<u64> = log.applied.iter().copied().collect();
-        for s in &log.applied {
+        for s in &log.writing {
             let w = &writes[s];
             for (i, rec) in w.recs.iter().enumerate() {
                 let d = log

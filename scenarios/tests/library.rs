@@ -1340,3 +1340,194 @@ fn zgm_sidefile_holds_cache_until_read() {
     assert!(waiting > 20, "{waiting} tracks");
     assert_eq!(held(&["copy.primary_cost=false"]), 0);
 }
+
+/// What a `sync` trace says about the writes: per sequence number its volume, when its
+/// host write ended, when its data first reached site S1 and when it was applied there;
+/// and the link's cut and restore, the resynchronisation's start and the pair states.
+struct SyncTrace {
+    vol: BTreeMap<u64, String>,
+    done: BTreeMap<u64, u64>,
+    arrived: BTreeMap<u64, u64>,
+    applied: BTreeMap<u64, Vec<u64>>,
+    cut: u64,
+    restored: u64,
+    resync: Option<u64>,
+    /// (t, pair, state) in trace order.
+    states: Vec<(u64, u64, String)>,
+}
+
+fn sync_trace(trace: &str) -> SyncTrace {
+    let mut s = SyncTrace {
+        vol: BTreeMap::new(),
+        done: BTreeMap::new(),
+        arrived: BTreeMap::new(),
+        applied: BTreeMap::new(),
+        cut: 0,
+        restored: 0,
+        resync: None,
+        states: Vec::new(),
+    };
+    for line in trace.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let t = e["t"].as_u64().unwrap_or(0);
+        let seq = e["seq"].as_u64().unwrap_or(0);
+        match e["ev"].as_str().unwrap() {
+            "seq" => {
+                s.vol.insert(seq, e["vol"].as_str().unwrap().to_string());
+            }
+            "write_done" => {
+                s.done.insert(seq, t);
+            }
+            "data_rx" => {
+                s.arrived.entry(seq).or_insert(t);
+            }
+            "apply" => s.applied.entry(seq).or_default().push(t),
+            "link_cut" => s.cut = t,
+            "link_restored" => s.restored = t,
+            "resync" => s.resync = Some(t),
+            "pair_state" => s.states.push((
+                t,
+                e["pair"].as_u64().unwrap(),
+                e["state"].as_str().unwrap().to_string(),
+            )),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// CRIT(NO) without freeze: a write still waiting for the dead link when its pair
+/// suspends completes at the primary and its queued update is withdrawn (a skip notice
+/// goes instead), so it is never applied when the link comes back; each suspended
+/// volume's secondary stays at what had reached it before the cut until the
+/// resynchronisation, which makes the pairs pending, then duplex, and the image equal to
+/// the primary's.
+#[test]
+fn pprc_resync_a_write_queued_at_its_suspension_never_reaches_the_secondary() {
+    let out = run_scenario("pprc-resync.toml", &[], true);
+    let tr = sync_trace(out.trace.as_deref().unwrap());
+    let resync = tr.resync.expect("the pairs resynchronise");
+    assert!(tr.cut > 0 && tr.restored > tr.cut && resync > tr.restored);
+    let suspended: BTreeMap<u64, u64> = tr
+        .states
+        .iter()
+        .filter(|(_, _, st)| st == "suspended")
+        .map(|&(t, p, _)| (p, t))
+        .collect();
+    assert_eq!(suspended.len(), 7, "{:?}", tr.states);
+    let mut queued_total = 0;
+    for (&pair, &at) in &suspended {
+        let volser = format!("PRI{pair:03}");
+        let writes: Vec<u64> = tr
+            .vol
+            .iter()
+            .filter(|(_, v)| **v == volser)
+            .map(|(&q, _)| q)
+            .collect();
+        let before_resync: BTreeSet<u64> = writes
+            .iter()
+            .copied()
+            .filter(|q| tr.applied.get(q).is_some_and(|a| a[0] < resync))
+            .collect();
+        let at_cut: BTreeSet<u64> = writes
+            .iter()
+            .copied()
+            .filter(|q| tr.arrived.get(q).is_some_and(|&t| t < tr.cut))
+            .collect();
+        let diff: Vec<&u64> = before_resync
+            .symmetric_difference(&at_cut)
+            .take(10)
+            .collect();
+        assert!(
+            diff.is_empty(),
+            "{volser}: the secondary before the resynchronisation is not what reached it before the cut: {diff:?}"
+        );
+        // Writes that completed as the pair suspended (channel end within 1 ms of it), their
+        // update not at the site: queued for the link at the suspension.
+        let queued: Vec<u64> = writes
+            .iter()
+            .copied()
+            .filter(|q| {
+                tr.done
+                    .get(q)
+                    .is_some_and(|&d| (at..at + 1_000_000).contains(&d))
+                    && !at_cut.contains(q)
+            })
+            .collect();
+        queued_total += queued.len();
+        for q in queued {
+            let first = tr.applied.get(&q).map(|a| a[0]);
+            assert!(
+                first.is_none_or(|t| t >= resync),
+                "{volser}: write {q} queued at the suspension applied at {first:?}, before the resynchronisation at {resync}"
+            );
+        }
+    }
+    assert!(
+        queued_total > 0,
+        "some writes were queued at the suspensions"
+    );
+    // Each suspended pair: pending when the resynchronisation starts, then duplex.
+    for &pair in suspended.keys() {
+        let after: Vec<&str> = tr
+            .states
+            .iter()
+            .filter(|(t, p, _)| *p == pair && *t >= resync)
+            .map(|(_, _, st)| st.as_str())
+            .collect();
+        assert_eq!(after, ["pending", "duplex"], "pair {pair}");
+    }
+    let r = &out.report;
+    assert!(consistent(r), "after the resynchronisation: consistent");
+    assert_eq!(
+        r.sites[0].core.lost_writes, 0,
+        "drained: the image is the primary's"
+    );
+    assert!(
+        r.volumes.iter().all(|v| v.state == "duplex"),
+        "{:?}",
+        r.volumes
+    );
+}
+
+/// With freeze every pair suspends at once and the updates queued then are withdrawn:
+/// the secondary holds exactly what reached it before the cut, a consistent image.
+#[test]
+fn pprc_freeze_applies_exactly_what_reached_the_site_before_the_cut() {
+    let out = run_scenario("pprc-freeze.toml", &["copy.sync.freeze=true"], true);
+    let tr = sync_trace(out.trace.as_deref().unwrap());
+    let applied: BTreeSet<u64> = tr.applied.keys().copied().collect();
+    let at_cut: BTreeSet<u64> = tr
+        .arrived
+        .iter()
+        .filter(|&(_, &t)| t < tr.cut)
+        .map(|(&q, _)| q)
+        .collect();
+    let late: Vec<&u64> = applied.difference(&at_cut).take(10).collect();
+    let missing: Vec<&u64> = at_cut.difference(&applied).take(10).collect();
+    assert!(
+        late.is_empty() && missing.is_empty(),
+        "applied though arrived after the cut: {late:?}; arrived before it, not applied: {missing:?}"
+    );
+    assert!(consistent(&out.report));
+}
+
+/// `copy.sync.resync_after` takes a duration; anything else is refused naming the key.
+#[test]
+fn a_bad_resync_delay_is_refused_naming_the_key() {
+    let path = file("pprc-resync.toml");
+    let src = read_file(&path).unwrap();
+    for bad in ["copy.sync.resync_after=soon", "copy.sync.resync_after=-1s"] {
+        let e = prepare(&src, &[bad.to_string()], path.parent().unwrap())
+            .map(|_| ())
+            .expect_err(bad)
+            .to_string();
+        assert!(e.contains("resync_after"), "{bad}: {e}");
+    }
+    let ok = prepare(
+        &src,
+        &["copy.sync.resync_after=250ms".to_string()],
+        path.parent().unwrap(),
+    );
+    assert!(ok.is_ok());
+}

@@ -190,6 +190,7 @@ pub fn describe(t: SimTime, o: &Obs, n: &Names) -> Option<String> {
                 if retry { "retry" } else { "fail" }
             ),
         ),
+        Obs::Skip { site, seq } => ("skip", format!("site {}  seq {seq}", n.site(site))),
     };
     Some(format!("{}\t{ev}\t{rest}", t.as_nanos()))
 }

@@ -452,6 +452,7 @@ impl Oracle {
                 self.on_data_rx(t, site, seq, s)
             }
             Obs::Apply { site, seq } => self.on_apply(t, site, seq),
+            Obs::Skip { site, seq } => self.on_skip(site, seq),
             Obs::DataHeld { site, seq } => {
                 if let Some(r) = self.sites[site.0 as usize].slot_mut(seq) {
                     r.held = true;
@@ -507,10 +508,13 @@ impl Oracle {
 
     /// `apply`: `site` finished writing update `seq` to its DASD.
     pub fn on_apply(&mut self, _t: SimTime, site: SiteId, seq: u64) {
+        // A write applied again after the checker let it go (a `sync` resynchronisation
+        // copying a write applied before its acknowledgment was lost) counts; the latest
+        // content it carries is that of a later write, applied too.
+        self.sites[site.0 as usize].writes_applied += 1;
         let Some(w) = self.write(seq) else { return };
         let (vol, span, writer) = (w.vol, w.span, w.writer);
         let st = &mut self.sites[site.0 as usize];
-        st.writes_applied += 1;
         let shipped = st.shipped.remove(&seq);
         for (i, addr) in span.iter().enumerate() {
             let key = record_key(vol, addr);
@@ -523,6 +527,16 @@ impl Oracle {
         }
         st.advance();
         self.trim();
+    }
+
+    /// `skip`: `site` discarded the update data of `seq` it held (the primary gave the
+    /// write up when its pair suspended): the site no longer holds it.
+    pub fn on_skip(&mut self, site: SiteId, seq: u64) {
+        let st = &mut self.sites[site.0 as usize];
+        st.shipped.remove(&seq);
+        if let Some(r) = st.slot_mut(seq) {
+            r.data = false;
+        }
     }
 
     /// `disaster`: the primary site is lost at `t`.

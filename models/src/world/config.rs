@@ -294,6 +294,10 @@ pub struct SyncPolicy {
     pub freeze: bool,
     /// How long a write waits for a secondary whose link is down before its pair suspends.
     pub suspend_timeout: SimDuration,
+    /// Automation (as GDPS does, or an operator's CESTPATH and CESTPAIR MODE(RESYNC)): once
+    /// every link is back, the suspended pairs resynchronise after this delay. `None` (the
+    /// default): they stay suspended until a `resume` fault.
+    pub resync_after: Option<SimDuration>,
 }
 
 impl Default for SyncPolicy {
@@ -302,6 +306,7 @@ impl Default for SyncPolicy {
             critical: false,
             freeze: false,
             suspend_timeout: SimDuration::from_secs(2),
+            resync_after: None,
         }
     }
 }

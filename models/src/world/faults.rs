@@ -223,6 +223,7 @@ impl World {
                 },
             );
             self.link_restore(site, ctx);
+            self.sync_link_up(ctx);
             return;
         }
         match self.cfg.faults[index as usize].clone() {
@@ -240,6 +241,7 @@ impl World {
                     },
                 );
                 self.link_restore(site, ctx);
+                self.sync_link_up(ctx);
             }
             Fault::SecondarySlowdown { site, .. } => {
                 for v in &mut self.dasd.volumes {

@@ -177,6 +177,32 @@ impl Link {
         self.pump(now, msgs, out);
     }
 
+    /// Queues message `id` ahead of every message waiting to be transmitted (a control
+    /// message the primary sends first when its paths are re-established).
+    pub(crate) fn enqueue_front(
+        &mut self,
+        id: u32,
+        now: SimTime,
+        msgs: &mut Slab<SimMessage>,
+        out: &mut impl FnMut(LinkOut),
+    ) {
+        msgs[id as usize].sent = now;
+        self.queue.push_front(id);
+        self.pump(now, msgs, out);
+    }
+
+    /// Takes message `id` back if it is still waiting to be transmitted (not on the wire):
+    /// whether it was (the caller drops it).
+    pub(crate) fn withdraw(&mut self, id: u32) -> bool {
+        match self.queue.iter().position(|&m| m == id) {
+            Some(i) => {
+                self.queue.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Starts transmissions on idle paths.
     fn pump(&mut self, now: SimTime, msgs: &mut Slab<SimMessage>, out: &mut impl FnMut(LinkOut)) {
         if !self.up || self.sender_dead {
@@ -360,6 +386,17 @@ impl World {
             });
     }
 
+    /// Queues message `id` on the link to `site` ahead of what waits there.
+    pub(crate) fn link_enqueue_front(&mut self, site: usize, id: u32, ctx: &mut Ctx<'_, Ev>) {
+        let comp = self.out[site].comp();
+        let now = ctx.now();
+        self.out[site]
+            .link
+            .enqueue_front(id, now, &mut self.msgs, &mut |o| {
+                route(ctx, comp, site as u8, o)
+            });
+    }
+
     /// A path finished transmitting.
     pub(crate) fn on_tx_done(&mut self, site: u8, path: u8, epoch: u32, ctx: &mut Ctx<'_, Ev>) {
         let s = site as usize;
@@ -472,6 +509,38 @@ mod tests {
             bytes,
             ..Default::default()
         }) as u32
+    }
+
+    /// A message still waiting can be withdrawn (not one on the wire); a message queued at
+    /// the front leaves first when the link is restored.
+    #[test]
+    fn a_waiting_message_is_withdrawn_and_a_front_message_leaves_first() {
+        let cfg = LinkConfig {
+            bandwidth_bps: 8_000_000,
+            overhead_bytes: 0,
+            ..LinkConfig::default()
+        };
+        let mut l = Link::new(&cfg);
+        let mut msgs = Slab::new();
+        let (a, b, c) = (
+            msg(&mut msgs, 0, 100),
+            msg(&mut msgs, 1, 100),
+            msg(&mut msgs, 2, 100),
+        );
+        let mut outs = Vec::new();
+        let t0 = SimTime::ZERO;
+        l.enqueue(a, t0, &mut msgs, &mut |o| outs.push(o));
+        l.enqueue(b, t0, &mut msgs, &mut |o| outs.push(o));
+        assert!(!l.withdraw(a), "on the wire: too late");
+        l.cut(t0, &mut msgs);
+        assert_eq!(l.queued(), 2, "the cut put a back in the queue");
+        assert!(l.withdraw(a) && !l.withdraw(a));
+        assert_eq!(l.queued(), 1);
+        l.enqueue_front(c, t0, &mut msgs, &mut |o| outs.push(o));
+        outs.clear();
+        l.restore(t0, &mut msgs, &mut |o| outs.push(o));
+        assert_eq!(outs.len(), 1);
+        assert_eq!(l.paths[0].sending, Some(c), "the front message goes first");
     }
 
     /// One path: the second message waits for the first; a transmission end starts the

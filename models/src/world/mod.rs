@@ -512,6 +512,10 @@ pub(crate) enum MsgKind {
     FlashCopy,
     /// `ur`: the answer to a read-journal command (the next journal entries, or none).
     Journal,
+    /// `sync`: the primary gave up the site's ordinals in `tokens` (writes it completed
+    /// locally when their pairs suspended, and withdrew before they were sent): the
+    /// secondary applies nothing at them and does not wait for them.
+    Skip,
 }
 
 /// The stages of the copy pipeline the data-loss window is attributed to: where the oldest

@@ -101,6 +101,7 @@ impl World {
             }
             // The waiting writes of suspended pairs complete at the primary; they go to the
             // bitmap for the resynchronisation.
+            let mut given_up: Vec<u64> = Vec::new();
             for &(io, seq, vol) in &waiting {
                 if !self.session.vol_suspended(vol) {
                     continue;
@@ -108,15 +109,153 @@ impl World {
                 if let Some(e) = self.entry_mut(seq) {
                     e.bitmap = true;
                 }
+                given_up.push(seq);
                 self.session.mark_changed_sorted(seq);
                 self.dasd.ios[io as usize].needs_remote = 0;
                 self.maybe_complete(io, ctx);
             }
+            self.sync_give_up(&given_up, ctx);
         }
         if let Some(at) = next
             && self.session.arm_sync(s)
         {
             ctx.schedule_in(at - now, self.out[s].comp(), Ev::SyncTimeout { site });
+        }
+    }
+
+    /// The writes `seqs` completed at the primary when their pairs suspended: the primary
+    /// sends none of them any more. To a site whose link is down, their messages still
+    /// waiting for the link are withdrawn (a storage control transmits no update of a
+    /// suspended pair), and one skip notice carrying their ordinals goes first when the
+    /// link is back, so the secondary neither waits for them nor applies one it already
+    /// holds. A site whose link is up receives what is already on its way, and a skip
+    /// notice for those never sent (their data was not in yet). The writes given up keep
+    /// no ordinal at the site: a resynchronisation gives them a new one.
+    fn sync_give_up(&mut self, seqs: &[u64], ctx: &mut Ctx<'_, Ev>) {
+        for site in 0..self.out.len() {
+            let down = !self.out[site].link.is_up();
+            let mut ords: Vec<u64> = Vec::new();
+            for &q in seqs {
+                let Some(e) = self.entry(q) else { continue };
+                let (o, m) = (e.ords[site], e.data_msg[site]);
+                if !e.sites.contains(SiteId(site as u8)) || o == 0 || (!down && m != super::NO_MSG)
+                {
+                    continue;
+                }
+                ords.push(o);
+                let queued = m != super::NO_MSG
+                    && self.msgs.get(m as usize).is_some_and(|x| {
+                        x.kind == super::MsgKind::Data && x.tokens.is_empty() && x.data == [q]
+                    });
+                if queued && self.out[site].link.withdraw(m) {
+                    self.msgs.remove(m as usize);
+                }
+                let e = self.entry_mut(q).expect("listed above");
+                e.ords[site] = 0;
+                e.data_msg[site] = super::NO_MSG;
+            }
+            if ords.is_empty() {
+                continue;
+            }
+            ords.sort_unstable();
+            let bytes = super::sizes::HEADER as u64 + 8 * ords.len() as u64;
+            let (id, _) = self.out[site].open(
+                &mut self.msgs,
+                super::SimMessage {
+                    kind: super::MsgKind::Skip,
+                    tokens: ords,
+                    bytes,
+                    ..Default::default()
+                },
+            );
+            self.stats.messages += 1;
+            self.stats.message_bytes += bytes;
+            self.link_enqueue_front(site, id, ctx);
+        }
+    }
+
+    /// A resynchronisation of the writes `covered` starts: the pairs go back to duplex.
+    /// In `sync`, as PPRC's CESTPAIR MODE(RESYNC) does, a pair with changed tracks is
+    /// pending (copying them) until the primary knows the copy is secured at its site;
+    /// a pair without any is duplex at once.
+    pub(crate) fn resync_pair_states(&mut self, covered: &[u64], now: SimTime) {
+        if self.mode() != Mode::Sync {
+            self.observe_all_pairs(PairState::Duplex, now);
+            return;
+        }
+        let mut vols: Vec<u32> = covered
+            .iter()
+            .filter_map(|&q| self.entry(q).map(|e| e.vol.0))
+            .collect();
+        vols.sort_unstable();
+        vols.dedup();
+        self.session.set_resyncing(vols);
+        for i in 0..self.cfg.copy.pairs.len() {
+            if !self.pair_active[i] {
+                continue;
+            }
+            let v = self.cfg.copy.pairs[i].primary.0 as usize;
+            let state = if self.session.vol_resyncing(v) {
+                PairState::Pending
+            } else {
+                PairState::Duplex
+            };
+            self.observe(
+                now,
+                Obs::PairState {
+                    pair: i as u32,
+                    state,
+                },
+            );
+        }
+    }
+
+    /// `sync`, after an acknowledgment: a pending pair whose changed tracks are all
+    /// secured (as the acknowledgments tell the primary) is duplex.
+    pub(crate) fn sync_resync_progress(&mut self, now: SimTime) {
+        if self.session.resyncing().is_empty() || !self.session.resyncing_stale() {
+            return;
+        }
+        let mut open: Vec<u32> = self
+            .session
+            .resynced_list()
+            .iter()
+            .filter_map(|&q| self.entry(q).map(|e| e.vol.0))
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        let done: Vec<u32> = self
+            .session
+            .resyncing()
+            .iter()
+            .copied()
+            .filter(|v| open.binary_search(v).is_err())
+            .collect();
+        if done.is_empty() {
+            return;
+        }
+        self.session
+            .resyncing_keep(|v| open.binary_search(v).is_ok());
+        for v in done {
+            self.observe_pairs_of(v as usize, PairState::Duplex, now);
+        }
+    }
+
+    /// `sync`: a link is back. With `copy.sync.resync_after`, once every link is up the
+    /// suspended pairs resynchronise after that delay (the automation's CESTPATH and
+    /// CESTPAIR MODE(RESYNC)).
+    pub(crate) fn sync_link_up(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        let Some(after) = self.cfg.copy.sync.resync_after else {
+            return;
+        };
+        if self.mode() != Mode::Sync
+            || !self.primary_alive
+            || self.out.iter().any(|o| !o.link.is_up())
+        {
+            return;
+        }
+        if self.session.resume() {
+            ctx.schedule_in(after, self.serializer.comp(), Ev::ResyncStart);
         }
     }
 
@@ -166,8 +305,9 @@ impl World {
     }
 
     /// The state of volume pair `pair` now, as the primary knows it: out of the session
-    /// (`ended`), suspended (the session's or its own), initial copy not complete at its
-    /// site (`pending`), else `duplex`.
+    /// (`ended`), suspended (the session's or its own), copying its changed tracks after a
+    /// `sync` resynchronisation or initial copy not complete at its site (`pending`), else
+    /// `duplex`.
     pub fn pair_state(&self, pair: usize) -> PairState {
         let p = &self.cfg.copy.pairs[pair];
         if !self.pair_active[pair] {
@@ -177,8 +317,9 @@ impl World {
         } else if self.zgm_resyncing() {
             // zgm: the resynchronisation copy is under way.
             PairState::Pending
-        } else if self.session.initial_copy_pending(p.site)
-            && self.sites[p.site].initial_copy_done.is_none()
+        } else if self.session.vol_resyncing(p.primary.0 as usize)
+            || (self.session.initial_copy_pending(p.site)
+                && self.sites[p.site].initial_copy_done.is_none())
         {
             PairState::Pending
         } else {

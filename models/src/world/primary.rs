@@ -715,6 +715,11 @@ impl World {
             if !e.sites.contains(s) || e.secured.contains(s) || e.bitmap {
                 continue;
             }
+            // The acknowledgment covers ordinals, not numbers: a write given a newer
+            // ordinal by a resynchronisation is secured by a later one (`late`).
+            if ack_ord.is_some_and(|o| e.ords[site as usize] > o) {
+                continue;
+            }
             e.secured = e.secured.with(s);
             let all = e.secured.0 & e.sites.0 == e.sites.0;
             let io = e.io;
@@ -751,6 +756,7 @@ impl World {
             wt.get(q)
                 .is_some_and(|e| e.secured.0 & e.sites.0 != e.sites.0)
         });
+        self.sync_resync_progress(ctx.now());
         self.retire_writes();
         // Secured data leaves the movers' buffer: they may read again.
         for m in 0..self.movers.len() {
@@ -816,7 +822,7 @@ impl World {
         }
         let per_seq = self.set_latest_content(&covered) / covered.len() as u64;
         self.observe(ctx.now(), Obs::Resync { from, to });
-        self.observe_all_pairs(crate::obs::PairState::Duplex, ctx.now());
+        self.resync_pair_states(&covered, ctx.now());
         self.stats.resyncs.push((ctx.now().as_nanos(), from, to));
         let copy = self.next_copy_id();
         for site in 0..self.out.len() {

@@ -59,6 +59,9 @@ pub(crate) struct Pending {
     pub writer: WriteId,
     /// From the token: a format write (Write CKD), applied with a format write.
     pub format: bool,
+    /// `sync`: the primary gave this ordinal up (its skip notice): nothing is applied at
+    /// it, and data arriving for it is not kept.
+    pub skipped: bool,
 }
 
 /// One M1 token or M2 token+data element as a message carries it to a site: the fields the
@@ -308,7 +311,7 @@ impl Secondary {
         }
         self.top_seq = self.top_seq.max(seq);
         let p = self.slot(ord);
-        if p.token {
+        if p.token || p.skipped {
             return false;
         }
         p.token = true;
@@ -328,7 +331,7 @@ impl Secondary {
             return None;
         }
         let p = self.slot(ord);
-        if p.data {
+        if p.data || p.skipped {
             return None;
         }
         p.data = true;
@@ -470,24 +473,55 @@ impl Secondary {
 
     /// Entry `ord` is written: retires the written entries at the head of the queue in
     /// order, handing `retired` the sequence number of each that was written in order.
-    fn written(&mut self, ord: u64, mut retired: impl FnMut(u64)) {
+    fn written(&mut self, ord: u64, retired: impl FnMut(u64)) {
         self.inflight -= 1;
         self.slot(ord).state = WriteState::Written;
+        self.retire_head(retired);
+    }
+
+    /// Retires the written (or given up) entries at the head of the queue in order,
+    /// handing `retired` the sequence number of each that was written in order.
+    fn retire_head(&mut self, mut retired: impl FnMut(u64)) {
         while let Some(p) = self.pending.front() {
             if p.state != WriteState::Written {
                 break;
             }
-            let (seq, oob) = (p.seq, p.immediate);
+            let (seq, oob, skipped) = (p.seq, p.immediate, p.skipped);
             self.pending.pop_front();
             self.shipped.remove(&self.base);
             self.base += 1;
             self.retired += 1;
-            self.retired_seq = seq;
+            if !skipped {
+                self.retired_seq = seq;
+            }
             self.next_sched = self.next_sched.max(self.base);
             if !oob {
                 retired(seq);
             }
         }
+    }
+
+    /// `sync`: the primary gave ordinal `ord` up (a skip notice). An entry not yet being
+    /// written is marked given up: whatever it holds is discarded and the queue goes on
+    /// past it. `None` when it is too late (written, being written, or retired) or already
+    /// given up; else `Some(seq)` when the entry held a complete update that is now
+    /// discarded (`Some(None)`: nothing of it had arrived).
+    fn give_up(&mut self, ord: u64) -> Option<Option<u64>> {
+        if ord < self.base {
+            return None;
+        }
+        let p = self.slot(ord);
+        if p.skipped || p.state != WriteState::Waiting {
+            return None;
+        }
+        let held = p.complete.then_some(p.seq);
+        p.skipped = true;
+        p.data = false;
+        p.complete = true;
+        p.immediate = true;
+        p.state = WriteState::Written;
+        self.shipped.remove(&ord);
+        Some(held)
     }
 
     /// The newest written sequence number, if not acknowledged yet (and now counted as
@@ -539,7 +573,7 @@ impl Secondary {
                     .flatten()
                     .map(str::to_string),
                 data: p.data,
-                written: p.state == WriteState::Written,
+                written: p.state == WriteState::Written && !p.skipped,
                 digests: if p.data {
                     self.content(ord, &p)
                 } else {
@@ -793,7 +827,38 @@ impl World {
                 }
                 self.schedule_applies(site, ctx);
             }
+            MsgKind::Skip => self.skip_notice(site, msg, ctx),
         }
+    }
+
+    /// `sync`: the primary's skip notice: the ordinals it gave up when their pairs
+    /// suspended. Each is marked given up (an update held for it is discarded: the `skip`
+    /// event), and the apply goes on past them in order.
+    fn skip_notice(&mut self, site: usize, msg: &SimMessage, ctx: &mut Ctx<'_, Ev>) {
+        let now = ctx.now();
+        for &ord in &msg.tokens {
+            if let Some(Some(seq)) = self.sites[site].give_up(ord) {
+                self.observe(
+                    now,
+                    Obs::Skip {
+                        site: SiteId(site as u8),
+                        seq,
+                    },
+                );
+            }
+        }
+        let obs = &mut self.obs;
+        self.sites[site].retire_head(|seq| {
+            obs.push(
+                now,
+                Obs::Apply {
+                    site: SiteId(site as u8),
+                    seq,
+                },
+            )
+        });
+        self.schedule_applies(site, ctx);
+        self.check_recovered(site, ctx);
     }
 
     /// `gm`: once the site holds every ordinal the requested FlashCopy covers, the
@@ -1247,6 +1312,44 @@ mod tests {
         s.complete(4);
         assert_eq!(s.release_group(), Some(1));
         assert_eq!(s.release_group(), None);
+    }
+
+    /// `sync` skip notice: a given-up ordinal neither blocks the entries after it nor is
+    /// applied when its data arrives late; a held update given up is discarded; an entry
+    /// already written is not given up.
+    #[test]
+    fn a_given_up_ordinal_is_passed_and_its_late_data_ignored() {
+        let mut s = Secondary::new(ComponentId::default(), 0, vec![Some(VolumeId(1))]);
+        for (seq, ord) in [(10, 1), (30, 3)] {
+            s.token(wire(seq, ord, 0));
+            assert_eq!(s.data(wire(seq, ord, 0), None), Some(DataIn::Complete));
+            s.complete(ord);
+        }
+        assert_eq!(s.next_to_write(16), Some(1));
+        s.begin_write(1);
+        assert_eq!(s.next_to_write(16), None, "ordinal 2 is missing");
+        assert_eq!(s.give_up(1), None, "being written: too late");
+        assert_eq!(s.give_up(2), Some(None), "nothing of it had arrived");
+        assert_eq!(s.give_up(2), None, "given up once");
+        assert_eq!(s.next_to_write(16), Some(3), "the queue goes on past it");
+        s.token(wire(20, 2, 0));
+        assert_eq!(s.data(wire(20, 2, 0), None), None, "late data is not kept");
+        let mut retired = Vec::new();
+        s.written(1, |q| retired.push(q));
+        s.begin_write(3);
+        s.written(3, |q| retired.push(q));
+        assert_eq!(retired, [10, 30], "no apply at the given-up ordinal");
+        assert_eq!(s.ack_due(), Some(30));
+        // A complete update waiting behind a gap is discarded when given up.
+        s.token(wire(50, 5, 0));
+        s.data(wire(50, 5, 0), None);
+        s.complete(5);
+        assert_eq!(s.give_up(5), Some(Some(50)));
+        assert_eq!(s.give_up(4), Some(None));
+        s.retire_head(|q| retired.push(q));
+        assert_eq!(retired, [10, 30], "nothing applied at 4 or 5");
+        assert_eq!(s.pending_len(), 0);
+        assert_eq!(s.ack_due(), None, "the newest written is still 30");
     }
 
     /// A held entry written out of order (resynchronisation) and retired before its group

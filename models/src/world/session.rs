@@ -49,6 +49,12 @@ pub(crate) struct Session {
     /// Writes copied by a resynchronisation whose acknowledgment may come out of sequence
     /// order (their ordinal is newer than their number), in sequence order.
     resynced: Vec<u64>,
+    /// `sync`: primary volumes whose pairs are copying their changed tracks after a
+    /// resynchronisation started (pending until the copy is secured), in volume order.
+    resyncing: Vec<u32>,
+    /// `sync`: how many resynchronised writes were not yet secured when `resyncing` was
+    /// last brought up to date.
+    resyncing_seen: usize,
 }
 
 impl Session {
@@ -67,7 +73,46 @@ impl Session {
             initial_copy_sites: 0,
             secured_upto: Vec::new(),
             resynced: Vec::new(),
+            resyncing: Vec::new(),
+            resyncing_seen: 0,
         }
+    }
+
+    /// `sync`: the pairs of these volumes copy their changed tracks (pending).
+    pub fn set_resyncing(&mut self, vols: Vec<u32>) {
+        self.resyncing = vols;
+        self.resyncing_seen = usize::MAX;
+    }
+
+    /// `sync`: the volumes whose pairs are copying their changed tracks.
+    pub fn resyncing(&self) -> &[u32] {
+        &self.resyncing
+    }
+
+    /// `sync`: whether a resynchronised write was secured since `resyncing` was last
+    /// brought up to date (only then can a pending pair have become duplex); notes the
+    /// count.
+    pub fn resyncing_stale(&mut self) -> bool {
+        let n = self.resynced.len();
+        let stale = n != self.resyncing_seen;
+        self.resyncing_seen = n;
+        stale
+    }
+
+    /// `sync`: whether the pairs of `vol` are copying their changed tracks.
+    pub fn vol_resyncing(&self, vol: usize) -> bool {
+        !self.resyncing.is_empty() && self.resyncing.binary_search(&(vol as u32)).is_ok()
+    }
+
+    /// `sync`: keeps pending only the volumes `keep` says still have changed tracks not
+    /// secured.
+    pub fn resyncing_keep(&mut self, keep: impl FnMut(&u32) -> bool) {
+        self.resyncing.retain(keep);
+    }
+
+    /// The resynchronised writes not yet secured everywhere, in sequence order.
+    pub fn resynced_list(&self) -> &[u64] {
+        &self.resynced
     }
 
     /// Write `seq` is copied by a resynchronisation.
@@ -435,6 +480,19 @@ mod tests {
             Some(SimTime::ZERO + SimDuration::from_millis(5))
         );
         assert_eq!(s.secured_upto(1), None);
+    }
+
+    #[test]
+    fn resynchronising_volumes_stay_pending_until_kept_no_more() {
+        let mut s = Session::new(FlowControl::None);
+        assert!(!s.vol_resyncing(2));
+        s.set_resyncing(vec![2, 5]);
+        assert!(s.vol_resyncing(2) && s.vol_resyncing(5) && !s.vol_resyncing(3));
+        assert!(s.resyncing_stale(), "new: to be brought up to date");
+        assert!(!s.resyncing_stale(), "nothing secured since");
+        s.resyncing_keep(|&v| v == 5);
+        assert_eq!(s.resyncing(), &[5]);
+        assert!(!s.vol_resyncing(2));
     }
 
     #[test]
