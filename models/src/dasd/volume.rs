@@ -10,15 +10,26 @@
 //! - a track re-formatted by Write CKD / Write R0 gets an entry in a sparse per-track format
 //!   map (removed again when the track returns to its data set's default format);
 //! - a record never written holds its *initial* digest ([`VolumeImage::initial_digest`]);
-//!   only records written during the run are stored, in a map keyed by [`Cchhr::key`].
+//!   only records written during the run are stored.
 //!
-//! Record map: a `HashMap` with the deterministic [`sim::StableHasher`]. Measured (release
-//! build, 10^6 random updates over a 3390-9, ignored test `measure_record_map`): 172 ms for
-//! the hash map against 655 ms for a `BTreeMap` (lookups 51 ms against 588 ms). Iteration
-//! order never leaks: [`VolumeImage::written_records`] sorts.
+//! A written record is stored as the id of the write that produced it, 8 bytes in a
+//! [`WriterMap`] (hash table; about 10-20 bytes per record with its free slots), when its
+//! state is the usual one: lengths those of the track's format, content
+//! [`digest_of`]`(content volume, addr, writer)` (the world tells a volume its content
+//! volume: itself for a primary volume, its primary for a secondary one). Anything else
+//! (R0, which keeps its own lengths; content that is not its writer's, as a secondary
+//! applying newer data shipped for an older write; a volume without a content volume)
+//! is stored whole, in a side map of [`RecordState`]s. Reads give the same
+//! [`RecordState`] either way. Both maps use the deterministic [`sim::StableHasher`];
+//! iteration order never leaks: [`VolumeImage::written_records`] sorts. (Hash map against
+//! `BTreeMap`, release build, 10^6 random updates over a 3390-9, ignored test
+//! `measure_record_map`: 172 ms against 655 ms, lookups 51 ms against 588 ms.)
 
 use serde::{Deserialize, Serialize};
 use sim::{StableHasher, avalanche};
+
+use crate::content::{WriterMap, digest_of};
+use crate::types::VolumeId;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
@@ -134,8 +145,11 @@ pub enum VolumeError {
     },
 }
 
-/// Record map with a deterministic hasher.
+/// Records stored whole, by [`Cchhr::key`], with a deterministic hasher.
 type RecordMap = HashMap<u64, RecordState, BuildHasherDefault<StableHasher>>;
+
+/// `content_vol` of a volume that has none (nothing is stored as a write id alone).
+const NO_CONTENT_VOL: u32 = u32::MAX;
 
 /// Records a volume's map makes room for at its first update write.
 const FIRST_RECORDS: usize = 14;
@@ -180,8 +194,12 @@ impl TrackFormat {
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct VolumeImage {
-    /// Records written during the run, keyed by `Cchhr::key()`.
-    records: RecordMap,
+    /// Records written during the run in the usual state (see the module docs): the write
+    /// whose content each holds.
+    records: WriterMap,
+    /// The other records written during the run, whole (boxed: most volumes have none).
+    #[allow(clippy::box_collection)]
+    other: Option<Box<RecordMap>>,
     /// Tracks re-formatted during the run (boxed: most volumes never have one, and the
     /// image's leading fields should stay within as few cache lines as possible).
     #[allow(clippy::box_collection)]
@@ -191,14 +209,17 @@ pub struct VolumeImage {
     /// format lookup does not touch the heap: with thousands of volumes, each write's
     /// volume is cold in the cache.
     single: Option<(u32, u32, u8, u8, u16)>,
+    /// The volume whose writes' contents this one holds ([`digest_of`]'s volume): itself
+    /// for a primary volume, its primary for a secondary one; [`NO_CONTENT_VOL`]: none.
+    content_vol: u32,
+    device: DeviceType,
     /// Seed of the initial contents (the VOLSER packed into a word, unless copied).
     content_seed: u64,
-    device: DeviceType,
     /// Extents sorted by first track, non-overlapping.
-    datasets: Vec<DataSet>,
+    datasets: Box<[DataSet]>,
     /// User records per track of each data set (same order), from the capacity formula.
-    per_track: Vec<u8>,
-    volser: String,
+    per_track: Box<[u8]>,
+    volser: Box<str>,
 }
 
 /// Checks a volume serial: 1-6 characters from A-Z, 0-9, @, # and $.
@@ -320,14 +341,16 @@ impl VolumeImage {
             _ => None,
         };
         Ok(VolumeImage {
-            volser: volser.to_string(),
+            volser: volser.into(),
             content_seed: volser_word(volser),
+            content_vol: NO_CONTENT_VOL,
             device,
-            datasets,
-            per_track,
+            datasets: datasets.into_boxed_slice(),
+            per_track: per_track.into_boxed_slice(),
             single,
             formats: None,
-            records: RecordMap::default(),
+            records: WriterMap::default(),
+            other: None,
         })
     }
 
@@ -336,8 +359,75 @@ impl VolumeImage {
     pub fn initial_copy(&self, volser: &str) -> Result<VolumeImage, String> {
         validate_volser(volser)?;
         let mut v = self.clone();
-        v.volser = volser.to_string();
+        v.volser = volser.into();
         Ok(v)
+    }
+
+    /// Tells the image whose writes it holds: `vol`, the volume that [`digest_of`] names
+    /// in the contents written here (the volume itself for a primary volume, its primary
+    /// for a secondary one). Only the storage changes: a record whose content is
+    /// `digest_of(vol, addr, writer)` is then kept as its writer's id alone.
+    pub fn set_content_volume(&mut self, vol: VolumeId) {
+        if vol.0 == self.content_vol {
+            return;
+        }
+        let all = self.written_records();
+        self.content_vol = vol.0;
+        self.records = WriterMap::default();
+        self.other = None;
+        for (addr, st) in all {
+            self.store(addr, st);
+        }
+    }
+
+    /// Stores the state of written record `addr` (a user record's lengths are its track
+    /// format's): as its writer's id when its content is its writer's, else whole.
+    #[inline]
+    fn store(&mut self, addr: Cchhr, st: RecordState) {
+        // The caller has set the track's format: a user record's lengths are the format's.
+        debug_assert!(addr.rec == 0 || self.record_format(addr) == Some((st.key_len, st.data_len)));
+        let derived = addr.rec != 0
+            && self.content_vol != NO_CONTENT_VOL
+            && st.digest == digest_of(VolumeId(self.content_vol), addr, st.writer);
+        if derived {
+            if self.records.capacity() == 0 {
+                // A volume written once is usually written again: start with room for a
+                // few records rather than growing 3 -> 7 -> 14 (each growth moves a table
+                // that is cold when thousands of volumes share the cache).
+                self.records.reserve(FIRST_RECORDS);
+            }
+            self.records.insert(addr, st.writer);
+            if let Some(o) = self.other.as_mut() {
+                o.remove(&addr.key());
+            }
+        } else {
+            self.other.get_or_insert_default().insert(addr.key(), st);
+            self.records.remove(addr);
+        }
+    }
+
+    /// Forgets the stored state of `addr` (it holds its initial content again, or no
+    /// longer exists).
+    #[inline]
+    fn erase(&mut self, addr: Cchhr) {
+        self.records.remove(addr);
+        if let Some(o) = self.other.as_mut() {
+            o.remove(&addr.key());
+        }
+    }
+
+    /// The stored state of written record `addr` whose format is `(key_len, data_len)`.
+    #[inline]
+    fn stored(&self, addr: Cchhr, key_len: u8, data_len: u16) -> Option<RecordState> {
+        if let Some(w) = self.records.get(addr) {
+            return Some(RecordState {
+                key_len,
+                data_len,
+                digest: digest_of(VolumeId(self.content_vol), addr, w),
+                writer: w,
+            });
+        }
+        self.other.as_ref()?.get(&addr.key()).copied()
     }
 
     /// The volume serial.
@@ -443,7 +533,8 @@ impl VolumeImage {
             return None;
         }
         if addr.rec == 0 {
-            return Some(match self.records.get(&addr.key()) {
+            // R0 is always stored whole.
+            return Some(match self.other.as_ref().and_then(|o| o.get(&addr.key())) {
                 Some(s) => (s.key_len, s.data_len),
                 None => (0, STANDARD_R0_DATA_LEN),
             });
@@ -467,8 +558,8 @@ impl VolumeImage {
     /// `None` if there is no such record.
     pub fn read(&self, addr: Cchhr) -> Option<RecordState> {
         let (key_len, data_len) = self.record_format(addr)?;
-        Some(match self.records.get(&addr.key()) {
-            Some(s) => *s,
+        Some(match self.stored(addr, key_len, data_len) {
+            Some(s) => s,
             None => RecordState {
                 key_len,
                 data_len,
@@ -498,14 +589,8 @@ impl VolumeImage {
         let (key_len, data_len) = self
             .record_format(addr)
             .ok_or_else(|| self.no_record(addr))?;
-        if self.records.capacity() == 0 {
-            // A volume written once is usually written again: start with room for a few
-            // records rather than growing 3 -> 7 -> 14 (each growth moves a table that is
-            // cold when thousands of volumes share the cache).
-            self.records.reserve(FIRST_RECORDS);
-        }
-        self.records.insert(
-            addr.key(),
+        self.store(
+            addr,
             RecordState {
                 key_len,
                 data_len,
@@ -564,12 +649,11 @@ impl VolumeImage {
         }
         // Erase stored contents of the records that are overwritten or gone.
         for r in rec.max(1)..=old_count {
-            self.records
-                .remove(&Cchhr::from_track(track, r as u8).key());
+            self.erase(Cchhr::from_track(track, r as u8));
         }
         self.set_track_format(track, &kept);
-        self.records.insert(
-            addr.key(),
+        self.store(
+            addr,
             RecordState {
                 key_len,
                 data_len,
@@ -595,8 +679,7 @@ impl VolumeImage {
         }
         let old_count = self.records_on_track(track);
         for r in 1..=old_count {
-            self.records
-                .remove(&Cchhr::from_track(track, r as u8).key());
+            self.erase(Cchhr::from_track(track, r as u8));
         }
         self.set_track_format(track, &[]);
         for (i, &(kl, dl, digest)) in records.iter().enumerate() {
@@ -638,23 +721,39 @@ impl VolumeImage {
 
     /// Number of records written during the run (stored explicitly).
     pub fn written_count(&self) -> usize {
-        self.records.len()
+        self.records.len() + self.other.as_ref().map_or(0, |o| o.len())
     }
 
     /// All records written during the run, sorted by CCHHR (for image export and checks).
     pub fn written_records(&self) -> Vec<(Cchhr, RecordState)> {
-        let mut v: Vec<(Cchhr, RecordState)> = self
-            .records
-            .iter()
-            .map(|(&k, &s)| {
-                (
-                    Cchhr::new((k >> 24) as u32, ((k >> 8) & 0xFFFF) as u16, k as u8),
-                    s,
-                )
-            })
-            .collect();
+        let mut v: Vec<(Cchhr, RecordState)> = Vec::with_capacity(self.written_count());
+        for (a, _) in self.records.sorted() {
+            let (key_len, data_len) = self.record_format(a).unwrap_or((0, 0));
+            v.extend(self.stored(a, key_len, data_len).map(|s| (a, s)));
+        }
+        for (&k, &s) in self.other.iter().flat_map(|o| o.iter()) {
+            let a = Cchhr::new((k >> 24) as u32, ((k >> 8) & 0xFFFF) as u16, k as u8);
+            v.push((a, s));
+        }
         v.sort_unstable_by_key(|(a, _)| *a);
         v
+    }
+
+    /// Written records stored as a write id alone, and stored whole (see the module docs).
+    pub fn stored_counts(&self) -> (usize, usize) {
+        (
+            self.records.len(),
+            self.other.as_ref().map_or(0, |o| o.len()),
+        )
+    }
+
+    /// Heap bytes of the stored records (hash tables, free slots included): for memory
+    /// accounting.
+    pub fn record_bytes(&self) -> usize {
+        self.records.heap_bytes()
+            + self.other.as_ref().map_or(0, |o| {
+                32 + crate::content::table_bytes(o.capacity(), 8 + size_of::<RecordState>())
+            })
     }
 
     /// Linear track numbers whose format was changed by format writes, in order.
@@ -895,6 +994,103 @@ mod tests {
             let w = v.written_records();
             prop_assert_eq!(w.len(), model.len());
             prop_assert!(w.windows(2).all(|p| p[0].0 < p[1].0));
+        }
+    }
+
+    #[test]
+    fn records_are_stored_as_write_ids_when_their_content_is_their_writers() {
+        let id = VolumeId(5);
+        let mut v = vol();
+        let a = Cchhr::new(10, 0, 3);
+        v.write(a, digest_of(id, a, 7), 7).unwrap();
+        assert_eq!(
+            v.stored_counts(),
+            (0, 1),
+            "no content volume yet: stored whole"
+        );
+        v.set_content_volume(id);
+        assert_eq!(v.stored_counts(), (1, 0), "re-stored as a write id");
+        assert_eq!(v.read(a).unwrap().digest, digest_of(id, a, 7));
+        // Another write's content (newer data applied for an older write): whole.
+        v.write(a, digest_of(id, a, 9), 8).unwrap();
+        assert_eq!(v.stored_counts(), (0, 1));
+        assert_eq!(
+            (v.read(a).unwrap().writer, v.read(a).unwrap().digest),
+            (8, digest_of(id, a, 9))
+        );
+        // Back to its own content: a write id again; R0 is always whole.
+        v.write(a, digest_of(id, a, 10), 10).unwrap();
+        let r0 = Cchhr::new(10, 0, 0);
+        v.format_write(r0, 0, 8, digest_of(id, r0, 11), 11).unwrap();
+        assert_eq!(
+            v.stored_counts(),
+            (0, 1),
+            "R0 erased R3 and is stored whole"
+        );
+        // A write id above 32 bits keeps its full value.
+        let b = Cchhr::new(11, 0, 1);
+        let big = u32::MAX as u64 + 3;
+        v.write(b, digest_of(id, b, big), big).unwrap();
+        assert_eq!(v.read(b).unwrap().writer, big);
+        assert_eq!(v.stored_counts(), (1, 1));
+        assert!(v.record_bytes() > 0);
+    }
+
+    proptest! {
+        /// Storing a record as its writer's id only changes the representation: an image
+        /// told its content volume reads and lists exactly as one that stores every record
+        /// whole, through update writes, format writes, whole-track formats, contents that
+        /// are or are not their writer's, 64-bit write ids and a late content volume.
+        #[test]
+        fn compact_store_reads_as_whole_records(
+            ops in proptest::collection::vec((0u8..5, 0u64..20, 0u8..14, 0u8..4), 1..200),
+        ) {
+            let id = VolumeId(3);
+            let mut compact = vol();
+            let mut whole = vol();
+            for (i, &(kind, t, r, dig)) in ops.iter().enumerate() {
+                let w = i as u64 + 1 + if dig == 1 { u32::MAX as u64 } else { 0 };
+                // Tracks 140-159: the end of DB2.DATA (2 records) and DB2.LOG (12).
+                let track = 140 + t;
+                let a = Cchhr::from_track(track, r);
+                let d = |a: Cchhr| if dig == 3 { Digest(w.wrapping_mul(7)) } else { digest_of(id, a, w) };
+                let (x, y) = match kind {
+                    0 | 1 => (compact.write(a, d(a), w), whole.write(a, d(a), w)),
+                    2 => (
+                        compact.format_write(a, 0, 4096, d(a), w),
+                        whole.format_write(a, 0, 4096, d(a), w),
+                    ),
+                    3 => {
+                        let recs: Vec<(u8, u16, Digest)> = (1..=r % 4)
+                            .map(|k| (0, 4096, d(Cchhr::from_track(track, k))))
+                            .collect();
+                        (compact.format_track(track, &recs, w), whole.format_track(track, &recs, w))
+                    }
+                    _ => {
+                        compact.set_content_volume(id);
+                        (Ok(()), Ok(()))
+                    }
+                };
+                prop_assert_eq!(x, y);
+            }
+            compact.set_content_volume(id);
+            prop_assert_eq!(compact.written_records(), whole.written_records());
+            prop_assert_eq!(compact.written_count(), whole.written_count());
+            for t in 140..160 {
+                prop_assert_eq!(compact.records_on_track(t), whole.records_on_track(t));
+                for r in 0..14 {
+                    let a = Cchhr::from_track(t, r);
+                    prop_assert_eq!(compact.read(a), whole.read(a));
+                    prop_assert_eq!(compact.record_format(a), whole.record_format(a));
+                }
+            }
+            // Every user record whose content is its writer's is a write id.
+            let derived = whole
+                .written_records()
+                .iter()
+                .filter(|(a, s)| a.rec != 0 && s.digest == digest_of(id, *a, s.writer))
+                .count();
+            prop_assert_eq!(compact.stored_counts().0, derived);
         }
     }
 

@@ -7,12 +7,17 @@
 //! Per secondary site it keeps, in memory bounded by what is in flight plus a stated history
 //! window: the routed writes above the consistency point A (to move A, count lost writes and
 //! sample the data-loss window), the primary image restricted to the site's routed writes, the
-//! secondary image built from `apply` events, the set of records where the two differ, and an
-//! undo log of the primary image for the prefix-consistency search after recovery.
+//! secondary image built from `apply` events, and an undo log of the primary image for the
+//! prefix-consistency search after recovery. The two images are its own (it never reads the
+//! model's volumes): the primary image as the write id each written record's content comes
+//! from (a [`WriterMap`] per volume, about 10-20 bytes per record; the content is
+//! [`digest_of`] of that write), and the secondary image as the records where it is not the
+//! primary image (not yet applied, or applied with other content): bounded by what is in
+//! flight, and compared record by record.
 
 pub use crate::copy::ExtentName;
 
-use crate::content::{RecSpan, WriteId, digest_of, record_key, record_of_key};
+use crate::content::{RecSpan, WriteId, WriterMap, digest_of, record_key, record_of_key};
 use crate::obs::{Obs, ObsBuf};
 use crate::stats::{Percentiles, Summary};
 use crate::types::{Digest, SiteId, SiteMask, VolumeId};
@@ -163,14 +168,16 @@ struct SiteTruth {
     highest_token: u64,
     writes_routed: u64,
     writes_applied: u64,
-    /// Primary image (routed writes, in sequence order).
-    primary: FastMap<u64, Digest>,
-    /// Secondary image (applied updates).
-    secondary: FastMap<u64, Digest>,
-    /// Records where the two differ.
-    diff: FastSet<u64>,
-    /// Undo log of `primary`: (seq, record, previous digest).
-    undo: VecDeque<(u64, u64, Digest)>,
+    /// Primary image (routed writes, in sequence order): per volume, the write whose content
+    /// each written record holds.
+    primary: Vec<WriterMap>,
+    /// The secondary image (applied updates) where it is not the primary image, by record
+    /// key: the write whose content the site applied there, or [`NOT_APPLIED`] (nothing
+    /// applied there yet: the initial content). Every other record of the primary image
+    /// holds the same content at the site. Holds the records routed and not yet applied.
+    overlay: FastMap<u64, WriteId>,
+    /// Undo log of `primary`: (seq, record, previous writer; 0: the initial content).
+    undo: VecDeque<(u64, u64, WriteId)>,
     undo_floor: u64,
     /// Shipped content that differs from the write's own, by sequence number.
     shipped: BTreeMap<u64, Vec<WriteId>>,
@@ -197,11 +204,14 @@ pub struct Oracle {
     response: Summary,
 }
 
-/// The initial (formatted) content of a record.
+/// The secondary image's mark of a record nothing was applied to (its content is the
+/// initial one, writer 0, but it is not in the image of what the site wrote).
+const NOT_APPLIED: WriteId = WriteId::MAX;
+
+/// The write whose content a secondary-image entry holds (0: the initial content).
 #[inline]
-fn initial(key: u64) -> Digest {
-    let (vol, addr) = record_of_key(key);
-    digest_of(vol, addr, 0)
+fn content(w: WriteId) -> WriteId {
+    if w == NOT_APPLIED { 0 } else { w }
 }
 
 impl SiteTruth {
@@ -231,21 +241,50 @@ impl SiteTruth {
             self.c_next += 1;
         }
     }
-    fn refresh_diff(&mut self, key: u64) {
-        let p = self
-            .primary
-            .get(&key)
-            .copied()
-            .unwrap_or_else(|| initial(key));
-        let s = self
-            .secondary
-            .get(&key)
-            .copied()
-            .unwrap_or_else(|| initial(key));
-        if p == s {
-            self.diff.remove(&key);
+    /// The primary image's writer of record `key`, if written (a routed write covered it).
+    #[inline]
+    fn primary_of(&self, key: u64) -> Option<WriteId> {
+        let (vol, addr) = record_of_key(key);
+        self.primary.get(vol.0 as usize)?.get(addr)
+    }
+
+    /// Record `key` of the primary image now holds write `w`'s content (a routed write got
+    /// its sequence number); returns the writer it held (0: the initial content).
+    fn write_primary(&mut self, key: u64, w: WriteId) -> WriteId {
+        let (vol, addr) = record_of_key(key);
+        let v = vol.0 as usize;
+        if self.primary.len() <= v {
+            self.primary.resize_with(v + 1, WriterMap::default);
+        }
+        let old = self.primary[v].insert(addr, w);
+        // What the site holds there: as before this write.
+        let sec = match self.overlay.get(&key) {
+            Some(&s) => s,
+            None => old.unwrap_or(NOT_APPLIED),
+        };
+        if sec == w {
+            self.overlay.remove(&key);
         } else {
-            self.diff.insert(key);
+            self.overlay.insert(key, sec);
+        }
+        old.unwrap_or(0)
+    }
+
+    /// The site applied write `w`'s content to record `key`.
+    fn write_secondary(&mut self, key: u64, w: WriteId) {
+        if self.primary_of(key) == Some(w) {
+            self.overlay.remove(&key);
+        } else {
+            self.overlay.insert(key, w);
+        }
+    }
+
+    /// The content writer of record `key` at the site (0: the initial content).
+    #[inline]
+    fn secondary_of(&self, key: u64) -> WriteId {
+        match self.overlay.get(&key) {
+            Some(&s) => content(s),
+            None => self.primary_of(key).unwrap_or(0),
         }
     }
 }
@@ -270,9 +309,10 @@ impl Oracle {
                 highest_token: 0,
                 writes_routed: 0,
                 writes_applied: 0,
-                primary: FastMap::default(),
-                secondary: FastMap::default(),
-                diff: FastSet::default(),
+                primary: (0..cfg.volsers.len())
+                    .map(|_| WriterMap::default())
+                    .collect(),
+                overlay: FastMap::default(),
                 undo: VecDeque::new(),
                 undo_floor: 0,
                 shipped: BTreeMap::new(),
@@ -396,12 +436,8 @@ impl Oracle {
             st.writes_routed += 1;
             for addr in span.iter() {
                 let key = record_key(vol, addr);
-                let old = st
-                    .primary
-                    .insert(key, digest_of(vol, addr, writer))
-                    .unwrap_or_else(|| initial(key));
+                let old = st.write_primary(key, writer);
                 st.undo.push_back((seq, key, old));
-                st.refresh_diff(key);
             }
         }
     }
@@ -517,10 +553,8 @@ impl Oracle {
         let st = &mut self.sites[site.0 as usize];
         let shipped = st.shipped.remove(&seq);
         for (i, addr) in span.iter().enumerate() {
-            let key = record_key(vol, addr);
             let who = shipped.as_ref().map_or(writer, |v| v[i]);
-            st.secondary.insert(key, digest_of(vol, addr, who));
-            st.refresh_diff(key);
+            st.write_secondary(record_key(vol, addr), who);
         }
         if let Some(r) = st.slot_mut(seq) {
             r.applied = true;
@@ -689,20 +723,22 @@ impl Oracle {
     /// the secondary. Returns (mismatched at A, consistent k, search floor).
     fn prefix_search(&self, i: usize, a: u64) -> (u64, Option<u64>, u64) {
         let st = &self.sites[i];
-        let mut overlay: FastMap<u64, Digest> = FastMap::default();
-        let mut diff = st.diff.clone();
-        let differs = |overlay: &FastMap<u64, Digest>, key: u64| {
-            let p = overlay
+        // The primary image rolled back: record -> writer at the point reached.
+        let mut rolled: FastMap<u64, WriteId> = FastMap::default();
+        // Records whose content differs between the two images: only overlay records can.
+        let mut diff: FastSet<u64> = st
+            .overlay
+            .iter()
+            .filter(|&(&k, &s)| content(s) != st.primary_of(k).unwrap_or(0))
+            .map(|(&k, _)| k)
+            .collect();
+        let differs = |rolled: &FastMap<u64, WriteId>, key: u64| {
+            let p = rolled
                 .get(&key)
-                .or_else(|| st.primary.get(&key))
                 .copied()
-                .unwrap_or_else(|| initial(key));
-            let s = st
-                .secondary
-                .get(&key)
-                .copied()
-                .unwrap_or_else(|| initial(key));
-            p != s
+                .or_else(|| st.primary_of(key))
+                .unwrap_or(0);
+            p != st.secondary_of(key)
         };
         let mut mismatched = None;
         let mut found = None;
@@ -726,8 +762,8 @@ impl Oracle {
                     break;
                 }
                 it.next();
-                overlay.insert(key, old);
-                if differs(&overlay, key) {
+                rolled.insert(key, old);
+                if differs(&rolled, key) {
                     diff.insert(key);
                 } else {
                     diff.remove(&key);
@@ -761,13 +797,38 @@ impl Oracle {
     /// The secondary image of `site` as the trace implies it (records written during the
     /// run), sorted: for checking the model's secondary DASD against the trace.
     pub fn secondary_image(&self, site: SiteId) -> Vec<(u64, Digest)> {
-        let mut v: Vec<(u64, Digest)> = self.sites[site.0 as usize]
-            .secondary
-            .iter()
-            .map(|(k, d)| (*k, *d))
-            .collect();
+        let st = &self.sites[site.0 as usize];
+        let digest = |key: u64, w: WriteId| {
+            let (vol, addr) = record_of_key(key);
+            (key, digest_of(vol, addr, w))
+        };
+        let mut v: Vec<(u64, Digest)> = Vec::new();
+        for (vol, m) in st.primary.iter().enumerate() {
+            for (addr, w) in m.sorted() {
+                let key = record_key(VolumeId(vol as u32), addr);
+                if !st.overlay.contains_key(&key) {
+                    v.push(digest(key, w));
+                }
+            }
+        }
+        v.extend(
+            st.overlay
+                .iter()
+                .filter(|&(_, &s)| s != NOT_APPLIED)
+                .map(|(&k, &s)| digest(k, s)),
+        );
         v.sort_unstable();
         v
+    }
+
+    /// Records in the checker's images of `site`: (primary image, secondary-image entries
+    /// that differ from it), and the heap bytes of their tables (free slots included).
+    pub fn image_footprint(&self, site: SiteId) -> (usize, usize, usize) {
+        let st = &self.sites[site.0 as usize];
+        let records = st.primary.iter().map(WriterMap::len).sum();
+        let bytes = st.primary.iter().map(WriterMap::heap_bytes).sum::<usize>()
+            + crate::content::table_bytes(st.overlay.capacity(), 16);
+        (records, st.overlay.len(), bytes)
     }
 
     /// Entries kept in memory (writes window, routed entries, undo entries): for tests of
@@ -777,7 +838,7 @@ impl Oracle {
             + self
                 .sites
                 .iter()
-                .map(|s| s.win.len() + s.undo.len() + s.diff.len())
+                .map(|s| s.win.len() + s.undo.len() + s.overlay.len())
                 .sum::<usize>()
     }
 }

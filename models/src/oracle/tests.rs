@@ -276,3 +276,81 @@ fn acknowledged_writes_lost_are_those_whose_host_saw_them_complete() {
     // Write 2 was in flight at its host; write 3 had completed: only 3 was acknowledged.
     assert_eq!(r.acknowledged_writes_lost, 1);
 }
+
+proptest::proptest! {
+    /// The checker's compact images (write ids per volume, the secondary as the records
+    /// where it differs from the primary) give what full images of digests give: the
+    /// secondary image record by record, the mismatch count at A and the largest
+    /// consistent prefix, for any order of delivery and apply and any shipped content.
+    #[test]
+    fn compact_images_match_full_images(
+        recs in proptest::collection::vec((0u32..2, 0u64..3, 1u8..3, 0u8..4), 1..40),
+        delivered in proptest::collection::vec(proptest::prelude::any::<bool>(), 40),
+        applies in proptest::collection::vec(0usize..40, 0..60),
+    ) {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut o = Oracle::new(cfg(1));
+        let n = recs.len() as u64;
+        let key_of = |seq: u64| {
+            let (v, tr, r, _) = recs[seq as usize - 1];
+            record_key(VolumeId(v), Cchhr::from_track(tr, r))
+        };
+        // The content write `seq`'s data carries: its own, the newest write's, the next
+        // one's, or the initial content.
+        let who = |seq: u64| match recs[seq as usize - 1].3 {
+            0 => seq,
+            1 => n,
+            2 => (seq + 1).min(n),
+            _ => 0,
+        };
+        for (i, &(v, tr, r, _)) in recs.iter().enumerate() {
+            let seq = i as u64 + 1;
+            o.on_seq(t(seq), seq, VolumeId(v), span(tr, r), 4096, SiteMask::one(S1), None, seq);
+        }
+        for seq in 1..=n {
+            if delivered[seq as usize - 1] {
+                o.on_token_rx(t(100 + seq), S1, seq);
+                o.on_data_rx(t(100 + seq), S1, seq, Shipped::Writers(&[who(seq)]));
+            }
+        }
+        // Full images, as the checker kept them before: the content of every record.
+        let mut secondary: BTreeMap<u64, WriteId> = BTreeMap::new();
+        let mut applied = BTreeSet::new();
+        for &i in &applies {
+            let seq = (i as u64 % n) + 1;
+            if !applied.insert(seq) {
+                continue;
+            }
+            o.on_apply(t(1_000 + seq), S1, seq);
+            let w = if delivered[seq as usize - 1] { who(seq) } else { seq };
+            secondary.insert(key_of(seq), w);
+        }
+        let r = o.on_recovered(t(10_000), S1).clone();
+        let want: Vec<(u64, Digest)> = secondary
+            .iter()
+            .map(|(&k, &w)| {
+                let (v, a) = record_of_key(k);
+                (k, digest_of(v, a, w))
+            })
+            .collect();
+        proptest::prop_assert_eq!(o.secondary_image(S1), want);
+        // The number of records where the primary image after writes 1..k and the
+        // secondary image differ.
+        let mismatches = |k: u64| {
+            let mut p: BTreeMap<u64, WriteId> = BTreeMap::new();
+            for seq in 1..=k {
+                p.insert(key_of(seq), seq);
+            }
+            let keys: BTreeSet<u64> = p.keys().chain(secondary.keys()).copied().collect();
+            keys.iter()
+                .filter(|&&key| {
+                    p.get(&key).copied().unwrap_or(0) != secondary.get(&key).copied().unwrap_or(0)
+                })
+                .count() as u64
+        };
+        let a = o.sites[0].a();
+        proptest::prop_assert_eq!(r.mismatched_records, mismatches(a));
+        let best = (0..=n).rev().find(|&k| mismatches(k) == 0);
+        proptest::prop_assert_eq!(r.consistent_seq, best);
+    }
+}

@@ -708,6 +708,13 @@ fn build_volumes(cfg: &WorldConfig) -> Result<(Vec<Volume>, Vec<Option<SiteId>>)
     let routing = cfg.routing();
     let mut volumes = Vec::with_capacity(cfg.volumes.len());
     let mut vol_site: Vec<Option<SiteId>> = Vec::with_capacity(cfg.volumes.len());
+    // Whose writes each image holds (its content volume): its own, or its primary's.
+    let mut content: Vec<u32> = (0..cfg.volumes.len() as u32).collect();
+    for p in &cfg.copy.pairs {
+        if let Some(c) = content.get_mut(p.secondary.0 as usize) {
+            *c = p.primary.0;
+        }
+    }
     for (i, v) in cfg.volumes.iter().enumerate() {
         let ss = cfg.subsystems.get(v.subsystem.0 as usize).ok_or_else(|| {
             err(format!(
@@ -715,7 +722,8 @@ fn build_volumes(cfg: &WorldConfig) -> Result<(Vec<Volume>, Vec<Option<SiteId>>)
                 v.volser, v.subsystem.0
             ))
         })?;
-        let image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
+        let mut image = VolumeImage::new(&v.volser, v.device, v.datasets.clone()).map_err(err)?;
+        image.set_content_volume(VolumeId(content[i]));
         let site = ss.site.map(|s| SiteId(s as u8));
         vol_site.push(site);
         volumes.push(Volume {
@@ -1097,6 +1105,24 @@ impl World {
     pub(crate) fn retire_writes(&mut self) {
         let keep_read = self.cfg.copy.mode.serialized();
         self.wt.retire(keep_read);
+    }
+
+    /// The volume images' stored records, for memory accounting: (records written on
+    /// primary volumes, on secondary volumes, of those stored whole rather than as a write
+    /// id, heap bytes of the record tables).
+    pub fn image_footprint(&self) -> (usize, usize, usize, usize) {
+        let (mut p, mut s, mut whole, mut bytes) = (0, 0, 0, 0);
+        for v in &self.dasd.volumes {
+            let (ids, other) = v.image.stored_counts();
+            if v.site.is_none() {
+                p += ids + other;
+            } else {
+                s += ids + other;
+            }
+            whole += other;
+            bytes += v.image.record_bytes();
+        }
+        (p, s, whole, bytes)
     }
 
     /// Every record written at a secondary during the run: (site name, VOLSER of the
