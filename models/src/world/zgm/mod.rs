@@ -748,7 +748,7 @@ impl World {
     pub(crate) fn zgm_apply_done(&mut self, site: u8, ord: u64, io: Io, ctx: &mut Ctx<'_, Ev>) {
         let x = (ord >> 40) as usize;
         let gid = ord & ((1 << 40) - 1);
-        let mut ccws = io.chain;
+        let mut ccws = io.chain.into_vec();
         ccws.clear();
         self.spare_ccws.push(ccws);
         self.zm().sdms[x].written(gid);
