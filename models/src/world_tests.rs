@@ -531,3 +531,49 @@ fn the_batching_timer_runs_from_the_preceding_message() {
     // The data of the same write waits for the interval: replication needs both.
     assert!(r.replication_delay_ns.p50 >= 50_000_000, "{r:?}");
 }
+
+/// A host I/O holds its channel program only from the command phase on: queued for its
+/// device or a path it holds no chain (under overload most I/Os wait there), and from
+/// `Connected` on it runs the chain built from the operation.
+#[test]
+fn a_queued_io_holds_no_chain_until_its_command_phase() {
+    assert_eq!(
+        std::mem::size_of::<ChainSlot>(),
+        std::mem::size_of::<Vec<crate::ccw::Ccw>>(),
+        "the deferred program lives in the vector's niche"
+    );
+    // Far more offered than two volumes absorb: device queues grow.
+    let cfg = short(WorldConfig::demo(Mode::Xrc, 4, 2, 4000.0, 100.0), 1);
+    let (w, reg) = World::build(cfg).expect("valid config");
+    let me = w.me;
+    let mut sim = Simulation::new(w, reg);
+    sim.act(me, |w, ctx| w.start(ctx));
+    let (mut queued, mut started) = (0u64, 0u64);
+    for _ in 0..200_000 {
+        if sim.step().is_none() {
+            break;
+        }
+        let w = sim.model_mut();
+        for (_, io) in w.dasd.ios.iter() {
+            if !matches!(io.origin, Origin::App { .. }) {
+                continue;
+            }
+            match io.phase {
+                Phase::DeviceQueue | Phase::Held | Phase::PathQueue => {
+                    assert!(matches!(io.chain, ChainSlot::Deferred(_)), "{io:?}");
+                    queued += 1;
+                }
+                Phase::Disconnected | Phase::Reconnect | Phase::Transfer | Phase::Waiting => {
+                    assert!(
+                        matches!(&io.chain, ChainSlot::Built(c) if c.len() >= 3),
+                        "{io:?}"
+                    );
+                    started += 1;
+                }
+                Phase::Command | Phase::Ending => {}
+            }
+        }
+        w.clear_observations();
+    }
+    assert!(queued > 1000 && started > 1000, "{queued} {started}");
+}

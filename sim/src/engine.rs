@@ -119,7 +119,7 @@ pub struct Ctx<'a, E> {
     rngs: &'a mut [SimRng],
 }
 
-impl<'a, E> Ctx<'a, E> {
+impl<'a, E: Copy> Ctx<'a, E> {
     /// The current simulated time.
     #[inline]
     pub fn now(&self) -> SimTime {

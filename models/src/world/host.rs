@@ -94,6 +94,24 @@ pub(crate) struct OpIssue {
     pub program: Program,
 }
 
+/// A host operation's channel program, kept in its I/O until the command phase builds it
+/// (`World::build_deferred_chain`): what the chain depends on besides the I/O's volume,
+/// span and write identity.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DeferredProgram {
+    /// The channel-program family.
+    pub program: Program,
+    /// A write (else a read).
+    pub write: bool,
+    /// First and last linear track of the data set's extent (Define Extent). 32 bits hold
+    /// every linear track number (the largest EAV volume has about 4.03 x 10^9 tracks), as
+    /// in `Volume`'s inline copies; the I/O slot stays small.
+    pub extent: (u32, u32),
+    /// Key and data length of the records, bytes.
+    pub key_len: u8,
+    pub data_len: u16,
+}
+
 /// What a chain does after one of its operations ended.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ChainNext {
@@ -516,32 +534,32 @@ impl World {
         };
         let slot = op.slot;
         let io = self.dasd.ios.vacant_key() as u32;
-        let mut ccws = self.spare_chain();
         let vol = slot.vol;
-        let extent = (slot.first_track, slot.last_track);
-        let write_id = op.write_id;
-        chan::build_program(
-            &mut ccws,
-            &mut self.scratch,
-            op.program,
-            op.write,
-            extent,
-            op.span,
-            slot.key_len,
-            slot.data_len,
-            |a| digest_of(vol, a, write_id),
-        );
+        let deferred = DeferredProgram {
+            program: op.program,
+            write: op.write,
+            extent: (slot.first_track as u32, slot.last_track as u32),
+            key_len: slot.key_len,
+            data_len: slot.data_len,
+        };
         let mut bytes = op.span.n as u32 * slot.data_len as u32;
         if !op.write && op.program == Program::ReadTrack {
             // Full-track images of every track touched.
             let (t0, t1) = op.span.tracks();
             bytes = (t1 - t0 + 1) as u32 * slot.per_track * slot.data_len as u32;
         }
-        // The `ccw_errors` fault: this try ends in unit check.
+        // The `ccw_errors` fault: this try ends in unit check. The chain is built now, as
+        // the fault corrupts it; otherwise it is built when the I/O reaches its device's
+        // command phase (`build_deferred_chain`), so that a queued I/O holds no chain.
         let mut forced = 0;
+        let mut ccws = Vec::new();
+        let mut pending = true;
         if self.ccw_errors.is_some()
             && let Some(e) = self.draw_ccw_error(ctx.rng_of(comp))
         {
+            ccws = self.spare_chain();
+            self.build_chain(&mut ccws, deferred, vol, op.span, op.write_id);
+            pending = false;
             let tracks = self.dasd.volumes[vol.0 as usize]
                 .image
                 .device_type()
@@ -563,6 +581,9 @@ impl World {
             ctx.now(),
             ccws,
         );
+        if pending {
+            new.chain = super::ChainSlot::Deferred(deferred);
+        }
         new.format = op.write && op.program == Program::Format;
         new.forced_check = forced;
         let key = self.dasd.ios.insert(new);
@@ -633,6 +654,65 @@ impl World {
         self.spare_ccws.pop().unwrap_or_default()
     }
 
+    /// Builds the channel program of a host operation into `ccws` (see
+    /// [`chan::build_program`]): the same chain whenever it is built, as it depends only on
+    /// the operation.
+    fn build_chain(
+        &mut self,
+        ccws: &mut Vec<crate::ccw::Ccw>,
+        p: DeferredProgram,
+        vol: VolumeId,
+        span: RecSpan,
+        write_id: WriteId,
+    ) {
+        chan::build_program(
+            ccws,
+            &mut self.scratch,
+            p.program,
+            p.write,
+            (p.extent.0 as u64, p.extent.1 as u64),
+            span,
+            p.key_len,
+            p.data_len,
+            |a| digest_of(vol, a, write_id),
+        );
+    }
+
+    /// Builds the channel program of I/O `io` if it was deferred at issue: called when the
+    /// I/O reaches its device's command phase, the first point that reads its chain.
+    #[inline]
+    pub(crate) fn build_deferred_chain(&mut self, io: u32) {
+        let Some(i) = self.dasd.ios.get_mut(io as usize) else {
+            return;
+        };
+        let super::ChainSlot::Deferred(p) = i.chain else {
+            return;
+        };
+        let mut ccws = self.spare_ccws.pop().unwrap_or_default();
+        let (vol, write_id) = (i.vol, i.write_id);
+        chan::build_program(
+            &mut ccws,
+            &mut self.scratch,
+            p.program,
+            p.write,
+            (p.extent.0 as u64, p.extent.1 as u64),
+            i.span,
+            p.key_len,
+            p.data_len,
+            |a| digest_of(vol, a, write_id),
+        );
+        i.chain = super::ChainSlot::Built(ccws);
+    }
+
+    /// Returns an ended I/O's chain buffer to the spare pool (an unbuilt one holds no
+    /// memory and is dropped).
+    fn recycle_chain(&mut self, mut ccws: Vec<crate::ccw::Ccw>) {
+        if ccws.capacity() > 0 {
+            ccws.clear();
+            self.spare_ccws.push(ccws);
+        }
+    }
+
     /// An application's I/O ended: record it, then go on with the chain.
     pub(crate) fn app_io_done(&mut self, chain: u32, io: Io, ctx: &mut Ctx<'_, Ev>) {
         let now = ctx.now();
@@ -650,9 +730,7 @@ impl World {
                     self.issue_sense(chain, &io, ctx);
                 }
             }
-            let mut ccws = io.chain;
-            ccws.clear();
-            self.spare_ccws.push(ccws);
+            self.recycle_chain(io.chain.into_vec());
             self.check_drained(ctx);
             return;
         }
@@ -694,9 +772,7 @@ impl World {
             self.stats.reads += 1;
         }
         let (seq, write, failed) = (io.seq, io.write, io.failed);
-        let mut ccws = io.chain;
-        ccws.clear();
-        self.spare_ccws.push(ccws);
+        self.recycle_chain(io.chain.into_vec());
         match self.hosts.op_done(chain, seq, write, failed) {
             ChainNext::Issue => self.issue_op(chain, ctx),
             ChainNext::Think(think, comp) => {

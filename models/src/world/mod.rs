@@ -361,7 +361,38 @@ pub(crate) struct Io {
     /// CCWs a classic (Seek, Search ID Equal, TIC) chain ran beyond one per record: its
     /// searches and TICs, each charged the per-CCW connect time.
     pub extra_ccws: u32,
-    pub chain: Vec<Ccw>,
+    /// The channel program, or what it is built from until the command phase.
+    pub chain: ChainSlot,
+}
+
+/// An I/O's channel program: built, or (a host operation's) deferred until the I/O reaches
+/// its device's command phase, so that a queued I/O holds no chain. The same size as the
+/// `Vec` alone (the deferred form lives in the vector's niche): the I/O slot stays small.
+#[derive(Clone, Debug)]
+pub(crate) enum ChainSlot {
+    /// The CCWs.
+    Built(Vec<Ccw>),
+    /// Not built yet (see `World::build_deferred_chain`).
+    Deferred(host::DeferredProgram),
+}
+
+impl ChainSlot {
+    /// The CCWs (none while deferred).
+    #[inline]
+    pub(crate) fn ccws(&self) -> &[Ccw] {
+        match self {
+            ChainSlot::Built(v) => v,
+            ChainSlot::Deferred(_) => &[],
+        }
+    }
+    /// The buffer, for reuse (an empty one, holding no memory, while deferred).
+    #[inline]
+    pub(crate) fn into_vec(self) -> Vec<Ccw> {
+        match self {
+            ChainSlot::Built(v) => v,
+            ChainSlot::Deferred(_) => Vec::new(),
+        }
+    }
 }
 
 impl Io {
@@ -406,7 +437,7 @@ impl Io {
             sense: [0; 3],
             cu_busy: false,
             extra_ccws: 0,
-            chain,
+            chain: ChainSlot::Built(chain),
         }
     }
 }

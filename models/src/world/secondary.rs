@@ -1088,7 +1088,7 @@ impl World {
             return self.zgm_apply_done(site, ord, io, ctx);
         }
         let s = site as usize;
-        let mut ccws = io.chain;
+        let mut ccws = io.chain.into_vec();
         ccws.clear();
         self.spare_ccws.push(ccws);
         let now = ctx.now();

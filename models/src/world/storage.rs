@@ -509,7 +509,7 @@ impl Dasd {
             chan::plan(
                 &mut volumes[vol],
                 &mut self.spare_effects,
-                &ios[io as usize].chain,
+                ios[io as usize].chain.ccws(),
             )
         };
         if status.is_unit_check() {
@@ -529,6 +529,7 @@ impl Dasd {
         };
         if self.ios[io as usize]
             .chain
+            .ccws()
             .first()
             .is_some_and(|c| c.code == crate::ccw::Command::Seek.code())
         {
@@ -874,6 +875,7 @@ impl World {
     /// Command phase over: a write to a duplexed extent starts its remote-copy work
     /// between the storage control's lookup and the data phase.
     pub(crate) fn on_connected(&mut self, io: u32, ctx: &mut Ctx<'_, Ev>) {
+        self.build_deferred_chain(io);
         let (d, mut env) = self.io(ctx);
         let Some((duplexed, hit)) = d.connect(io, &mut env) else {
             return;

@@ -811,7 +811,7 @@ impl World {
         let x = (ord >> 40) as usize;
         let gid = ord & ((1 << 40) - 1);
         let seq = io.seq;
-        let mut ccws = io.chain;
+        let mut ccws = io.chain.into_vec();
         ccws.clear();
         self.spare_ccws.push(ccws);
         if gid == 0 {
