@@ -569,6 +569,23 @@ impl VolumeImage {
         })
     }
 
+    /// The id of the write that last put content into the record at `addr` (0: the content
+    /// it was formatted with), or `None` if there is no such record: `read(addr)`'s
+    /// `writer` without deriving the digest (a mover's capture asks only this).
+    #[inline]
+    pub fn writer(&self, addr: Cchhr) -> Option<u64> {
+        self.record_format(addr)?;
+        if let Some(w) = self.records.get(addr) {
+            return Some(w);
+        }
+        Some(
+            self.other
+                .as_ref()
+                .and_then(|o| o.get(&addr.key()))
+                .map_or(0, |r| r.writer),
+        )
+    }
+
     fn no_record(&self, addr: Cchhr) -> VolumeError {
         if !self.has_track(addr) {
             VolumeError::NoSuchTrack {
@@ -1081,6 +1098,7 @@ mod tests {
                 for r in 0..14 {
                     let a = Cchhr::from_track(t, r);
                     prop_assert_eq!(compact.read(a), whole.read(a));
+                    prop_assert_eq!(compact.writer(a), whole.read(a).map(|r| r.writer));
                     prop_assert_eq!(compact.record_format(a), whole.record_format(a));
                 }
             }

@@ -364,8 +364,8 @@ impl World {
                 for a in e.span.iter() {
                     let w = self.dasd.volumes[vol.0 as usize]
                         .image
-                        .read(a)
-                        .map_or(own, |r| r.writer);
+                        .writer(a)
+                        .unwrap_or(own);
                     writers.push(w);
                     if w != own && accommodate {
                         match self.wt.seq_of(w) {
