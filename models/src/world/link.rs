@@ -172,9 +172,7 @@ impl Link {
         msgs: &mut Slab<SimMessage>,
         out: &mut impl FnMut(LinkOut),
     ) {
-        msgs[id as usize].sent = now;
-        self.queue.push_back(id);
-        self.pump(now, msgs, out);
+        self.enqueue_at(false, id, now, msgs, out);
     }
 
     /// Queues message `id` ahead of every message waiting to be transmitted (a control
@@ -186,8 +184,24 @@ impl Link {
         msgs: &mut Slab<SimMessage>,
         out: &mut impl FnMut(LinkOut),
     ) {
+        self.enqueue_at(true, id, now, msgs, out);
+    }
+
+    #[inline]
+    fn enqueue_at(
+        &mut self,
+        front: bool,
+        id: u32,
+        now: SimTime,
+        msgs: &mut Slab<SimMessage>,
+        out: &mut impl FnMut(LinkOut),
+    ) {
         msgs[id as usize].sent = now;
-        self.queue.push_front(id);
+        if front {
+            self.queue.push_front(id);
+        } else {
+            self.queue.push_back(id);
+        }
         self.pump(now, msgs, out);
     }
 

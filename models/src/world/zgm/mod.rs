@@ -302,6 +302,31 @@ impl World {
         self.zgm.as_ref().expect("zgm state in zgm mode")
     }
 
+    /// Opens a data message to `site` carrying the record sets `recs` (header plus each
+    /// record set's data field, in bytes) and counts it: its slab id and message number.
+    pub(crate) fn open_record_sets_message(
+        &mut self,
+        site: usize,
+        recs: &[RecordSet],
+    ) -> (u32, u32) {
+        let bytes = sizes::HEADER as u64
+            + recs
+                .iter()
+                .map(|x| sizes::data_field(x.span.n as usize, x.bytes as u64))
+                .sum::<u64>();
+        let opened = self.out[site].open(
+            &mut self.msgs,
+            SimMessage {
+                kind: MsgKind::Data,
+                bytes,
+                ..Default::default()
+            },
+        );
+        self.stats.messages += 1;
+        self.stats.message_bytes += bytes;
+        opened
+    }
+
     fn zm(&mut self) -> &mut Zgm {
         self.zgm.as_mut().expect("zgm state in zgm mode")
     }
@@ -500,21 +525,7 @@ impl World {
                 rd.sent - 1,
             )
         };
-        let bytes = sizes::HEADER as u64
-            + recs
-                .iter()
-                .map(|x| sizes::data_field(x.span.n as usize, x.bytes as u64))
-                .sum::<u64>();
-        let (id, msg_no) = self.out[site as usize].open(
-            &mut self.msgs,
-            SimMessage {
-                kind: MsgKind::Data,
-                bytes,
-                ..Default::default()
-            },
-        );
-        self.stats.messages += 1;
-        self.stats.message_bytes += bytes;
+        let (id, msg_no) = self.open_record_sets_message(site as usize, &recs);
         let z = self.zm();
         z.in_transit += recs.len() as u64;
         z.responses.insert(

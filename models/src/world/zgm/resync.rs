@@ -18,7 +18,7 @@
 //!
 //! [`Resync`] is the copy's sans-IO state; the world's routing is below it.
 
-use super::super::{Ev, MsgKind, SimMessage, World, sizes};
+use super::super::{Ev, SimMessage, World, sizes};
 use super::sidefile::RecordSet;
 use crate::content::WriteId;
 use crate::obs::{Obs, PairState, ShippedRef};
@@ -252,21 +252,7 @@ impl World {
         self.observe_all_pairs(PairState::Pending, now);
         for (site, chunks) in msgs.into_iter().enumerate() {
             for recs in chunks {
-                let bytes = sizes::HEADER as u64
-                    + recs
-                        .iter()
-                        .map(|x| sizes::data_field(x.span.n as usize, x.bytes as u64))
-                        .sum::<u64>();
-                let (id, msg_no) = self.out[site].open(
-                    &mut self.msgs,
-                    SimMessage {
-                        kind: MsgKind::Data,
-                        bytes,
-                        ..Default::default()
-                    },
-                );
-                self.stats.messages += 1;
-                self.stats.message_bytes += bytes;
+                let (id, msg_no) = self.open_record_sets_message(site, &recs);
                 self.zm().resync.sent(site as u8, msg_no, recs);
                 self.link_enqueue(site, id, ctx);
             }
