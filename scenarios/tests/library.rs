@@ -20,8 +20,12 @@ fn file(name: &str) -> PathBuf {
 }
 
 /// A fresh temporary directory for one run's files.
+/// A fresh directory of this process for `name`: each call gets its own (a counter), so
+/// two tests running the same scenario and overrides at once never share their files.
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("xrcsim-library-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("xrcsim-library-{}-{n}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
