@@ -161,26 +161,19 @@ impl Dasd {
         let ss = r.ss as usize;
         self.copy.reads_done[ss] += 1;
         self.copy.path_ns[ss] += r.occupancy.as_nanos();
-        if r.occupancy >= r.read {
-            env.ctx.schedule_in(
-                r.occupancy,
-                r.comp,
-                Ev::CopyRead {
-                    mover,
-                    epoch,
-                    done: true,
-                },
-            );
-        } else {
-            env.ctx.schedule_in(
-                r.occupancy,
-                r.comp,
-                Ev::CopyRead {
-                    mover,
-                    epoch,
-                    done: false,
-                },
-            );
+        // The paths are freed after the occupancy; the read is done then, or after its own
+        // (longer) read time.
+        let whole = r.occupancy >= r.read;
+        env.ctx.schedule_in(
+            r.occupancy,
+            r.comp,
+            Ev::CopyRead {
+                mover,
+                epoch,
+                done: whole,
+            },
+        );
+        if !whole {
             env.ctx.schedule_in(
                 r.read,
                 r.comp,

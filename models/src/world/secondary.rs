@@ -588,11 +588,7 @@ impl Secondary {
             entries,
             extents_known: self.extents.len(),
             extents: self.extents.clone(),
-            initial_copy: (!self.initial_copies.is_empty()).then(|| {
-                self.initial_copies
-                    .values()
-                    .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
-            }),
+            initial_copy: self.initial_copy_progress(),
             ordered,
             discarded_writes: self
                 .received_cycles
@@ -603,6 +599,16 @@ impl Secondary {
                 + self.gm_received.len() as u64,
             zgm: None,
         }
+    }
+
+    /// The initial copy's progress over every volume, (tracks received, tracks in all), if
+    /// one was under way.
+    fn initial_copy_progress(&self) -> Option<(u64, u64)> {
+        (!self.initial_copies.is_empty()).then(|| {
+            self.initial_copies
+                .values()
+                .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
+        })
     }
 
     /// `zgm`'s recovery listing: A as the site knows it is the newest record set it wrote
@@ -631,11 +637,7 @@ impl Secondary {
             entries,
             extents_known: self.extents.len(),
             extents: self.extents.clone(),
-            initial_copy: (!self.initial_copies.is_empty()).then(|| {
-                self.initial_copies
-                    .values()
-                    .fold((0, 0), |(r, n), &(rx, all)| (r + rx, n + all))
-            }),
+            initial_copy: self.initial_copy_progress(),
             ordered: true,
             zgm: None,
             discarded_writes: 0,
@@ -1020,6 +1022,25 @@ impl World {
         }
     }
 
+    /// Where an update of `span` (`bytes` in all) lands on secondary volume `svol`: the
+    /// extent (first and last track) holding it and its records' key and data lengths (the
+    /// update's own lengths where the volume has no such record).
+    pub(crate) fn apply_geometry(
+        &self,
+        svol: VolumeId,
+        span: RecSpan,
+        bytes: u32,
+    ) -> ((u64, u64), (u8, u16)) {
+        let img = &self.dasd.volumes[svol.0 as usize].image;
+        let extent = img
+            .extent_of(span.first.track())
+            .unwrap_or((0, img.device_type().tracks() - 1));
+        let lengths = img
+            .record_format(span.first)
+            .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
+        (extent, lengths)
+    }
+
     /// Writes entry `ord` to the secondary volume: a channel program through the site's
     /// storage control, carrying the content the update shipped.
     fn start_apply(&mut self, site: usize, ord: u64, ctx: &mut Ctx<'_, Ev>) {
@@ -1028,13 +1049,7 @@ impl World {
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("writes are routed only to sites holding a pair of their volume")
         };
-        let img = &self.dasd.volumes[svol.0 as usize].image;
-        let (first, last) = img
-            .extent_of(span.first.track())
-            .unwrap_or((0, img.device_type().tracks() - 1));
-        let (key_len, data_len) = img
-            .record_format(span.first)
-            .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
+        let ((first, last), (key_len, data_len)) = self.apply_geometry(svol, span, bytes);
         let mut ccws = self.spare_chain();
         let content = |a| {
             let i = span.iter().position(|x| x == a).unwrap_or(0);

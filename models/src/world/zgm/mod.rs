@@ -778,13 +778,7 @@ impl World {
         let Some(svol) = self.sites[site].map[pvol.0 as usize] else {
             unreachable!("record sets are read only for volumes paired at the site")
         };
-        let img = &self.dasd.volumes[svol.0 as usize].image;
-        let (first, last) = img
-            .extent_of(span.first.track())
-            .unwrap_or((0, img.device_type().tracks() - 1));
-        let (key_len, data_len) = img
-            .record_format(span.first)
-            .unwrap_or((0, (bytes / span.n.max(1) as u32) as u16));
+        let ((first, last), (key_len, data_len)) = self.apply_geometry(svol, span, bytes);
         let mut ccws = self.spare_chain();
         chan::build_write(
             &mut ccws,
